@@ -1,0 +1,83 @@
+// Package app wires the service together: configuration, stores, the
+// provider client, and the Lambda handler of each function. Each
+// functions/<name>/main.go and the local server in infra/ build the same
+// handlers from here, so a local run exercises exactly what Lambda runs.
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/config"
+	"github.com/sofie/integrations/shared/outbound"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// Deps are the dependencies every function is built from. Tests replace
+// fields (Now, HTTPClient) before building handlers.
+type Deps struct {
+	Config     config.Config
+	Catalog    *catalog.Catalog
+	Store      store.Store
+	Secrets    store.Secrets
+	Rewriter   *outbound.Rewriter
+	HTTPClient *http.Client
+	Clients    *clients.Resolver
+	Now        func() time.Time
+
+	closers []func() error
+}
+
+// Build opens the stores the configuration names and builds the shared
+// dependencies.
+func Build(ctx context.Context, cfg config.Config) (*Deps, error) {
+	rw, err := outbound.NewRewriter(cfg.ProviderEndpointOverride)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deps{
+		Config:     cfg,
+		Catalog:    catalog.New(),
+		Rewriter:   rw,
+		HTTPClient: outbound.NewClient(rw, cfg.ProviderTimeout),
+		Now:        time.Now,
+	}
+	if err := openStores(ctx, d); err != nil {
+		return nil, fmt.Errorf("open stores: %w", err)
+	}
+	d.Clients = &clients.Resolver{Catalog: d.Catalog, Secrets: d.Secrets, Rewriter: rw}
+	return d, nil
+}
+
+// Close releases what Build opened (the embedded database).
+func (d *Deps) Close() error {
+	var first error
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		if err := d.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	d.closers = nil
+	return first
+}
+
+// Handler returns the Lambda handler of the function with that logical id.
+func Handler(d *Deps, logicalID string) (lambda.Handler, error) {
+	switch logicalID {
+	case config.AdminFunction:
+		return AdminHandler(d), nil
+	case config.OAuthFunction:
+		return OAuthHandler(d), nil
+	case config.RefreshFunction:
+		return RefreshHandler(d), nil
+	case config.DiagnosticsFunction:
+		return DiagnosticsHandler(d), nil
+	}
+	return nil, fmt.Errorf("no function %q", logicalID)
+}
