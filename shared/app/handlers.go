@@ -1,10 +1,8 @@
 package app
 
 import (
-	"context"
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sofie/integrations/shared/config"
@@ -37,13 +35,6 @@ func DiagnosticsHandler(d *Deps) lambda.Handler {
 	return httpapi.LambdaHandler(httpapi.NewRouter(diagnosticsRoutes(d), d.Config.Claims))
 }
 
-// RefreshHandler is RefreshFunction's Lambda handler (EventBridge schedule).
-func RefreshHandler(d *Deps) lambda.Handler {
-	return lambda.NewHandler(func(ctx context.Context, ev events.EventBridgeEvent) (map[string]any, error) {
-		return map[string]any{"status": "not_implemented"}, nil // replaced by the refresh service (issue 6)
-	})
-}
-
 // notImplemented answers routes whose feature is not built yet.
 func notImplemented(w http.ResponseWriter, r *http.Request) {
 	problem.Write(w, r, problem.New(http.StatusNotImplemented, problem.CodeNotImplemented, "This route is not built yet."))
@@ -58,21 +49,5 @@ func adminRoutes(d *Deps) []httpapi.Route {
 		{Method: "PUT", Path: "/v1/orgs/{orgId}/integrations/{provider}/client-secret", Handler: notImplemented},
 		{Method: "DELETE", Path: "/v1/orgs/{orgId}/integrations/{provider}/client-secret", Handler: notImplemented},
 		{Method: "GET", Path: "/v1/orgs/{orgId}/audit", Handler: notImplemented},
-	}
-}
-
-func oauthRoutes(d *Deps) []httpapi.Route {
-	return []httpapi.Route{
-		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: notImplemented},
-		{Method: "GET", Path: "/oauth/callback", Handler: notImplemented, Public: true},
-		{Method: "GET", Path: "/v1/orgs/{orgId}/connections", Handler: notImplemented},
-		{Method: "DELETE", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: notImplemented},
-	}
-}
-
-func diagnosticsRoutes(d *Deps) []httpapi.Route {
-	return []httpapi.Route{
-		{Method: "GET", Path: "/v1/orgs/{orgId}/diagnostics/{provider}", Handler: notImplemented},
-		{Method: "POST", Path: "/v1/orgs/{orgId}/integrations/{provider}/test", Handler: notImplemented},
 	}
 }
