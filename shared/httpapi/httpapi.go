@@ -215,21 +215,37 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // LambdaHandler runs h inside Lambda for API Gateway HTTP API (v2) events.
 // The proxy library answers 504 with an empty body when an event cannot be
 // converted; that is mapped to a 400 problem here instead.
+//
+// It implements lambda.Handler itself rather than going through
+// lambda.NewHandler: that one returns bytes of a pooled buffer which the
+// next invocation reuses, so callers that invoke concurrently (the local
+// server, tests) would read each other's responses. Lambda wraps a
+// lambda.Handler as it is.
 func LambdaHandler(h http.Handler) lambda.Handler {
-	adapter := httpadapter.NewV2(h)
-	return lambda.NewHandler(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		resp, err := adapter.ProxyWithContext(ctx, ev)
-		if err != nil {
-			slog.ErrorContext(ctx, "cannot convert API Gateway event", "err", err.Error(), "requestId", ev.RequestContext.RequestID)
-			p := problem.New(http.StatusBadRequest, problem.CodeMalformedBody, "The request could not be read.")
-			p.RequestID = ev.RequestContext.RequestID
-			body, _ := json.Marshal(p)
-			return events.APIGatewayV2HTTPResponse{
-				StatusCode: p.Status,
-				Headers:    map[string]string{"Content-Type": problem.ContentType},
-				Body:       string(body),
-			}, nil
+	return &v2Handler{adapter: httpadapter.NewV2(h)}
+}
+
+type v2Handler struct {
+	adapter *httpadapter.HandlerAdapterV2
+}
+
+// Invoke implements lambda.Handler.
+func (v *v2Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("decode API Gateway v2 event: %w", err)
+	}
+	resp, err := v.adapter.ProxyWithContext(ctx, ev)
+	if err != nil {
+		slog.ErrorContext(ctx, "cannot convert API Gateway event", "err", err.Error(), "requestId", ev.RequestContext.RequestID)
+		p := problem.New(http.StatusBadRequest, problem.CodeMalformedBody, "The request could not be read.")
+		p.RequestID = ev.RequestContext.RequestID
+		body, _ := json.Marshal(p)
+		resp = events.APIGatewayV2HTTPResponse{
+			StatusCode: p.Status,
+			Headers:    map[string]string{"Content-Type": problem.ContentType},
+			Body:       string(body),
 		}
-		return resp, nil
-	})
+	}
+	return json.Marshal(resp)
 }
