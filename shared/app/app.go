@@ -17,6 +17,7 @@ import (
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/outbound"
 	"github.com/sofie/integrations/shared/store"
+	"github.com/sofie/integrations/shared/tokenseal"
 )
 
 // Deps are the dependencies every function is built from. Tests replace
@@ -26,6 +27,7 @@ type Deps struct {
 	Catalog    *catalog.Catalog
 	Store      store.Store
 	Secrets    store.Secrets
+	Tokens     *tokenseal.Vault // seals and opens user tokens with Secrets' keys
 	Rewriter   *outbound.Rewriter
 	HTTPClient *http.Client
 	Clients    *clients.Resolver

@@ -28,6 +28,9 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrThrottled: the backing store asked us to slow down and retries ran out.
 	ErrThrottled = errors.New("store throttled")
+	// ErrInvalidCursor: a page cursor that this listing did not issue (or
+	// issued for another org, user or provider). Callers answer 400.
+	ErrInvalidCursor = errors.New("invalid page cursor")
 )
 
 // Config modes of an org integration.

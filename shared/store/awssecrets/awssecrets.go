@@ -1,0 +1,590 @@
+// Package awssecrets is the Secrets Manager adapter of store.Secrets.
+//
+// # Secret names
+//
+// Every name starts with the deployment's SECRETS_PREFIX (for example
+// integrations/prod), which keeps environments apart and lets IAM grant each
+// function exactly the names it reads:
+//
+//	<prefix>/orgs/<org>/<provider>/client-secret   an org's own client secret (plain string)
+//	<prefix>/default-clients/<provider>            the platform's client: {"clientId": "...", "clientSecret": "..."}
+//	TOKEN_KEY_SECRET_ID                            the token-encryption key (template.yaml creates it)
+//
+// Org and provider ids are validated before they become part of a name
+// (org: [A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}, provider: [a-z0-9][a-z0-9_-]{0,63}),
+// so no id can reach another org's secrets ("/" and ".." are refused).
+//
+// The service creates org client secrets on first put and deletes them
+// without a recovery window (an admin removing a secret wants it gone); it
+// only reads default clients, which an operator creates.
+//
+// # Token key
+//
+// The template generates the key secret with GenerateSecretString (a string
+// of at least 32 characters). The AES-256 key is HKDF-SHA256 of that string
+// (info "sofie-integrations/token-key/v1"); its key id is the secret's
+// VersionId. The AWSCURRENT version seals; a token sealed under an older
+// version opens by fetching that VersionId (AWSPREVIOUS or older), so
+// rotating the secret (rotate-secret, put-secret-value) never strands a
+// token.
+//
+// # Cache
+//
+// A warm function does not call Secrets Manager per request: values are
+// cached in process for Options.CacheTTL (SECRETS_CACHE_TTL_SECONDS) with a
+// bounded number of entries, and an instance's own Put or Delete drops its
+// entry at once (other instances see the change within the TTL). Keys by
+// version id never change and are cached regardless of the TTL. Missing
+// client secrets are not cached.
+//
+// Secret values never appear in an error or a log line: errors carry the
+// secret's name and the SDK's error, which never echoes a value.
+//
+// IAM: secretsmanager:GetSecretValue on the names a function reads; the
+// admin function also PutSecretValue, CreateSecret, DeleteSecret and
+// RestoreSecret on <prefix>/orgs/*.
+package awssecrets
+
+import (
+	"container/list"
+	"context"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/sofie/integrations/shared/store"
+)
+
+// API is the part of *secretsmanager.Client the store uses.
+type API interface {
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	CreateSecret(context.Context, *secretsmanager.CreateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	DeleteSecret(context.Context, *secretsmanager.DeleteSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+	RestoreSecret(context.Context, *secretsmanager.RestoreSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.RestoreSecretOutput, error)
+}
+
+// Options configure a Store.
+type Options struct {
+	// Prefix is SECRETS_PREFIX, e.g. "integrations/prod".
+	Prefix string
+	// TokenKeySecretID names the token-key secret (name or ARN); empty in
+	// functions that never seal or open tokens.
+	TokenKeySecretID string
+	// CacheTTL is how long a value is reused; 0 disables caching (except of
+	// keys by version id, which never change).
+	CacheTTL time.Duration
+	// CacheSize bounds the cached entries (default 1024).
+	CacheSize int
+	// Logger gets debug lines about fetches (never values); default
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock of the cache (default time.Now).
+	Now func() time.Time
+}
+
+// Store is the Secrets Manager store. It is safe for concurrent use.
+type Store struct {
+	sm   API
+	o    Options
+	log  *slog.Logger
+	vals *lru // secret name → value, expiring
+	keys *lru // token key version id → key (or a "no such version" marker)
+}
+
+var _ store.Secrets = (*Store)(nil)
+
+var (
+	validPrefix   = regexp.MustCompile(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)
+	validOrgID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$`)
+	validProvider = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	validVersion  = regexp.MustCompile(`^[A-Za-z0-9-]{32,64}$`)
+)
+
+// New returns the store.
+func New(sm API, o Options) (*Store, error) {
+	o.Prefix = strings.Trim(o.Prefix, "/")
+	if !validPrefix.MatchString(o.Prefix) {
+		return nil, fmt.Errorf("awssecrets: SECRETS_PREFIX %q is not a valid secret name prefix", o.Prefix)
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 1024
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Store{sm: sm, o: o, log: log.With("component", "awssecrets"), vals: newLRU(o.CacheSize), keys: newLRU(64)}, nil
+}
+
+// ClientSecretName is the name of an org's client secret for provider.
+func ClientSecretName(prefix, orgID, provider string) (string, error) {
+	if !validOrgID.MatchString(orgID) {
+		return "", fmt.Errorf("awssecrets: invalid org id %q for a secret name", orgID)
+	}
+	if !validProvider.MatchString(provider) {
+		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
+	}
+	return strings.Trim(prefix, "/") + "/orgs/" + orgID + "/" + provider + "/client-secret", nil
+}
+
+// DefaultClientName is the name of the platform's client for provider.
+func DefaultClientName(prefix, provider string) (string, error) {
+	if !validProvider.MatchString(provider) {
+		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
+	}
+	return strings.Trim(prefix, "/") + "/default-clients/" + provider, nil
+}
+
+// --- errors ------------------------------------------------------------------
+
+func isNotFound(err error) bool {
+	var nf *types.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// isMarkedForDeletion: Secrets Manager answers InvalidRequestException for
+// a secret scheduled for deletion (the only InvalidRequest a get or put of
+// our own names can meet).
+func isMarkedForDeletion(err error) bool {
+	var ir *types.InvalidRequestException
+	return errors.As(err, &ir)
+}
+
+func isThrottle(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "ThrottlingException" || api.ErrorCode() == "Throttling" || api.ErrorCode() == "RequestLimitExceeded")
+}
+
+func wrap(op string, err error) error {
+	if isThrottle(err) {
+		return fmt.Errorf("awssecrets: %s: %w: %w", op, store.ErrThrottled, err)
+	}
+	return fmt.Errorf("awssecrets: %s: %w", op, err)
+}
+
+func checkCtx(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("awssecrets: %w", err)
+	}
+	return nil
+}
+
+// --- reads -------------------------------------------------------------------
+
+// getString reads a secret's current string through the cache; missing is
+// store.ErrNotFound.
+func (s *Store) getString(ctx context.Context, name string) (string, error) {
+	if v, ok := s.vals.get(name, s.o.Now()); ok {
+		return v.(string), nil
+	}
+	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	if isNotFound(err) || isMarkedForDeletion(err) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	v := aws.ToString(out.SecretString)
+	if v == "" && len(out.SecretBinary) > 0 {
+		v = string(out.SecretBinary)
+	}
+	s.log.DebugContext(ctx, "secret fetched", "secret", name)
+	if s.o.CacheTTL > 0 {
+		s.vals.put(name, v, s.o.Now().Add(s.o.CacheTTL))
+	}
+	return v, nil
+}
+
+// GetClientSecret implements store.Secrets.
+func (s *Store) GetClientSecret(ctx context.Context, orgID, provider string) (string, error) {
+	if err := checkCtx(ctx); err != nil {
+		return "", err
+	}
+	name, err := ClientSecretName(s.o.Prefix, orgID, provider)
+	if err != nil {
+		return "", err
+	}
+	v, err := s.getString(ctx, name)
+	if err != nil {
+		return "", wrap("get "+name, err)
+	}
+	return v, nil
+}
+
+// DefaultClient implements store.Secrets.
+func (s *Store) DefaultClient(ctx context.Context, provider string) (store.DefaultClient, error) {
+	if err := checkCtx(ctx); err != nil {
+		return store.DefaultClient{}, err
+	}
+	name, err := DefaultClientName(s.o.Prefix, provider)
+	if err != nil {
+		return store.DefaultClient{}, err
+	}
+	v, err := s.getString(ctx, name)
+	if err != nil {
+		return store.DefaultClient{}, wrap("get "+name, err)
+	}
+	var dc store.DefaultClient
+	// The decoder's error could quote the value: report only the shape.
+	if json.Unmarshal([]byte(v), &dc) != nil || dc.ClientID == "" || dc.ClientSecret == "" {
+		return store.DefaultClient{}, fmt.Errorf("awssecrets: %s is not JSON with clientId and clientSecret", name)
+	}
+	return dc, nil
+}
+
+// --- writes ------------------------------------------------------------------
+
+// PutClientSecret implements store.Secrets: a new version of the secret,
+// created on first put (and restored if it was scheduled for deletion).
+func (s *Store) PutClientSecret(ctx context.Context, orgID, provider, value string) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
+	name, err := ClientSecretName(s.o.Prefix, orgID, provider)
+	if err != nil {
+		return err
+	}
+	if value == "" {
+		return fmt.Errorf("awssecrets: empty client secret for %s", name)
+	}
+	defer s.vals.drop(name)
+	if err := s.put(ctx, name, value, "Client secret of org "+orgID+" for "+provider); err != nil {
+		return wrap("put "+name, err)
+	}
+	s.log.InfoContext(ctx, "client secret stored", "secret", name)
+	return nil
+}
+
+// put stores value as the secret's current version, creating it (or
+// restoring it from scheduled deletion) as needed.
+//
+// No tags: tagging on create would need secretsmanager:TagResource too.
+func (s *Store) put(ctx context.Context, name, value, description string) error {
+	for attempt := 0; attempt < 3; attempt++ {
+		_, err := s.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
+		switch {
+		case err == nil:
+			return nil
+		case isNotFound(err):
+			_, err = s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+				Name: aws.String(name), SecretString: aws.String(value), Description: aws.String(description),
+			})
+			var exists *types.ResourceExistsException
+			if errors.As(err, &exists) {
+				continue // created meanwhile: put a version instead
+			}
+			if isMarkedForDeletion(err) {
+				continue // a forced deletion is still settling
+			}
+			return err
+		case isMarkedForDeletion(err):
+			if _, err := s.sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(name)}); err != nil && !isNotFound(err) {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+	return fmt.Errorf("secret kept changing while it was written")
+}
+
+// DeleteClientSecret implements store.Secrets. The secret is deleted without
+// a recovery window.
+func (s *Store) DeleteClientSecret(ctx context.Context, orgID, provider string) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
+	name, err := ClientSecretName(s.o.Prefix, orgID, provider)
+	if err != nil {
+		return err
+	}
+	defer s.vals.drop(name)
+	_, err = s.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	if err != nil && !isNotFound(err) {
+		return wrap("delete "+name, err)
+	}
+	s.log.InfoContext(ctx, "client secret deleted", "secret", name)
+	return nil
+}
+
+// PutDefaultClient stores the platform's client for provider. For local
+// runs, tests and operators; the functions only read default clients.
+func (s *Store) PutDefaultClient(ctx context.Context, provider string, c store.DefaultClient) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
+	name, err := DefaultClientName(s.o.Prefix, provider)
+	if err != nil {
+		return err
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return fmt.Errorf("awssecrets: default client for %s needs a client id and secret", provider)
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("awssecrets: encode default client for %s", provider)
+	}
+	defer s.vals.drop(name)
+	if err := s.put(ctx, name, string(v), "Platform OAuth client for "+provider); err != nil {
+		return wrap("put "+name, err)
+	}
+	return nil
+}
+
+// --- token keys ----------------------------------------------------------------
+
+const keyInfo = "sofie-integrations/token-key/v1"
+
+// minKeyMaterial is the shortest secret string accepted as key material.
+const minKeyMaterial = 32
+
+// DeriveTokenKey turns the token-key secret's string into the AES-256 key.
+func DeriveTokenKey(material []byte) ([]byte, error) {
+	if len(material) < minKeyMaterial {
+		return nil, fmt.Errorf("awssecrets: the token key secret holds %d bytes, need at least %d", len(material), minKeyMaterial)
+	}
+	return hkdf.Key(sha256.New, material, nil, keyInfo, 32)
+}
+
+type keyringEntry struct {
+	current string
+}
+
+var missingKey = struct{}{}
+
+// fetchKey reads one version of the token key (VersionStage AWSCURRENT when
+// id is "").
+func (s *Store) fetchKey(ctx context.Context, id string) (string, []byte, error) {
+	if s.o.TokenKeySecretID == "" {
+		return "", nil, errors.New("awssecrets: TOKEN_KEY_SECRET_ID is not configured for this function")
+	}
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.o.TokenKeySecretID)}
+	if id == "" {
+		in.VersionStage = aws.String("AWSCURRENT")
+	} else {
+		in.VersionId = aws.String(id)
+	}
+	out, err := s.sm.GetSecretValue(ctx, in)
+	if err != nil {
+		return "", nil, err
+	}
+	material := out.SecretBinary
+	if out.SecretString != nil {
+		material = []byte(*out.SecretString)
+	}
+	key, err := DeriveTokenKey(material)
+	clear(material)
+	if err != nil {
+		return "", nil, err
+	}
+	s.log.DebugContext(ctx, "token key fetched", "keyId", aws.ToString(out.VersionId))
+	return aws.ToString(out.VersionId), key, nil
+}
+
+// TokenKeys implements store.Secrets: the current version seals; the
+// keyring also holds every older version this instance has fetched.
+func (s *Store) TokenKeys(ctx context.Context) (store.Keyring, error) {
+	if err := checkCtx(ctx); err != nil {
+		return store.Keyring{}, err
+	}
+	now := s.o.Now()
+	var current string
+	if e, ok := s.vals.get("\x00keyring", now); ok {
+		current = e.(keyringEntry).current
+	}
+	if _, ok := s.keys.get(current, now); current == "" || !ok {
+		id, key, err := s.fetchKey(ctx, "")
+		if err != nil {
+			return store.Keyring{}, wrap("token key", err)
+		}
+		current = id
+		s.keys.put(id, key, time.Time{})
+		if s.o.CacheTTL > 0 {
+			s.vals.put("\x00keyring", keyringEntry{current: id}, now.Add(s.o.CacheTTL))
+		}
+	}
+	kr := store.Keyring{Current: current, Keys: map[string][]byte{}}
+	s.keys.each(func(id string, v any) {
+		if k, ok := v.([]byte); ok {
+			kr.Keys[id] = k
+		}
+	})
+	if _, ok := kr.Keys[current]; !ok { // evicted between the two steps
+		k, err := s.TokenKey(ctx, current)
+		if err != nil {
+			return store.Keyring{}, err
+		}
+		kr.Keys[current] = k
+	}
+	return kr, nil
+}
+
+// TokenKey implements store.Secrets: the key of one version of the token
+// key secret.
+func (s *Store) TokenKey(ctx context.Context, id string) ([]byte, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
+	if !validVersion.MatchString(id) {
+		return nil, fmt.Errorf("awssecrets: token key %q: %w", id, store.ErrNotFound)
+	}
+	if v, ok := s.keys.get(id, s.o.Now()); ok {
+		if k, ok := v.([]byte); ok {
+			return k, nil
+		}
+		return nil, fmt.Errorf("awssecrets: token key %q: %w", id, store.ErrNotFound)
+	}
+	_, key, err := s.fetchKey(ctx, id)
+	if isNotFound(err) {
+		// Version ids are never reused: remember the miss so that garbage
+		// key ids cannot make every open call Secrets Manager.
+		s.keys.put(id, missingKey, time.Time{})
+		return nil, fmt.Errorf("awssecrets: token key %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, wrap("token key "+id, err)
+	}
+	s.keys.put(id, key, time.Time{})
+	return key, nil
+}
+
+// RotateTokenKey puts a new random version of the token key secret (it
+// becomes AWSCURRENT) and returns its id. For operators and tests; the
+// functions never rotate.
+func (s *Store) RotateTokenKey(ctx context.Context) (string, error) {
+	if s.o.TokenKeySecretID == "" {
+		return "", errors.New("awssecrets: TOKEN_KEY_SECRET_ID is not configured")
+	}
+	v, err := randomKeyMaterial()
+	if err != nil {
+		return "", err
+	}
+	out, err := s.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(s.o.TokenKeySecretID), SecretString: aws.String(v)})
+	if err != nil {
+		return "", wrap("rotate token key", err)
+	}
+	s.vals.drop("\x00keyring")
+	s.log.InfoContext(ctx, "token key rotated", "keyId", aws.ToString(out.VersionId))
+	return aws.ToString(out.VersionId), nil
+}
+
+func randomKeyMaterial() (string, error) {
+	b := make([]byte, 48)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("awssecrets: random key: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// EnsureTokenKey creates the token key secret with random material unless
+// it exists. Local runs only: deployed stacks create it in template.yaml.
+func EnsureTokenKey(ctx context.Context, sm API, id string) error {
+	_, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err == nil {
+		return nil
+	}
+	if !isNotFound(err) {
+		return wrap("read token key "+id, err)
+	}
+	v, err := randomKeyMaterial()
+	if err != nil {
+		return err
+	}
+	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(id), SecretString: aws.String(v), Description: aws.String("Token-encryption key (local)"),
+	})
+	var exists *types.ResourceExistsException
+	if err != nil && !errors.As(err, &exists) {
+		return wrap("create token key "+id, err)
+	}
+	return nil
+}
+
+// --- cache ---------------------------------------------------------------------
+
+// lru is a bounded, expiring cache; the least recently used entry goes
+// first when it is full. A zero expiry never expires.
+type lru struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // front: most recent
+	items map[string]*list.Element
+}
+
+type lruEntry struct {
+	key string
+	val any
+	exp time.Time
+}
+
+func newLRU(max int) *lru {
+	return &lru{max: max, order: list.New(), items: map[string]*list.Element{}}
+}
+
+func (c *lru) get(k string, now time.Time) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[k]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*lruEntry)
+	if !e.exp.IsZero() && !now.Before(e.exp) {
+		c.order.Remove(el)
+		delete(c.items, k)
+		return nil, false
+	}
+	c.order.MoveToFront(el)
+	return e.val, true
+}
+
+func (c *lru) put(k string, v any, exp time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		el.Value = &lruEntry{key: k, val: v, exp: exp}
+		c.order.MoveToFront(el)
+		return
+	}
+	c.items[k] = c.order.PushFront(&lruEntry{key: k, val: v, exp: exp})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.items, last.Value.(*lruEntry).key)
+	}
+}
+
+func (c *lru) drop(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.order.Remove(el)
+		delete(c.items, k)
+	}
+}
+
+func (c *lru) each(f func(k string, v any)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, el := range c.items {
+		f(k, el.Value.(*lruEntry).val)
+	}
+}

@@ -1,0 +1,328 @@
+package awssecrets_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sofie/integrations/infra/testenv/moto"
+	"github.com/sofie/integrations/shared/store"
+	"github.com/sofie/integrations/shared/store/awscount"
+	"github.com/sofie/integrations/shared/store/awssecrets"
+	"github.com/sofie/integrations/shared/store/storetest"
+)
+
+func TestMain(m *testing.M) { moto.Main(m) }
+
+type fixture struct {
+	sm      *secretsmanager.Client
+	calls   *awscount.Counter
+	prefix  string
+	tokenID string
+	now     time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{calls: &awscount.Counter{}, now: storetest.T0}
+	cfg := moto.Config(t)
+	f.calls.Attach(&cfg)
+	f.sm = secretsmanager.NewFromConfig(cfg)
+	f.prefix = strings.TrimSuffix(moto.Prefix(t), "-") + "/env"
+	f.tokenID = f.prefix + "/token-key"
+	if err := awssecrets.EnsureTokenKey(t.Context(), f.sm, f.tokenID); err != nil {
+		t.Fatal(err)
+	}
+	f.calls.Reset()
+	return f
+}
+
+func (f *fixture) store(t *testing.T, log *slog.Logger, ttl time.Duration) *awssecrets.Store {
+	t.Helper()
+	s, err := awssecrets.New(f.sm, awssecrets.Options{
+		Prefix: f.prefix, TokenKeySecretID: f.tokenID, CacheTTL: ttl, Logger: log,
+		Now: func() time.Time { return f.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSecretsContract(t *testing.T) {
+	storetest.TestSecrets(t, func(t *testing.T, log *slog.Logger) storetest.SecretsHarness {
+		f := newFixture(t)
+		s := f.store(t, log, 5*time.Minute)
+		return storetest.SecretsHarness{
+			Secrets:          s,
+			PutDefaultClient: s.PutDefaultClient,
+			RotateTokenKey: func(ctx context.Context) error {
+				_, err := s.RotateTokenKey(ctx)
+				return err
+			},
+		}
+	})
+}
+
+// TestNames pins the documented naming scheme.
+func TestNames(t *testing.T) {
+	n, err := awssecrets.ClientSecretName("integrations/prod", "org-1", "google_workspace")
+	if err != nil || n != "integrations/prod/orgs/org-1/google_workspace/client-secret" {
+		t.Fatalf("client secret name %q, %v", n, err)
+	}
+	n, err = awssecrets.DefaultClientName("integrations/prod/", "salesforce")
+	if err != nil || n != "integrations/prod/default-clients/salesforce" {
+		t.Fatalf("default client name %q, %v", n, err)
+	}
+	for _, bad := range [][2]string{{"org/x", "salesforce"}, {"..", "salesforce"}, {"org-1", "a/b"}, {"org-1", "UPPER"}, {"", "salesforce"}} {
+		if _, err := awssecrets.ClientSecretName("p", bad[0], bad[1]); err == nil {
+			t.Errorf("name accepted for org %q provider %q", bad[0], bad[1])
+		}
+	}
+	if _, err := awssecrets.New(nil, awssecrets.Options{Prefix: ""}); err == nil {
+		t.Error("empty prefix accepted")
+	}
+}
+
+// TestCache: a warm instance reads each secret once per TTL, its own writes
+// are seen at once, and the cache is bounded.
+func TestCache(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t)
+	s := f.store(t, nil, time.Minute)
+	other := f.store(t, nil, time.Minute) // another warm instance
+
+	if err := s.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-1"); err != nil {
+		t.Fatal(err)
+	}
+	f.calls.Reset()
+	for range 5 {
+		if v, err := s.GetClientSecret(ctx, "org-1", "salesforce"); err != nil || v != "fake-client-secret-1" {
+			t.Fatalf("get: %v", err)
+		}
+	}
+	if n := f.calls.Calls("Secrets Manager", "GetSecretValue"); n != 1 {
+		t.Fatalf("5 reads made %d GetSecretValue calls, want 1", n)
+	}
+	if _, err := other.GetClientSecret(ctx, "org-1", "salesforce"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Own write: seen at once. Another instance: within the TTL.
+	if err := s.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-2"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.GetClientSecret(ctx, "org-1", "salesforce"); v != "fake-client-secret-2" {
+		t.Fatal("own put not seen")
+	}
+	if v, _ := other.GetClientSecret(ctx, "org-1", "salesforce"); v != "fake-client-secret-1" {
+		t.Fatal("the other instance did not use its cache")
+	}
+	f.now = f.now.Add(time.Minute)
+	if v, _ := other.GetClientSecret(ctx, "org-1", "salesforce"); v != "fake-client-secret-2" {
+		t.Fatal("the other instance still used its cache after the TTL")
+	}
+
+	// Own delete: seen at once.
+	if err := s.DeleteClientSecret(ctx, "org-1", "salesforce"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetClientSecret(ctx, "org-1", "salesforce"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get after own delete: %v", err)
+	}
+
+	// Token keys: one call per TTL.
+	f.calls.Reset()
+	for range 5 {
+		if _, err := s.TokenKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Calls("Secrets Manager", ""); n != 1 {
+		t.Fatalf("5 keyring reads made %d calls, want 1", n)
+	}
+	// Garbage key ids are refused without a call; an unknown well-formed one
+	// costs one call, then is remembered.
+	f.calls.Reset()
+	for range 3 {
+		if _, err := s.TokenKey(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if _, err := s.TokenKey(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := f.calls.Calls("Secrets Manager", ""); n != 1 {
+		t.Fatalf("unknown key lookups made %d calls, want 1", n)
+	}
+
+	// Bounded: with room for 2 entries, reading 3 secrets round-robin
+	// always misses.
+	small, err := awssecrets.New(f.sm, awssecrets.Options{Prefix: f.prefix, CacheTTL: time.Hour, CacheSize: 2, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range []string{"a", "b", "c"} {
+		if err := small.PutClientSecret(ctx, org, "salesforce", "fake-client-secret-"+org); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.calls.Reset()
+	for range 2 {
+		for _, org := range []string{"a", "b", "c"} {
+			if v, err := small.GetClientSecret(ctx, org, "salesforce"); err != nil || v != "fake-client-secret-"+org {
+				t.Fatalf("get %s: %v", org, err)
+			}
+		}
+	}
+	if n := f.calls.Calls("Secrets Manager", "GetSecretValue"); n != 6 {
+		t.Fatalf("LRU of 2 over 3 keys made %d calls, want 6", n)
+	}
+}
+
+// TestTokenKeyFromTemplateSecret: a secret made the way template.yaml makes
+// it (a generated string) yields a key whose id is the VersionId, and an
+// AWSPREVIOUS version still opens after an outside rotation.
+func TestTokenKeyFromTemplateSecret(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t)
+	id := f.prefix + "/generated"
+	out, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(id), SecretString: aws.String(strings.Repeat("Gen3rated", 8))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := awssecrets.New(f.sm, awssecrets.Options{Prefix: f.prefix, TokenKeySecretID: aws.ToString(out.ARN), CacheTTL: time.Minute, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := s.TokenKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr.Current != aws.ToString(out.VersionId) {
+		t.Fatalf("key id %q, want the VersionId %q", kr.Current, aws.ToString(out.VersionId))
+	}
+	want, _ := awssecrets.DeriveTokenKey([]byte(strings.Repeat("Gen3rated", 8)))
+	if string(kr.Keys[kr.Current]) != string(want) {
+		t.Fatal("key is not derived from the secret string")
+	}
+	// Rotated by someone else: picked up after the TTL, old id still opens.
+	put, err := f.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: out.ARN, SecretString: aws.String(strings.Repeat("N3wMaterial", 4))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := awssecrets.New(f.sm, awssecrets.Options{Prefix: f.prefix, TokenKeySecretID: aws.ToString(out.ARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr2, err := fresh.TokenKeys(ctx)
+	if err != nil || kr2.Current != aws.ToString(put.VersionId) {
+		t.Fatalf("after rotation current %q, want %q (%v)", kr2.Current, aws.ToString(put.VersionId), err)
+	}
+	old, err := fresh.TokenKey(ctx, kr.Current)
+	if err != nil || string(old) != string(want) {
+		t.Fatalf("previous version's key: %v", err)
+	}
+
+	// Too little key material is refused without echoing it.
+	short := f.prefix + "/short"
+	if _, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(short), SecretString: aws.String("fake-too-short")}); err != nil {
+		t.Fatal(err)
+	}
+	bad, _ := awssecrets.New(f.sm, awssecrets.Options{Prefix: f.prefix, TokenKeySecretID: short})
+	if _, err := bad.TokenKeys(ctx); err == nil || strings.Contains(err.Error(), "fake-too-short") {
+		t.Fatalf("short key material: %v", err)
+	}
+	// No key configured (the admin function): a clear error.
+	none, _ := awssecrets.New(f.sm, awssecrets.Options{Prefix: f.prefix})
+	if _, err := none.TokenKeys(ctx); err == nil || !strings.Contains(err.Error(), "TOKEN_KEY_SECRET_ID") {
+		t.Fatalf("no key configured: %v", err)
+	}
+}
+
+// TestMalformedDefaultClient: a default client that is not the documented
+// JSON is an error that does not quote the value.
+func TestMalformedDefaultClient(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t)
+	name, _ := awssecrets.DefaultClientName(f.prefix, "salesforce")
+	planted := storetest.PlantedSecret()
+	for i, v := range []string{planted, `{"clientId":"x","clientSecret":` + planted + `}`, `{"clientId":"x"}`} {
+		if i == 0 {
+			_, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(v)})
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(v)}); err != nil {
+			t.Fatal(err)
+		}
+		s := f.store(t, nil, 0)
+		_, err := s.DefaultClient(ctx, "salesforce")
+		if err == nil || errors.Is(err, store.ErrNotFound) || strings.Contains(err.Error(), planted) {
+			t.Fatalf("value %d: %v", i, err)
+		}
+	}
+}
+
+// TestThrottled: throttling that outlasts the SDK's retries is
+// store.ErrThrottled, after the SDK retried.
+func TestThrottled(t *testing.T) {
+	var attempts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"__type":"ThrottlingException","message":"Rate exceeded"}`))
+	}))
+	defer srv.Close()
+	sm := secretsmanager.NewFromConfig(aws.Config{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+	}, func(o *secretsmanager.Options) { o.RetryMaxAttempts = 2 })
+	s, _ := awssecrets.New(sm, awssecrets.Options{Prefix: "p"})
+	_, err := s.GetClientSecret(t.Context(), "org-1", "salesforce")
+	if !errors.Is(err, store.ErrThrottled) {
+		t.Fatalf("error %v, want ErrThrottled", err)
+	}
+	if attempts.Load() != 2 {
+		t.Fatalf("%d attempts, want the SDK's 2", attempts.Load())
+	}
+}
+
+// Benchmarks against moto_server: calls/op shows what the cache saves.
+func BenchmarkGetClientSecret(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"Cached", time.Hour}, {"Uncached", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			calls := &awscount.Counter{}
+			cfg := moto.Config(b)
+			calls.Attach(&cfg)
+			s, err := awssecrets.New(secretsmanager.NewFromConfig(cfg), awssecrets.Options{Prefix: strings.TrimSuffix(moto.Prefix(b), "-"), CacheTTL: c.ttl, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.PutClientSecret(b.Context(), "org-1", "salesforce", "fake-client-secret-1"); err != nil {
+				b.Fatal(err)
+			}
+			calls.Reset()
+			for b.Loop() {
+				if _, err := s.GetClientSecret(b.Context(), "org-1", "salesforce"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
+		})
+	}
+}
