@@ -1,0 +1,444 @@
+package fakeprovider
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// DefaultTokenTTL is the access token lifetime when Options.TokenTTL is zero.
+const DefaultTokenTTL = time.Hour
+
+// The default users New registers, one per provider.
+const (
+	DefaultMicrosoftUser         = "alice@contoso.example"
+	DefaultMicrosoftTenantID     = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+	DefaultMicrosoftTenantDomain = "contoso.example"
+
+	DefaultGoogleUser   = "alice@example.com"
+	DefaultGoogleDomain = "example.com"
+
+	DefaultSalesforceUser        = "alice@example.com"
+	DefaultSalesforceOrgID       = "00D000000000001AAA"
+	DefaultSalesforceInstanceURL = "https://example-dev-ed.my.salesforce.com"
+)
+
+// Options configure a Server. The zero value is usable: consent page,
+// strict clients, one-hour tokens, the real clock.
+type Options struct {
+	// TokenTTL is the lifetime of issued access tokens (DefaultTokenTTL when
+	// zero); see ParseTokenTTL for FAKE_PROVIDER_TOKEN_TTL.
+	TokenTTL time.Duration
+	// AutoApprove answers authorization requests with an immediate redirect
+	// back to the client (headless runs and tests) instead of a consent page.
+	AutoApprove bool
+	// Lenient accepts any client id: an unknown one is registered on first
+	// use, with any redirect URI, and the first client secret it presents
+	// becomes its secret. For make run, where an admin types their own
+	// client id.
+	Lenient bool
+	// Now is the clock of token, code and grant lifetimes (time.Now when nil).
+	// Latency and injected delays use real time.
+	Now func() time.Time
+	// Latency delays every response, for benchmarks (see also SetLatency).
+	Latency time.Duration
+	// DefaultRedirectURIs are the registered redirect URIs of the default
+	// clients. Empty accepts any redirect URI (the token request must still
+	// repeat the authorization request's).
+	DefaultRedirectURIs []string
+}
+
+// ParseTokenTTL reads a token lifetime in whole seconds, as
+// FAKE_PROVIDER_TOKEN_TTL holds it; "" is DefaultTokenTTL.
+func ParseTokenTTL(seconds string) (time.Duration, error) {
+	if strings.TrimSpace(seconds) == "" {
+		return DefaultTokenTTL, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(seconds))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("fake provider token TTL %q is not a whole number of seconds >= 1", seconds)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// ClientSpec registers an OAuth client at one provider.
+type ClientSpec struct {
+	Provider string // catalog provider id
+	ClientID string
+	Secret   string
+	// RedirectURIs are matched exactly; empty accepts any.
+	RedirectURIs []string
+	// RotateRefreshTokens: Salesforce's connected-app refresh token rotation.
+	// (Microsoft always rotates, Google never does; this is ignored for them.)
+	RotateRefreshTokens bool
+	// RequirePKCE refuses authorization requests without a code challenge.
+	RequirePKCE bool
+}
+
+// Item is an external object a probe can fetch by id: a message, an event,
+// a file, a contact, a CRM record.
+type Item struct {
+	Capability catalog.Capability
+	// ID as the catalog's item URLs carry it ({id}); Salesforce records are
+	// "<Object>/<record id>", e.g. "Account/001000000000001AAA".
+	ID       string
+	Name     string
+	MimeType string // files
+	Content  []byte // files: what a download returns
+	// Forbidden: the item exists but this user may not read it (403).
+	Forbidden bool
+}
+
+// User is an account at one provider.
+type User struct {
+	Provider string // catalog provider id
+	// Email is the sign-in name login_hint selects (Salesforce: username).
+	Email string
+	Name  string
+	// ID is the provider's user id (Microsoft oid, Google sub, Salesforce
+	// 005... id); derived from Email when empty.
+	ID string
+
+	// Microsoft: the tenant id (GUID) and its verified domains (default:
+	// DefaultMicrosoftTenantID, and the email's domain).
+	Tenant        string
+	TenantDomains []string
+
+	// Google: the Workspace domain (hd claim); empty for a consumer account.
+	HostedDomain string
+
+	// Salesforce: org id and instance URL (defaults: DefaultSalesforceOrgID,
+	// DefaultSalesforceInstanceURL). Sandbox users sign in at
+	// test.salesforce.com or a *.sandbox.my.salesforce.com host.
+	OrgID       string
+	InstanceURL string
+
+	// GrantScopes, when not nil, is what the user consents to: the requested
+	// scopes outside it are not granted (Google's granular consent; for the
+	// others, an admin consent that covers less). The provider's base
+	// (identity and refresh) scopes are always granted.
+	GrantScopes []string
+	// Denied capabilities answer every probe with the provider's 403.
+	Denied []catalog.Capability
+	// Items the probes can fetch by id.
+	Items []Item
+}
+
+// Server is the fake provider. Create it with New.
+type Server struct {
+	opts    Options
+	cat     *catalog.Catalog
+	mux     *http.ServeMux
+	latency atomic.Int64 // nanoseconds
+
+	mu      sync.Mutex
+	clients map[clientKey]*client
+	users   map[userKey]*User
+	order   map[string][]string // provider -> user emails (lower case), in order added
+	codes   map[string]*authCode
+	access  map[string]*accessToken
+	refresh map[string]*refreshToken
+	grants  map[grantKey]*grant
+	pending map[string]*authzRequest
+	tickets map[string]*downloadTicket
+	faults  []*faultEntry
+	counts  map[countKey]int
+	rtLog   []RefreshUse
+	sweepAt time.Time
+}
+
+type clientKey struct{ provider, id string }
+
+type userKey struct{ provider, email string }
+
+type grantKey struct{ provider, clientID, email string }
+
+func ukey(provider, email string) userKey { return userKey{provider, strings.ToLower(email)} }
+
+// client is a registered client.
+type client struct {
+	ClientSpec
+	lenient bool // registered by Lenient mode; secret set on first use
+}
+
+// grant is what a user has consented to for one client: the basis of
+// include_granted_scopes, of prompt=none, and of Google's rule that only the
+// first consent (or prompt=consent) yields a refresh token.
+type grant struct {
+	scopes  []string
+	offline bool
+}
+
+// New returns a fake provider with the default clients and users registered.
+func New(opts Options) *Server {
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		opts:    opts,
+		cat:     catalog.New(),
+		clients: map[clientKey]*client{},
+		users:   map[userKey]*User{},
+		order:   map[string][]string{},
+		codes:   map[string]*authCode{},
+		access:  map[string]*accessToken{},
+		refresh: map[string]*refreshToken{},
+		grants:  map[grantKey]*grant{},
+		pending: map[string]*authzRequest{},
+		tickets: map[string]*downloadTicket{},
+		counts:  map[countKey]int{},
+	}
+	s.latency.Store(int64(opts.Latency))
+	s.mux = s.routes()
+	for provider, dc := range DefaultClients() {
+		s.RegisterClient(ClientSpec{
+			Provider: provider, ClientID: dc.ClientID, Secret: dc.ClientSecret,
+			RedirectURIs:        opts.DefaultRedirectURIs,
+			RotateRefreshTokens: provider == catalog.Salesforce,
+		})
+	}
+	for _, u := range defaultUsers() {
+		s.AddUser(u)
+	}
+	return s
+}
+
+// DefaultClients are the platform default clients New registers, one per
+// provider, for FAKE_PROVIDERS=1 local runs: seed them into the secrets
+// store as the deployment's default clients. The Salesforce one rotates
+// refresh tokens. The values are fixed and obviously fake.
+func DefaultClients() map[string]store.DefaultClient {
+	return map[string]store.DefaultClient{
+		catalog.Microsoft365:    {ClientID: "00000000-0000-4000-8000-00000000fa4e", ClientSecret: "fake-client-secret-microsoft365"},
+		catalog.GoogleWorkspace: {ClientID: "100000000001-fakedefaultclient.apps.googleusercontent.com", ClientSecret: "fake-client-secret-google"},
+		catalog.Salesforce:      {ClientID: "FAKE0DEFAULT0CONSUMER0KEY0SALESFORCE", ClientSecret: "fake-client-secret-salesforce"},
+	}
+}
+
+func defaultUsers() []User {
+	sampleItems := func(provider string) []Item {
+		p, _ := catalog.New().Get(provider)
+		var items []Item
+		for _, c := range p.CapabilityIDs() {
+			it := Item{Capability: c, ID: "sample-" + string(c), Name: "Sample " + string(c) + " item"}
+			switch c {
+			case catalog.Files:
+				it.Name, it.MimeType, it.Content = "sample.txt", "text/plain", []byte("Hello from the fake provider.\n")
+			case catalog.CRM:
+				it.ID, it.Name = "Account/001000000000001AAA", "Sample Account"
+			}
+			items = append(items, it)
+		}
+		return items
+	}
+	return []User{
+		{Provider: catalog.Microsoft365, Email: DefaultMicrosoftUser, Name: "Alice Example", Tenant: DefaultMicrosoftTenantID,
+			TenantDomains: []string{DefaultMicrosoftTenantDomain, "contoso.onmicrosoft.com"}, Items: sampleItems(catalog.Microsoft365)},
+		{Provider: catalog.GoogleWorkspace, Email: DefaultGoogleUser, Name: "Alice Example", HostedDomain: DefaultGoogleDomain,
+			Items: sampleItems(catalog.GoogleWorkspace)},
+		{Provider: catalog.Salesforce, Email: DefaultSalesforceUser, Name: "Alice Example", OrgID: DefaultSalesforceOrgID,
+			InstanceURL: DefaultSalesforceInstanceURL, Items: sampleItems(catalog.Salesforce)},
+	}
+}
+
+// SetLatency changes the delay added to every response.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+func (s *Server) provider(id string) catalog.Provider {
+	p, ok := s.cat.Get(id)
+	if !ok {
+		panic("fakeprovider: unknown provider " + strconv.Quote(id))
+	}
+	return p
+}
+
+// RegisterClient adds a client, or replaces the one with the same provider
+// and id (to change its secret, say). It panics on an unknown provider or an
+// empty client id: a mistake in the test.
+func (s *Server) RegisterClient(spec ClientSpec) {
+	s.provider(spec.Provider)
+	if spec.ClientID == "" {
+		panic("fakeprovider: RegisterClient without a client id")
+	}
+	spec.RedirectURIs = slices.Clone(spec.RedirectURIs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[clientKey{spec.Provider, spec.ClientID}] = &client{ClientSpec: spec}
+}
+
+// AddUser adds an account, or replaces the one with the same provider and
+// email. It panics on an unknown provider or an empty email.
+func (s *Server) AddUser(u User) {
+	p := s.provider(u.Provider)
+	if u.Email == "" {
+		panic("fakeprovider: AddUser without an email")
+	}
+	u = normalizeUser(p, u)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := ukey(u.Provider, u.Email)
+	if _, ok := s.users[k]; !ok {
+		s.order[u.Provider] = append(s.order[u.Provider], k.email)
+	}
+	s.users[k] = &u
+}
+
+// UpdateUser changes an account in place: fn gets a copy to modify
+// (Provider and Email stay as they are). Tokens already issued keep working
+// under the new settings (permissions, items), as at a real provider.
+func (s *Server) UpdateUser(provider, email string, fn func(*User)) error {
+	p := s.provider(provider)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := ukey(provider, email)
+	cur, ok := s.users[k]
+	if !ok {
+		return fmt.Errorf("fakeprovider: no %s user %q", provider, email)
+	}
+	u := cloneUser(*cur)
+	fn(&u)
+	u.Provider, u.Email = cur.Provider, cur.Email
+	u = normalizeUser(p, u)
+	s.users[k] = &u
+	return nil
+}
+
+// User returns a copy of an account.
+func (s *Server) User(provider, email string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[ukey(provider, email)]
+	if !ok {
+		return User{}, false
+	}
+	return cloneUser(*u), true
+}
+
+// RevokeUser ends every grant the user gave at the provider, as a user
+// removing the app's access (or an admin revoking their sessions) would:
+// their refresh and access tokens stop working and pending codes are void.
+// Google then issues a refresh token again on the next consent.
+func (s *Server) RevokeUser(provider, email string) error {
+	s.provider(provider)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := ukey(provider, email)
+	if _, ok := s.users[k]; !ok {
+		return fmt.Errorf("fakeprovider: no %s user %q", provider, email)
+	}
+	s.revokeLocked(func(f *family) bool { return f.provider == provider && f.email == k.email }, s.now())
+	for code, c := range s.codes {
+		if c.provider == provider && c.email == k.email {
+			delete(s.codes, code)
+		}
+	}
+	for gk := range s.grants {
+		if gk.provider == provider && gk.email == k.email {
+			delete(s.grants, gk)
+		}
+	}
+	return nil
+}
+
+// revokeLocked revokes every family that match selects, and forgets the
+// grants behind them; callers hold s.mu.
+func (s *Server) revokeLocked(match func(*family) bool, now time.Time) {
+	revoke := func(f *family) {
+		if f != nil && match(f) {
+			f.revoke(now)
+			delete(s.grants, grantKey{f.provider, f.clientID, f.email})
+		}
+	}
+	for _, rt := range s.refresh {
+		revoke(rt.fam)
+	}
+	for _, at := range s.access {
+		revoke(at.fam)
+	}
+}
+
+func cloneUser(u User) User {
+	u.TenantDomains = slices.Clone(u.TenantDomains)
+	if u.GrantScopes != nil {
+		u.GrantScopes = slices.Clone(u.GrantScopes)
+	}
+	u.Denied = slices.Clone(u.Denied)
+	u.Items = slices.Clone(u.Items)
+	for i := range u.Items {
+		u.Items[i].Content = slices.Clone(u.Items[i].Content)
+	}
+	return u
+}
+
+// normalizeUser fills in derived defaults.
+func normalizeUser(p catalog.Provider, u User) User {
+	u = cloneUser(u)
+	domain := ""
+	if _, d, ok := strings.Cut(u.Email, "@"); ok {
+		domain = strings.ToLower(d)
+	}
+	if u.Name == "" {
+		u.Name, _, _ = strings.Cut(u.Email, "@")
+	}
+	switch p.ID {
+	case catalog.Microsoft365:
+		if u.Tenant == "" {
+			u.Tenant = DefaultMicrosoftTenantID
+		}
+		u.Tenant = strings.ToLower(u.Tenant)
+		if len(u.TenantDomains) == 0 && domain != "" {
+			u.TenantDomains = []string{domain}
+		}
+		for i, d := range u.TenantDomains {
+			u.TenantDomains[i] = strings.ToLower(d)
+		}
+		if u.ID == "" {
+			u.ID = guidFrom("oid:" + strings.ToLower(u.Email))
+		}
+	case catalog.GoogleWorkspace:
+		if u.ID == "" {
+			u.ID = digitsFrom("sub:"+strings.ToLower(u.Email), 21)
+		}
+	case catalog.Salesforce:
+		if u.OrgID == "" {
+			u.OrgID = DefaultSalesforceOrgID
+		}
+		if u.InstanceURL == "" {
+			u.InstanceURL = DefaultSalesforceInstanceURL
+		}
+		u.InstanceURL = strings.TrimRight(u.InstanceURL, "/")
+		if u.ID == "" {
+			u.ID = "005" + alnumFrom("user:"+strings.ToLower(u.Email), 12) + "AAA"
+		}
+	}
+	return u
+}
+
+// lookupUser finds a user; callers hold s.mu.
+func (s *Server) lookupUser(provider, email string) *User {
+	return s.users[ukey(provider, email)]
+}
+
+// usersOf lists a provider's users in the order added; callers hold s.mu.
+func (s *Server) usersOf(provider string) []*User {
+	var out []*User
+	for _, e := range s.order[provider] {
+		if u := s.users[userKey{provider, e}]; u != nil {
+			out = append(out, u)
+		}
+	}
+	return out
+}
