@@ -1,10 +1,12 @@
 package app
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/sofie/integrations/shared/admin"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/httpapi"
 	"github.com/sofie/integrations/shared/problem"
@@ -40,14 +42,31 @@ func notImplemented(w http.ResponseWriter, r *http.Request) {
 	problem.Write(w, r, problem.New(http.StatusNotImplemented, problem.CodeNotImplemented, "This route is not built yet."))
 }
 
+// adminRoutes are AdminFunction's routes (package admin). A Deps without
+// stores (only the route table is wanted, as by the template and OpenAPI
+// tests) still yields the routes; they answer 503 instead of panicking.
 func adminRoutes(d *Deps) []httpapi.Route {
-	return []httpapi.Route{
-		{Method: "GET", Path: "/v1/providers", Handler: notImplemented},
-		{Method: "GET", Path: "/v1/orgs/{orgId}/integrations", Handler: notImplemented},
-		{Method: "GET", Path: "/v1/orgs/{orgId}/integrations/{provider}", Handler: notImplemented},
-		{Method: "PUT", Path: "/v1/orgs/{orgId}/integrations/{provider}", Handler: notImplemented},
-		{Method: "PUT", Path: "/v1/orgs/{orgId}/integrations/{provider}/client-secret", Handler: notImplemented},
-		{Method: "DELETE", Path: "/v1/orgs/{orgId}/integrations/{provider}/client-secret", Handler: notImplemented},
-		{Method: "GET", Path: "/v1/orgs/{orgId}/audit", Handler: notImplemented},
+	svc, err := admin.New(admin.Options{
+		Catalog:            d.Catalog,
+		Store:              d.Store,
+		Secrets:            d.Secrets,
+		Clients:            d.Clients,
+		HTTPClient:         d.HTTPClient,
+		Now:                d.Now,
+		AvailableProviders: d.Config.AvailableProviders,
+		VerifyCredentials:  d.Config.VerifyCredentials,
+		CheckTimeout:       min(d.Config.ProviderTimeout, admin.DefaultCheckTimeout),
+	})
+	routes := (&admin.API{Service: svc, PublicBaseURL: d.Config.PublicBaseURL}).Routes()
+	if err != nil {
+		slog.Warn("admin service not built", "err", err.Error())
+		for i := range routes {
+			routes[i].Handler = adminUnavailable
+		}
 	}
+	return routes
+}
+
+func adminUnavailable(w http.ResponseWriter, r *http.Request) {
+	problem.Write(w, r, problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "This function is not configured."))
 }

@@ -158,10 +158,18 @@ type Provider struct {
 	CredentialCheck  CredentialCheck
 	// CredentialCheckScope is the scope of a client-credentials check.
 	CredentialCheckScope string
+	// PKCEMethod is the code challenge method every authorization request
+	// uses ("S256" for all three providers).
+	PKCEMethod string
+	// ClientIDLabel is what the provider's console calls the client id, and
+	// ClientIDExample a placeholder of its shape.
+	ClientIDLabel   string
+	ClientIDExample string
 
-	endpoints      func(Settings) Endpoints
-	validate       func(Settings) []FieldError
-	normalizeScope func(string) string
+	endpoints        func(Settings) Endpoints
+	validate         func(Settings) []FieldError
+	validateClientID func(string) []FieldError
+	normalizeScope   func(string) string
 }
 
 // FieldError is an invalid provider field. Code is stable.

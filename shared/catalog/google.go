@@ -91,6 +91,10 @@ func google() Provider {
 		Revocation:       true,
 		RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
 		CredentialCheck:  CheckDummyCode,
+		PKCEMethod:       PKCES256,
+		ClientIDLabel:    "OAuth client ID",
+		ClientIDExample:  "<client-id>.apps.googleusercontent.com",
+		validateClientID: clientIDFormat(googleClientIDRE, "OAuth client ID", "<number>-<id>.apps.googleusercontent.com"),
 		endpoints: func(Settings) Endpoints {
 			return Endpoints{
 				OAuth2:      oauth2.Endpoint{AuthURL: "https://accounts.google.com/o/oauth2/v2/auth", TokenURL: "https://oauth2.googleapis.com/token", AuthStyle: oauth2.AuthStyleInParams},

@@ -102,6 +102,10 @@ func microsoft() Provider {
 		RotatesRefreshToken:  true,
 		CredentialCheck:      CheckClientCredentials,
 		CredentialCheckScope: graphResource + ".default",
+		PKCEMethod:           PKCES256,
+		ClientIDLabel:        "Application (client) ID",
+		ClientIDExample:      "<client-id>, a GUID such as 00000000-0000-0000-0000-000000000000",
+		validateClientID:     clientIDFormat(guidRE, "Application (client) ID", "a GUID such as 00000000-0000-0000-0000-000000000000"),
 		endpoints: func(s Settings) Endpoints {
 			base := "https://login.microsoftonline.com/" + strings.ToLower(s.Tenant) + "/oauth2/v2.0"
 			return Endpoints{

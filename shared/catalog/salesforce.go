@@ -56,6 +56,10 @@ func salesforce() Provider {
 		RotatesRefreshToken: true,
 		ExpiresInMissing:    true,
 		CredentialCheck:     CheckDummyCode,
+		PKCEMethod:          PKCES256,
+		ClientIDLabel:       "Consumer key",
+		ClientIDExample:     "<consumer-key>, a long string of letters and digits",
+		validateClientID:    clientIDFormat(salesforceConsumerRE, "consumer key", "a string of 20 or more letters and digits (<consumer-key>)"),
 		endpoints: func(s Settings) Endpoints {
 			base := strings.TrimRight(s.AuthBaseURL, "/") + "/services/oauth2"
 			return Endpoints{

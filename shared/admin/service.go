@@ -1,0 +1,344 @@
+// Package admin is the admin enablement service behind AdminFunction: the
+// provider catalog as the API shows it, each organization's integration
+// cards, the integration configuration with optimistic concurrency, the
+// write-only client secret with a credential check at the provider, the
+// audit trail, and the consequences of a change for existing connections.
+//
+// Handlers (api.go) only translate HTTP to the service; everything an admin
+// can get wrong is decided here and answered as a *problem.Problem with a
+// stable code.
+//
+// Problem codes answered here (openapi.yaml documents each route):
+//   - validation_failed (400) with per-field errors; field codes: required,
+//     invalid_format, invalid_value, not_applicable, unknown_capability,
+//     duplicate, too_many, too_long, too_short, same_as_client_id,
+//     out_of_range, invalid_cursor, and the catalog's consumers_not_allowed,
+//     https_required, host_not_allowed, lightning_url;
+//   - credential_in_field (400): a non-secret field holds a credential-shaped
+//     value (package hygiene); the field errors say which, and the problem's
+//     secureField names the only field credentials belong in;
+//   - precondition_required (428) and precondition_failed (412), with
+//     currentVersion and the current ETag;
+//   - unknown_provider (404); and from the shared layers unauthorized (401),
+//     forbidden (403, a member on an admin route), not_found (404, another
+//     org), body_too_large (413), unsupported_media_type (415),
+//     malformed_body (400), internal_error (500, nothing about the cause).
+//
+// A credential check reports valid, invalid_client, unreachable or
+// unverified; it never blocks a save.
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// Problem codes this package defines, beside the shared ones of package
+// problem (validation_failed, credential_in_field, precondition_failed,
+// precondition_required, unknown_provider, ...).
+const (
+	// CodeInvalidCursor: an audit page cursor this API did not issue.
+	CodeInvalidCursor = "invalid_cursor"
+)
+
+// Audit actions.
+const (
+	ActionCreated       = "integration.created"
+	ActionUpdated       = "integration.updated"
+	ActionSecretSet     = "client_secret.set"
+	ActionSecretRemoved = "client_secret.removed"
+)
+
+// DefaultCheckTimeout bounds a credential check: the save never waits on a
+// slow provider for longer than this.
+const DefaultCheckTimeout = 5 * time.Second
+
+// Options are the service's dependencies.
+type Options struct {
+	Catalog *catalog.Catalog
+	Store   store.Store
+	Secrets store.Secrets
+	Clients *clients.Resolver
+	// HTTPClient makes the credential check's token requests (the outbound
+	// client: timeouts, and the fake-provider rewrite in local runs).
+	HTTPClient *http.Client
+	Now        func() time.Time
+	// AvailableProviders are the providers this deployment offers.
+	AvailableProviders []string
+	// VerifyCredentials turns the credential check on save on.
+	VerifyCredentials bool
+	// CheckTimeout bounds one credential check; 0 means DefaultCheckTimeout.
+	CheckTimeout time.Duration
+}
+
+// Service implements the admin enablement API.
+type Service struct {
+	o Options
+}
+
+// New returns the service. Catalog, Store and Secrets are required.
+func New(o Options) (*Service, error) {
+	if o.Catalog == nil || o.Store == nil || o.Secrets == nil {
+		return nil, errors.New("admin: catalog, store and secrets are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: DefaultCheckTimeout}
+	}
+	if o.Clients == nil {
+		o.Clients = &clients.Resolver{Catalog: o.Catalog, Secrets: o.Secrets}
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = DefaultCheckTimeout
+	}
+	return &Service{o: o}, nil
+}
+
+func (s *Service) now() time.Time { return s.o.Now().UTC() }
+
+// provider returns the catalog entry or a 404 unknown_provider problem.
+func (s *Service) provider(id string) (catalog.Provider, error) {
+	p, ok := s.o.Catalog.Get(id)
+	if !ok {
+		return catalog.Provider{}, unknownProvider(s.o.Catalog.IDs())
+	}
+	return p, nil
+}
+
+func (s *Service) offered(provider string) bool {
+	return slices.Contains(s.o.AvailableProviders, provider)
+}
+
+// defaultClientAvailable: the deployment offers the provider and holds the
+// platform's default client for it.
+func (s *Service) defaultClientAvailable(ctx context.Context, provider string) (bool, error) {
+	if !s.offered(provider) {
+		return false, nil
+	}
+	_, err := s.o.Secrets.DefaultClient(ctx, provider)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	default:
+		return false, fmt.Errorf("look up default client of %s: %w", provider, err)
+	}
+}
+
+// current returns the stored integration, or the defaults of a provider the
+// org never configured (Version 0).
+func (s *Service) current(ctx context.Context, orgID, provider string) (store.Integration, error) {
+	in, err := s.o.Store.GetIntegration(ctx, orgID, provider)
+	if errors.Is(err, store.ErrNotFound) {
+		return unconfigured(orgID, provider), nil
+	}
+	if err != nil {
+		return store.Integration{}, fmt.Errorf("read integration %s/%s: %w", orgID, provider, err)
+	}
+	return in, nil
+}
+
+func unconfigured(orgID, provider string) store.Integration {
+	return store.Integration{
+		OrgID: orgID, Provider: provider, ConfigMode: store.ConfigModeDefault,
+		Capabilities: []string{}, Rollout: store.Rollout{Mode: store.RolloutEveryone},
+	}
+}
+
+// Providers lists the catalog and, per provider, what this deployment offers.
+func (s *Service) Providers(ctx context.Context) ([]ProviderInfo, error) {
+	var out []ProviderInfo
+	for _, p := range s.o.Catalog.All() {
+		dc, err := s.defaultClientAvailable(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, providerInfo(p, s.offered(p.ID), dc))
+	}
+	return out, nil
+}
+
+// Cards returns one card per catalog provider, configured or not. Members
+// see what they need to connect; admins also get each configuration.
+func (s *Service) Cards(ctx context.Context, who auth.Principal, redirectURI string) ([]Card, error) {
+	stored, err := s.o.Store.ListIntegrations(ctx, who.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("list integrations of %s: %w", who.OrgID, err)
+	}
+	byProvider := map[string]store.Integration{}
+	for _, in := range stored {
+		byProvider[in.Provider] = in
+	}
+	var out []Card
+	for _, p := range s.o.Catalog.All() {
+		in, ok := byProvider[p.ID]
+		if !ok {
+			in = unconfigured(who.OrgID, p.ID)
+		}
+		v, err := s.view(ctx, p, in, redirectURI)
+		if err != nil {
+			return nil, err
+		}
+		c := card(p, in, v, who)
+		if who.IsAdmin() {
+			c.Configuration = &v
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Get returns one integration's configuration and status (admins).
+func (s *Service) Get(ctx context.Context, orgID, provider, redirectURI string) (IntegrationView, error) {
+	p, err := s.provider(provider)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	in, err := s.current(ctx, orgID, provider)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	return s.view(ctx, p, in, redirectURI)
+}
+
+func (s *Service) view(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
+	dc, err := s.defaultClientAvailable(ctx, p.ID)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	st := computeStatus(p, in, s.offered(p.ID), dc)
+	return integrationView(p, in, st, s.offered(p.ID), dc, redirectURI), nil
+}
+
+// Update is the outcome of a save.
+type Update struct {
+	View IntegrationView
+	// Created: the org had never configured the provider.
+	Created bool
+}
+
+// PutIntegration validates and saves an integration under the caller's
+// precondition, audits each changed field, marks connections issued by a
+// replaced client for reconnection, and verifies the client credentials.
+func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provider string, body IntegrationInput, pre Precondition, redirectURI string) (Update, error) {
+	p, err := s.provider(provider)
+	if err != nil {
+		return Update{}, err
+	}
+	if prob := validate(p, body); prob != nil {
+		return Update{}, prob
+	}
+	cur, err := s.current(ctx, who.OrgID, provider)
+	if err != nil {
+		return Update{}, err
+	}
+	if prob := pre.check(cur.Version, true); prob != nil {
+		return Update{}, prob
+	}
+	next := body.apply(p, cur)
+	changes := diff(cur, next)
+	created := cur.Version == 0
+	if !created && len(changes) == 0 {
+		// Nothing to save: no new version, no audit entry, no check.
+		v, err := s.view(ctx, p, cur, redirectURI)
+		return Update{View: v}, err
+	}
+	now := s.now()
+	next.UpdatedAt, next.UpdatedBy = now, who.UserID
+	action := ActionUpdated
+	if created {
+		action = ActionCreated
+	}
+	entry, err := s.auditEntry(who, provider, action, now, changes)
+	if err != nil {
+		return Update{}, err
+	}
+	saved, err := s.o.Store.PutIntegration(ctx, next, cur.Version, entry)
+	if errors.Is(err, store.ErrConflict) {
+		// Another admin saved first: never overwrite their change silently.
+		return Update{}, s.conflict(ctx, who.OrgID, provider)
+	}
+	if err != nil {
+		return Update{}, fmt.Errorf("save integration %s/%s: %w", who.OrgID, provider, err)
+	}
+	slog.InfoContext(ctx, "integration saved", "org", who.OrgID, "provider", provider, "actor", who.UserID,
+		"version", saved.Version, "action", action, "fields", changedFields(changes))
+
+	v, err := s.view(ctx, p, saved, redirectURI)
+	if err != nil {
+		return Update{}, err
+	}
+	if !created && cur.ClientRef() != saved.ClientRef() {
+		// Tokens are bound to the client that issued them. The save stands
+		// whatever happens here: if marking stops midway (an error, a
+		// timeout), a later save marks the rest, and the refresh job, which
+		// compares each connection's ClientRef with the integration's, never
+		// refreshes a stale one.
+		n, err := s.markClientChanged(ctx, saved)
+		if err != nil {
+			slog.ErrorContext(ctx, "marking connections for reconnect stopped", "org", who.OrgID, "provider", provider, "marked", n, "err", err.Error())
+		}
+		v.ConnectionsMarkedForReconnect = n
+	}
+	if s.shouldCheck(p, saved, v) {
+		v.CredentialCheck = s.checkCredentials(ctx, saved, redirectURI)
+	}
+	return Update{View: v, Created: created}, nil
+}
+
+// conflict answers a lost optimistic race with the version now stored.
+func (s *Service) conflict(ctx context.Context, orgID, provider string) error {
+	cur, err := s.current(ctx, orgID, provider)
+	if err != nil {
+		return err
+	}
+	return preconditionFailed(cur.Version, "Another change was saved first. Reload the integration, review it, and save again.")
+}
+
+// shouldCheck: organization mode with a client id, a secret, and the fields
+// the token endpoint is built from.
+func (s *Service) shouldCheck(p catalog.Provider, in store.Integration, v IntegrationView) bool {
+	if !s.o.VerifyCredentials || in.ConfigMode != store.ConfigModeOrganization || in.ClientID == "" || in.ClientSecretSetAt.IsZero() {
+		return false
+	}
+	for _, m := range v.Missing {
+		if m == MissingTenant || m == MissingAuthBaseURL {
+			return false
+		}
+	}
+	return true
+}
+
+// auditSeq orders the entries one process writes within the same clock
+// reading (a coarse or frozen clock): the trail is listed by time, then id.
+var auditSeq atomic.Uint64
+
+// auditEntry builds an entry with a unique, time-ordered id: the time, this
+// process's sequence number, and random bits against other processes.
+func (s *Service) auditEntry(who auth.Principal, provider, action string, at time.Time, changes []store.FieldChange) (store.AuditEntry, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return store.AuditEntry{}, fmt.Errorf("audit id: %w", err)
+	}
+	id := fmt.Sprintf("%s-%012d-%s", at.Format("20060102T150405.000000000Z"), auditSeq.Add(1), hex.EncodeToString(b[:]))
+	return store.AuditEntry{
+		OrgID: who.OrgID, ID: id,
+		At: at, Actor: who.UserID, Provider: provider, Action: action, Changes: changes,
+	}, nil
+}

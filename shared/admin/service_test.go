@@ -1,0 +1,451 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/outbound"
+	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/store"
+	"github.com/sofie/integrations/shared/store/boltstore"
+)
+
+// These tests drive the service on the real embedded store; the
+// end-to-end tests (e2e_test.go) drive it through the local server and the
+// fake provider.
+
+type fixture struct {
+	svc   *Service
+	store *boltstore.Store
+	now   time.Time
+}
+
+func newFixture(t *testing.T, mut func(*Options)) *fixture {
+	t.Helper()
+	st, err := boltstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	f := &fixture{store: st, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	o := Options{
+		Catalog: catalog.New(), Store: st, Secrets: st,
+		Now:                func() time.Time { return f.now },
+		AvailableProviders: []string{catalog.Microsoft365, catalog.GoogleWorkspace, catalog.Salesforce},
+	}
+	if mut != nil {
+		mut(&o)
+	}
+	if f.svc, err = New(o); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+var admin1 = auth.Principal{UserID: "u-admin", OrgID: "o1", Roles: []string{"org_admin"}}
+
+func msBody(mode, clientID string) IntegrationInput {
+	return IntegrationInput{Enabled: enabled(true), ConfigMode: mode, ClientID: clientID, Tenant: "contoso.onmicrosoft.com", Capabilities: []string{"email", "calendar"}}
+}
+
+func ifMatch(v int64) Precondition { return Precondition{IfMatch: []string{ETag(v)}} }
+
+func wantProblem(t *testing.T, err error, status int, code string) *problem.Problem {
+	t.Helper()
+	var p *problem.Problem
+	if !errors.As(err, &p) || p.Status != status || p.Code != code {
+		t.Fatalf("got %v, want %d %s", err, status, code)
+	}
+	return p
+}
+
+func TestPutIntegrationVersionsAndAudit(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	res, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), Precondition{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Created || res.View.Version != 1 || res.View.Status != StatusIncomplete || fmt.Sprint(res.View.Missing) != "[client_secret]" {
+		t.Fatalf("first save: %+v", res)
+	}
+	// Unchanged body: no new version, no audit entry.
+	res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), ifMatch(1), "")
+	if err != nil || res.View.Version != 1 || res.Created {
+		t.Fatalf("no-op save: %+v %v", res, err)
+	}
+	// Without If-Match: 428; stale: 412 with the current version.
+	_, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), Precondition{}, "")
+	wantProblem(t, err, 428, problem.CodePreconditionReq)
+	body := msBody("organization", msClientID)
+	body.AllowWriteActions = true
+	res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, body, ifMatch(1), "")
+	if err != nil || res.View.Version != 2 {
+		t.Fatalf("second save: %+v %v", res, err)
+	}
+	p := wantProblem(t, func() error {
+		_, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), ifMatch(1), "")
+		return err
+	}(), 412, problem.CodePreconditionFail)
+	if v, _ := CurrentVersion(p); v != 2 {
+		t.Fatalf("currentVersion = %d", v)
+	}
+	stored, err := f.store.GetIntegration(ctx, "o1", catalog.Microsoft365)
+	if err != nil || stored.Version != 2 || !stored.AllowWriteActions || stored.UpdatedBy != "u-admin" {
+		t.Fatalf("stored: %+v %v", stored, err)
+	}
+	page, err := f.svc.Audit(ctx, "o1", store.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 2 || page.Entries[0].Action != ActionUpdated || page.Entries[1].Action != ActionCreated {
+		t.Fatalf("audit: %+v", page.Entries)
+	}
+	if got := fmt.Sprint(page.Entries[0].Changes); got != "[{allowWriteActions false true}]" {
+		t.Fatalf("update changes = %s", got)
+	}
+}
+
+func TestUnknownProvider(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.svc.PutIntegration(context.Background(), admin1, "dropbox", msBody("default", ""), Precondition{}, "")
+	wantProblem(t, err, 404, problem.CodeUnknownProvider)
+	_, err = f.svc.Get(context.Background(), "o1", "dropbox", "")
+	wantProblem(t, err, 404, problem.CodeUnknownProvider)
+}
+
+// conflictOnce makes the next PutIntegration lose a race: another admin's
+// save lands between the service's read and its write.
+type conflictOnce struct {
+	store.Store
+	once sync.Once
+}
+
+func (c *conflictOnce) PutIntegration(ctx context.Context, cfg store.Integration, v int64, audit ...store.AuditEntry) (store.Integration, error) {
+	var err error
+	c.once.Do(func() {
+		other, gerr := c.Store.GetIntegration(ctx, cfg.OrgID, cfg.Provider)
+		if gerr != nil {
+			err = gerr
+			return
+		}
+		other.Tenant = "fabrikam.onmicrosoft.com"
+		_, err = c.Store.PutIntegration(ctx, other, v)
+	})
+	if err != nil {
+		return store.Integration{}, err
+	}
+	return c.Store.PutIntegration(ctx, cfg, v, audit...)
+}
+
+func TestConcurrentSaveIsPreconditionFailed(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	if _, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), Precondition{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.o.Store = &conflictOnce{Store: f.store}
+	body := msBody("organization", msClientID)
+	body.Capabilities = []string{"files"}
+	_, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, body, ifMatch(1), "")
+	p := wantProblem(t, err, 412, problem.CodePreconditionFail)
+	if v, _ := CurrentVersion(p); v != 2 {
+		t.Fatalf("currentVersion = %d, want 2", v)
+	}
+	stored, _ := f.store.GetIntegration(ctx, "o1", catalog.Microsoft365)
+	if stored.Tenant != "fabrikam.onmicrosoft.com" || fmt.Sprint(stored.Capabilities) != "[email calendar]" {
+		t.Fatalf("the other admin's save must stand untouched: %+v", stored)
+	}
+}
+
+func conn(user, ref string, version int64) store.Connection {
+	return store.Connection{
+		ConnKey: store.ConnKey{OrgID: "o1", UserID: user, Provider: catalog.Microsoft365},
+		Status:  store.StatusConnected, ClientRef: ref, Version: version,
+		NextRefreshAt: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
+	}
+}
+
+// bumpOnFirstWrite makes the first PutConnection of one user lose a race
+// against a refresh finishing.
+type bumpOnFirstWrite struct {
+	store.Store
+	user string
+	once sync.Once
+}
+
+func (b *bumpOnFirstWrite) PutConnection(ctx context.Context, c store.Connection, v int64) (store.Connection, error) {
+	if c.UserID == b.user {
+		var err error
+		b.once.Do(func() {
+			cur, gerr := b.Store.GetConnection(ctx, c.ConnKey)
+			if gerr != nil {
+				err = gerr
+				return
+			}
+			cur.LastRefreshAt = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+			_, err = b.Store.PutConnection(ctx, cur, cur.Version)
+		})
+		if err != nil {
+			return store.Connection{}, err
+		}
+	}
+	return b.Store.PutConnection(ctx, c, v)
+}
+
+func TestChangingClientMarksConnections(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	res, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("default", ""), Precondition{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 130 connections issued by the default client: more than one page.
+	const n = 130
+	for i := range n {
+		if _, err := f.store.PutConnection(ctx, conn(fmt.Sprintf("u%03d", i), store.ConfigModeDefault, 0), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One user already reconnected with the org's client (a race with the save).
+	newRef := store.ConfigModeOrganization + ":" + msClientID
+	if _, err := f.store.PutConnection(ctx, conn("u-new", newRef, 0), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.o.Store = &bumpOnFirstWrite{Store: f.store, user: "u007"}
+
+	res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), ifMatch(res.View.Version), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.View.ConnectionsMarkedForReconnect != n {
+		t.Fatalf("marked %d, want %d", res.View.ConnectionsMarkedForReconnect, n)
+	}
+	for i := range n {
+		c, err := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: fmt.Sprintf("u%03d", i), Provider: catalog.Microsoft365})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != store.StatusNeedsReconnect || c.StatusReason != ReasonClientChanged || !c.NextRefreshAt.IsZero() ||
+			c.OffIndexReason != ReasonClientChanged || c.LastError == nil || c.LastError.Code != ReasonClientChanged {
+			t.Fatalf("connection %s not marked: %+v", c.ConnKey, c)
+		}
+	}
+	// The raced connection kept the refresh's write and was marked on retry.
+	raced, _ := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: "u007", Provider: catalog.Microsoft365})
+	if raced.LastRefreshAt.IsZero() || raced.Status != store.StatusNeedsReconnect {
+		t.Fatalf("raced connection: %+v", raced)
+	}
+	fresh, _ := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: "u-new", Provider: catalog.Microsoft365})
+	if fresh.Status != store.StatusConnected || fresh.NextRefreshAt.IsZero() {
+		t.Fatalf("a connection of the new client must be left alone: %+v", fresh)
+	}
+	due, _, err := f.store.ListDue(ctx, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), store.Page{Limit: 100})
+	if err != nil || len(due) != 1 || due[0].UserID != "u-new" {
+		t.Fatalf("due-index after marking: %v %v", due, err)
+	}
+	// Saving again without a client change marks nothing more.
+	body := msBody("organization", msClientID)
+	body.AllowWriteActions = true
+	res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, body, ifMatch(res.View.Version), "")
+	if err != nil || res.View.ConnectionsMarkedForReconnect != 0 {
+		t.Fatalf("second save: %+v %v", res.View, err)
+	}
+}
+
+func TestSecretLifecycle(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	const secret = "fake-client-secret-1"
+	// Setting a secret before the integration exists creates a disabled one.
+	res, err := f.svc.PutClientSecret(ctx, admin1, catalog.Microsoft365, SecretInput{ClientSecret: secret}, Precondition{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.View.ClientSecretConfigured || res.View.Enabled || res.View.Version != 1 || res.View.ClientSecretSetAt == nil || !res.View.ClientSecretSetAt.Equal(f.now) {
+		t.Fatalf("view: %+v", res.View)
+	}
+	if got, err := f.store.GetClientSecret(ctx, "o1", catalog.Microsoft365); err != nil || got != secret {
+		t.Fatalf("stored secret: %v", err)
+	}
+	// A stale If-Match is refused before anything is written.
+	_, err = f.svc.PutClientSecret(ctx, admin1, catalog.Microsoft365, SecretInput{ClientSecret: "fake-client-secret-2"}, ifMatch(7), "")
+	wantProblem(t, err, 412, problem.CodePreconditionFail)
+	if got, _ := f.store.GetClientSecret(ctx, "o1", catalog.Microsoft365); got != secret {
+		t.Fatal("a refused request must not replace the secret")
+	}
+	v, err := f.svc.DeleteClientSecret(ctx, admin1, catalog.Microsoft365, Precondition{}, "")
+	if err != nil || v.ClientSecretConfigured || v.Version != 2 {
+		t.Fatalf("delete: %+v %v", v, err)
+	}
+	if _, err := f.store.GetClientSecret(ctx, "o1", catalog.Microsoft365); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("secret after delete: %v", err)
+	}
+	// Deleting again changes nothing and audits nothing.
+	if v, err = f.svc.DeleteClientSecret(ctx, admin1, catalog.Microsoft365, Precondition{}, ""); err != nil || v.Version != 2 {
+		t.Fatalf("second delete: %+v %v", v, err)
+	}
+	page, _ := f.svc.Audit(ctx, "o1", store.Page{})
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Action+fmt.Sprint(e.Changes))
+	}
+	want := []string{"client_secret.removed[{clientSecret set removed}]", "client_secret.set[{clientSecret not set set}]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("audit = %v, want %v", got, want)
+	}
+}
+
+// tokenEndpoint answers every request with status and body, after delay.
+func tokenEndpoint(t *testing.T, status int, body string, delay time.Duration) (*http.Client, *[]string) {
+	t.Helper()
+	var mu sync.Mutex
+	var grants []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		grants = append(grants, r.URL.Path+" "+r.PostForm.Get("grant_type")+" "+r.PostForm.Get("scope"))
+		mu.Unlock()
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	rw, err := outbound.NewRewriter(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outbound.NewClient(rw, 0), &grants
+}
+
+func TestCredentialCheckClassification(t *testing.T) {
+	tests := []struct {
+		name     string
+		provider string
+		tenant   string
+		status   int
+		body     string
+		delay    time.Duration
+		result   string
+		grant    string // path, grant type and scope of the request sent
+	}{
+		{"microsoft valid", catalog.Microsoft365, "contoso.onmicrosoft.com", 200, `{"access_token":"at","token_type":"Bearer","expires_in":3599}`, 0, CheckValid,
+			"/login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token client_credentials https://graph.microsoft.com/.default"},
+		{"microsoft bad secret", catalog.Microsoft365, "contoso.onmicrosoft.com", 401, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}`, 0, CheckInvalidClient, ""},
+		{"microsoft unknown app", catalog.Microsoft365, "contoso.onmicrosoft.com", 400, `{"error":"unauthorized_client","error_description":"AADSTS700016"}`, 0, CheckInvalidClient, ""},
+		{"microsoft organizations uses a dummy code", catalog.Microsoft365, "organizations", 400, `{"error":"invalid_grant","error_description":"AADSTS9002313"}`, 0, CheckValid,
+			"/login.microsoftonline.com/organizations/oauth2/v2.0/token authorization_code "},
+		{"google valid", catalog.GoogleWorkspace, "", 400, `{"error":"invalid_grant","error_description":"Malformed auth code."}`, 0, CheckValid,
+			"/oauth2.googleapis.com/token authorization_code "},
+		{"google bad client", catalog.GoogleWorkspace, "", 401, `{"error":"invalid_client","error_description":"The OAuth client was not found."}`, 0, CheckInvalidClient, ""},
+		{"salesforce unknown key", catalog.Salesforce, "", 400, `{"error":"invalid_client_id","error_description":"client identifier invalid"}`, 0, CheckInvalidClient, ""},
+		{"salesforce bad secret", catalog.Salesforce, "", 400, `{"error":"invalid_client","error_description":"invalid client credentials"}`, 0, CheckInvalidClient, ""},
+		{"server error", catalog.GoogleWorkspace, "", 503, `{"error":"temporarily_unavailable"}`, 0, CheckUnreachable, ""},
+		{"throttled", catalog.GoogleWorkspace, "", 429, `{}`, 0, CheckUnreachable, ""},
+		{"timeout", catalog.GoogleWorkspace, "", 400, `{"error":"invalid_grant"}`, 2 * time.Second, CheckUnreachable, ""},
+		{"html error page", catalog.Salesforce, "", 400, `<html>nope</html>`, 0, CheckUnverified, ""},
+		{"unexpected code", catalog.Microsoft365, "contoso.onmicrosoft.com", 400, `{"error":"invalid_request","error_description":"AADSTS90002: Tenant not found."}`, 0, CheckUnverified, ""},
+		{"dummy code accepted", catalog.GoogleWorkspace, "", 200, `{"access_token":"at","token_type":"Bearer"}`, 0, CheckUnverified, ""},
+	}
+	clientIDs := map[string]string{
+		catalog.Microsoft365:    msClientID,
+		catalog.GoogleWorkspace: "1234567890-abcdefghij0123456789.apps.googleusercontent.com",
+		catalog.Salesforce:      "3MVG9" + strings.Repeat("Qx7.Lm2_", 10),
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc, grants := tokenEndpoint(t, tt.status, tt.body, tt.delay)
+			f := newFixture(t, func(o *Options) {
+				o.HTTPClient, o.VerifyCredentials, o.CheckTimeout = hc, true, 300*time.Millisecond
+			})
+			ctx := context.Background()
+			in := store.Integration{
+				OrgID: "o1", Provider: tt.provider, ConfigMode: store.ConfigModeOrganization, ClientID: clientIDs[tt.provider],
+				Tenant: tt.tenant, ClientSecretSetAt: f.now,
+			}
+			if tt.provider == catalog.Salesforce {
+				in.AuthBaseURL = "https://login.salesforce.com"
+			}
+			if err := f.store.PutClientSecret(ctx, "o1", tt.provider, "fake-client-secret-1"); err != nil {
+				t.Fatal(err)
+			}
+			f.svc.o.Clients = &clients.Resolver{Catalog: f.svc.o.Catalog, Secrets: f.store}
+			start := time.Now()
+			got := f.svc.checkCredentials(ctx, in, "https://api.example.test/oauth/callback")
+			if got == nil || got.Result != tt.result {
+				t.Fatalf("result = %+v, want %s", got, tt.result)
+			}
+			if time.Since(start) > time.Second {
+				t.Errorf("the check took %s: the timeout does not hold", time.Since(start))
+			}
+			if strings.Contains(got.Message, "fake-client-secret-1") {
+				t.Error("the message holds the secret")
+			}
+			if tt.grant != "" && (len(*grants) != 1 || (*grants)[0] != tt.grant) {
+				t.Errorf("requests = %q, want %q", *grants, tt.grant)
+			}
+		})
+	}
+}
+
+// TestConcurrentSavesOnTheStore: saves racing from the same version on the
+// real embedded store, with no HTTP layer in between: exactly one wins and
+// every other is told 412; the audit trail holds the winner's change only.
+func TestConcurrentSavesOnTheStore(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	if _, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), Precondition{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := msBody("organization", msClientID)
+			body.Rollout = &RolloutInput{Mode: "groups", Groups: []string{fmt.Sprintf("g%d", i)}}
+			who := auth.Principal{UserID: fmt.Sprintf("u%d", i), OrgID: "o1"}
+			_, errs[i] = f.svc.PutIntegration(ctx, who, catalog.Microsoft365, body, ifMatch(1), "")
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			if winner >= 0 {
+				t.Fatalf("saves %d and %d both won", winner, i)
+			}
+			winner = i
+			continue
+		}
+		wantProblem(t, err, 412, problem.CodePreconditionFail)
+	}
+	if winner < 0 {
+		t.Fatal("no save won")
+	}
+	stored, _ := f.store.GetIntegration(ctx, "o1", catalog.Microsoft365)
+	if stored.Version != 2 || stored.UpdatedBy != fmt.Sprintf("u%d", winner) || stored.Rollout.Groups[0] != fmt.Sprintf("g%d", winner) {
+		t.Fatalf("stored %+v, winner %d", stored, winner)
+	}
+	page, _ := f.svc.Audit(ctx, "o1", store.Page{Limit: 100})
+	if len(page.Entries) != 2 || page.Entries[0].Actor != stored.UpdatedBy {
+		t.Fatalf("audit: %+v", page.Entries)
+	}
+}
