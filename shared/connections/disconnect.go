@@ -1,0 +1,89 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// Revocation outcomes of a disconnect.
+const (
+	RevocationRevoked      = "revoked"       // the provider revoked the grant
+	RevocationFailed       = "failed"        // the provider could not be asked or refused; the connection was removed anyway
+	RevocationNotSupported = "not_supported" // the provider has no per-token revocation (Microsoft)
+	RevocationNone         = "none"          // there was no connection, so nothing to revoke
+)
+
+// DisconnectResult is the answer of a disconnect.
+type DisconnectResult struct {
+	Provider   string `json:"provider"`
+	Deleted    bool   `json:"deleted"`    // a connection existed and was removed
+	Revocation string `json:"revocation"` // one of the Revocation* values
+	Message    string `json:"message"`
+}
+
+// Disconnect revokes the caller's connection at the provider where the
+// provider can, then deletes it. The deletion happens even when revocation
+// fails; disconnecting a connection that does not exist succeeds with
+// revocation "none", so retries are safe.
+func (s *Service) Disconnect(ctx context.Context, who auth.Principal, providerID string) (DisconnectResult, error) {
+	p, ok := s.opts.Catalog.Get(providerID)
+	if !ok {
+		return DisconnectResult{}, problem.New(http.StatusNotFound, problem.CodeUnknownProvider, "No such provider.")
+	}
+	key := store.ConnKey{OrgID: who.OrgID, UserID: who.UserID, Provider: p.ID}
+	c, err := s.opts.Store.GetConnection(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return DisconnectResult{Provider: p.ID, Revocation: RevocationNone, Message: "You had no " + p.DisplayName + " connection."}, nil
+	}
+	if err != nil {
+		return DisconnectResult{}, fmt.Errorf("read connection %s: %w", key, err)
+	}
+	res := DisconnectResult{Provider: p.ID, Deleted: true}
+	switch err := s.revoke(ctx, p, c); {
+	case err == nil:
+		res.Revocation, res.Message = RevocationRevoked, "Your "+p.DisplayName+" connection was removed and its access revoked at "+p.DisplayName+"."
+	case errors.Is(err, errRevocationUnsupported):
+		res.Revocation, res.Message = RevocationNotSupported, MicrosoftNoRevocation
+	default:
+		slog.WarnContext(ctx, "revocation at disconnect failed", "org", key.OrgID, "user", key.UserID, "provider", p.ID, "err", err.Error())
+		res.Revocation, res.Message = RevocationFailed, "Your "+p.DisplayName+" connection was removed here, but "+p.DisplayName+" did not confirm the revocation. You can also remove the app's access in your "+p.DisplayName+" account's security settings."
+	}
+	if err := s.opts.Store.DeleteConnection(ctx, key); err != nil {
+		return DisconnectResult{}, fmt.Errorf("delete connection %s: %w", key, err)
+	}
+	slog.InfoContext(ctx, "connection removed", "org", key.OrgID, "user", key.UserID, "provider", p.ID, "revocation", res.Revocation)
+	return res, nil
+}
+
+// revoke revokes c's grant at its provider.
+func (s *Service) revoke(ctx context.Context, p catalog.Provider, c store.Connection) error {
+	d := s.dialects[p.ID]
+	if !p.Revocation {
+		return errRevocationUnsupported
+	}
+	tok, err := s.opts.Vault.OpenToken(ctx, c.ConnKey, c.SealedTokens)
+	if err != nil {
+		return fmt.Errorf("open tokens: %w", err)
+	}
+	// The endpoints come from the org's current settings (Salesforce: its
+	// authentication base URL); without an integration, from the account's
+	// instance, which accepts revocations too.
+	settings := catalog.Settings{AuthBaseURL: c.Account.InstanceURL}
+	switch in, err := s.opts.Store.GetIntegration(ctx, c.OrgID, p.ID); {
+	case err == nil:
+		settings = clients.SettingsOf(in)
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("read integration: %w", err)
+	}
+	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
+	return d.revoke(s.providerCtx(ctx), caller{hc: s.opts.HTTPClient}, cl, tok)
+}

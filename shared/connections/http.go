@@ -1,0 +1,117 @@
+package connections
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/httpapi"
+	"github.com/sofie/integrations/shared/problem"
+)
+
+// API adapts HTTP requests to the service: OAuthFunction's four routes.
+type API struct {
+	Service *Service
+	// PublicBaseURL is the API's base URL as browsers see it; empty derives
+	// https://<API Gateway domain> from each request.
+	PublicBaseURL string
+}
+
+// ListResponse is the body of GET /v1/orgs/{orgId}/connections.
+type ListResponse struct {
+	Connections []View `json:"connections"`
+}
+
+var errNoRedirectBase = errors.New("no PUBLIC_BASE_URL and no API Gateway domain name: cannot build the OAuth redirect URI")
+
+// RedirectURI is the callback URL providers redirect to for this request.
+func (a *API) RedirectURI(r *http.Request) (string, error) {
+	if a.PublicBaseURL != "" {
+		return a.PublicBaseURL + CallbackPath, nil
+	}
+	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.DomainName != "" {
+		return "https://" + rc.DomainName + CallbackPath, nil
+	}
+	return "", errNoRedirectBase
+}
+
+// Start serves POST /v1/orgs/{orgId}/connections/{provider}.
+func (a *API) Start(w http.ResponseWriter, r *http.Request) {
+	who, prob := auth.OrgMember(r)
+	if prob != nil {
+		problem.Write(w, r, prob)
+		return
+	}
+	var req StartRequest
+	if prob := httpapi.DecodeJSON(r, &req, true); prob != nil {
+		problem.Write(w, r, prob)
+		return
+	}
+	redirectURI, err := a.RedirectURI(r)
+	if err != nil {
+		problem.WriteError(w, r, err)
+		return
+	}
+	res, err := a.Service.Start(r.Context(), who, r.PathValue("provider"), req, redirectURI)
+	if err != nil {
+		problem.WriteError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusCreated, res)
+}
+
+// Callback serves GET /oauth/callback (public: the provider redirects the
+// browser here). It answers with a redirect to the start's returnTo, or with
+// a small page when there is none.
+func (a *API) Callback(w http.ResponseWriter, r *http.Request) {
+	res := a.Service.Callback(r.Context(), r.URL.Query())
+	// The callback URL carries the code and state: keep it out of the
+	// Referer of whatever the browser loads next, and out of caches.
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
+	if res.ReturnTo != "" {
+		if to, err := withOutcome(res.ReturnTo, res.Params()); err == nil {
+			// No body: http.Redirect's HTML link adds nothing a browser needs.
+			w.Header().Set("Location", to)
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		slog.ErrorContext(r.Context(), "returnTo could not be extended", "provider", res.Provider)
+	}
+	writePage(w, res)
+}
+
+// List serves GET /v1/orgs/{orgId}/connections.
+func (a *API) List(w http.ResponseWriter, r *http.Request) {
+	who, prob := auth.OrgMember(r)
+	if prob != nil {
+		problem.Write(w, r, prob)
+		return
+	}
+	views, err := a.Service.List(r.Context(), who)
+	if err != nil {
+		problem.WriteError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, ListResponse{Connections: views})
+}
+
+// Disconnect serves DELETE /v1/orgs/{orgId}/connections/{provider}. It
+// answers 200 with the revocation outcome, also when there was nothing to
+// delete.
+func (a *API) Disconnect(w http.ResponseWriter, r *http.Request) {
+	who, prob := auth.OrgMember(r)
+	if prob != nil {
+		problem.Write(w, r, prob)
+		return
+	}
+	res, err := a.Service.Disconnect(r.Context(), who, r.PathValue("provider"))
+	if err != nil {
+		problem.WriteError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, res)
+}

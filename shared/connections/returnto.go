@@ -1,0 +1,87 @@
+package connections
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// MaxReturnToLength bounds a returnTo URL.
+const MaxReturnToLength = 2048
+
+// allowedPrefix is one entry of the deployment's allowed return URLs, parsed.
+// A returnTo matches when its scheme and host are the same and its path
+// starts with the prefix's path at a segment boundary: a plain string prefix
+// would let http://localhost:3000 admit http://localhost:3000.evil.example.
+type allowedPrefix struct {
+	scheme, host, path string
+}
+
+func parseAllowedReturnURLs(raw []string) ([]allowedPrefix, error) {
+	out := make([]allowedPrefix, 0, len(raw))
+	for _, r := range raw {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("allowed return URL %q is not an absolute http(s) URL without query or fragment", r)
+		}
+		out = append(out, allowedPrefix{scheme: u.Scheme, host: strings.ToLower(u.Host), path: u.EscapedPath()})
+	}
+	return out, nil
+}
+
+func (p allowedPrefix) admits(u *url.URL) bool {
+	if u.Scheme != p.scheme || strings.ToLower(u.Host) != p.host {
+		return false
+	}
+	path := u.EscapedPath()
+	switch {
+	case p.path == "" || p.path == "/":
+		return true
+	case strings.HasSuffix(p.path, "/"):
+		return strings.HasPrefix(path, p.path)
+	default:
+		return path == p.path || strings.HasPrefix(path, p.path+"/")
+	}
+}
+
+var (
+	errReturnToFormat     = errors.New("returnTo must be an absolute http(s) URL without credentials or fragment")
+	errReturnToNotAllowed = errors.New("returnTo is not on this deployment's allowed return URLs")
+)
+
+// checkReturnTo validates a returnTo from a start request. Empty is allowed
+// (the callback then answers with a small page instead of a redirect).
+func (s *Service) checkReturnTo(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	if len(raw) > MaxReturnToLength || strings.ContainsAny(raw, "\\\r\n\t ") {
+		return "", errReturnToFormat
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Fragment != "" {
+		return "", errReturnToFormat
+	}
+	for _, p := range s.returnTo {
+		if p.admits(u) {
+			return u.String(), nil
+		}
+	}
+	return "", errReturnToNotAllowed
+}
+
+// withOutcome adds the callback's outcome to a returnTo URL, keeping its own
+// query.
+func withOutcome(returnTo string, params url.Values) (string, error) {
+	u, err := url.Parse(returnTo)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

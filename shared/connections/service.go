@@ -1,0 +1,157 @@
+// Package connections is the user-connection half of the product: a user
+// starts an OAuth authorization for one provider of their org, the
+// provider's redirect completes it (code exchange, granted scopes, account
+// identity, sealed tokens), and the user lists and disconnects their
+// connections. OAuthFunction serves it (see API for the HTTP side).
+//
+// What differs between providers (how the account is identified, how a
+// token is revoked, where the expiry comes from) lives in one file per
+// provider (microsoft.go, google.go, salesforce.go) behind the dialect
+// interface; everything else is shared and driven by the catalog.
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// Problem codes of this package (besides the shared ones of package problem).
+const (
+	// CodeProviderUnavailable: the provider is not offered in this deployment.
+	CodeProviderUnavailable = "provider_unavailable"
+	// CodeProviderDisabled: the org has not enabled the provider.
+	CodeProviderDisabled = "provider_disabled"
+	// CodeIntegrationIncomplete: the integration cannot issue tokens yet
+	// (org mode without client id or secret, no default client, invalid
+	// provider fields).
+	CodeIntegrationIncomplete = "integration_incomplete"
+	// CodeNotInRollout: the org rolls the provider out to groups the caller
+	// is not in.
+	CodeNotInRollout = "not_in_rollout"
+)
+
+// Callback outcome codes (the code= parameter of the redirect to returnTo),
+// besides the classified OAuth failures of package oauthfail.
+const (
+	CodeStateInvalid        = "state_invalid"
+	CodeIntegrationChanged  = "integration_changed"
+	CodeAccountNotInTenant  = "account_not_in_tenant"
+	CodeHostedDomain        = "hosted_domain_mismatch"
+	CodeAccountLookupFailed = "account_lookup_failed"
+	CodeInternal            = "internal_error"
+	// CodeNoRefreshToken is recorded as the connection's last error when the
+	// provider issued no refresh token: the connection works until its access
+	// token expires and cannot be refreshed.
+	CodeNoRefreshToken = "no_refresh_token"
+	// ReasonExpiryAssumed is the StatusReason of a connection whose access
+	// token expiry could not be learned (Salesforce introspection failed) and
+	// was assumed to be AssumedAccessLifetime.
+	ReasonExpiryAssumed = "access_expiry_assumed"
+)
+
+const (
+	// StateTTL is how long a started authorization can be completed.
+	StateTTL = 10 * time.Minute
+	// CallbackPath is where providers redirect the browser.
+	CallbackPath = "/oauth/callback"
+	// AssumedAccessLifetime is the access-token lifetime assumed when the
+	// provider gives none and introspection fails: Salesforce's default
+	// session timeout, and short enough that the refresh job renews the token
+	// before a longer real lifetime would matter.
+	AssumedAccessLifetime = 2 * time.Hour
+)
+
+// Vault seals tokens for storage, bound to their connection, and opens them
+// again (package tokenseal implements it).
+type Vault interface {
+	SealToken(ctx context.Context, key store.ConnKey, tok *oauth2.Token) (sealed []byte, keyID string, err error)
+	OpenToken(ctx context.Context, key store.ConnKey, sealed []byte) (*oauth2.Token, error)
+}
+
+// Stores are the storage ports the service uses (store.Store has them all).
+type Stores interface {
+	GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error)
+	CreateState(ctx context.Context, s store.OAuthState) error
+	ConsumeState(ctx context.Context, id string, now time.Time) (store.OAuthState, error)
+	GetConnection(ctx context.Context, key store.ConnKey) (store.Connection, error)
+	ListUserConnections(ctx context.Context, orgID, userID string) ([]store.Connection, error)
+	PutConnection(ctx context.Context, c store.Connection, expectedVersion int64) (store.Connection, error)
+	DeleteConnection(ctx context.Context, key store.ConnKey) error
+}
+
+var _ Stores = (store.Store)(nil)
+
+// Options are the service's dependencies.
+type Options struct {
+	Catalog *catalog.Catalog
+	Store   Stores
+	Clients *clients.Resolver
+	Vault   Vault
+	// HTTPClient makes every provider call (token exchange, identity,
+	// introspection, revocation); in local runs it rewrites provider URLs to
+	// the fake provider.
+	HTTPClient *http.Client
+	Now        func() time.Time
+
+	// AvailableProviders are the providers this deployment offers.
+	AvailableProviders []string
+	// AllowedReturnURLs are the prefixes a returnTo must start with.
+	AllowedReturnURLs []string
+	// RefreshMargin is the refresh job's access-token margin, used to place
+	// a new connection on the due-index.
+	RefreshMargin time.Duration
+}
+
+// Service runs user connections.
+type Service struct {
+	opts     Options
+	dialects map[string]dialect
+	returnTo []allowedPrefix
+}
+
+// New checks the options and builds the service. Every catalog provider must
+// have a dialect, so a provider added to the catalog cannot be half-wired.
+func New(o Options) (*Service, error) {
+	if o.Catalog == nil || o.Store == nil || o.Clients == nil || o.Vault == nil || o.HTTPClient == nil {
+		return nil, errors.New("connections: catalog, store, clients, vault and HTTP client are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	prefixes, err := parseAllowedReturnURLs(o.AllowedReturnURLs)
+	if err != nil {
+		return nil, fmt.Errorf("connections: %w", err)
+	}
+	s := &Service{opts: o, dialects: dialects(), returnTo: prefixes}
+	for _, id := range o.Catalog.IDs() {
+		if _, ok := s.dialects[id]; !ok {
+			return nil, fmt.Errorf("connections: provider %q has no dialect", id)
+		}
+	}
+	return s, nil
+}
+
+// dialects is the explicit registry of provider-specific behaviour.
+func dialects() map[string]dialect {
+	return map[string]dialect{
+		catalog.Microsoft365:    microsoftDialect{},
+		catalog.GoogleWorkspace: googleDialect{},
+		catalog.Salesforce:      salesforceDialect{},
+	}
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// providerCtx carries the provider HTTP client for golang.org/x/oauth2.
+func (s *Service) providerCtx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, s.opts.HTTPClient)
+}

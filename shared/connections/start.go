@@ -1,0 +1,195 @@
+package connections
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// StartRequest is the optional body of a start.
+type StartRequest struct {
+	// ReturnTo is where the browser goes after the callback; it must start
+	// with one of the deployment's allowed return URLs.
+	ReturnTo string `json:"returnTo,omitempty"`
+	// LoginHint pre-selects the account at the provider (an email address).
+	LoginHint string `json:"loginHint,omitempty"`
+}
+
+// StartResult is the answer of a start.
+type StartResult struct {
+	AuthorizationURL string    `json:"authorizationUrl"`
+	ExpiresAt        time.Time `json:"expiresAt"`
+	Provider         string    `json:"provider"`
+	Scopes           []string  `json:"scopes"`
+}
+
+// MaxLoginHintLength bounds loginHint (an email address is at most 320).
+const MaxLoginHintLength = 320
+
+// Start begins an authorization for the caller: it checks that the caller
+// may connect the provider, stores a single-use state bound to the caller,
+// the integration's client and a PKCE verifier, and returns the URL to send
+// the browser to. redirectURI is this deployment's callback URL. Refusals are
+// *problem.Problem.
+func (s *Service) Start(ctx context.Context, who auth.Principal, providerID string, req StartRequest, redirectURI string) (StartResult, error) {
+	p, ok := s.opts.Catalog.Get(providerID)
+	if !ok {
+		return StartResult{}, problem.New(http.StatusNotFound, problem.CodeUnknownProvider, "No such provider.")
+	}
+	returnTo, err := s.checkReturnTo(req.ReturnTo)
+	if err != nil {
+		code := "invalid_format"
+		if errors.Is(err, errReturnToNotAllowed) {
+			code = "not_allowed"
+		}
+		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: code, Message: err.Error() + "."})
+	}
+	if !validLoginHint(req.LoginHint) {
+		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "loginHint", Code: "invalid_format", Message: "loginHint must be an account name such as an email address, without spaces."})
+	}
+	in, cl, err := s.connectable(ctx, who, p)
+	if err != nil {
+		return StartResult{}, err
+	}
+
+	scopes := p.RequestedScopes(capsOf(in), in.AllowWriteActions)
+	verifier := oauth2.GenerateVerifier()
+	state, stateID, err := newState()
+	if err != nil {
+		return StartResult{}, err
+	}
+	now := s.now()
+	st := store.OAuthState{
+		ID:            stateID,
+		OrgID:         who.OrgID,
+		UserID:        who.UserID,
+		Provider:      p.ID,
+		ConfigVersion: in.Version,
+		ClientRef:     in.ClientRef(),
+		PKCEVerifier:  verifier,
+		RedirectURI:   redirectURI,
+		ReturnTo:      returnTo,
+		Scopes:        scopes,
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(StateTTL),
+	}
+	if err := s.opts.Store.CreateState(ctx, st); err != nil {
+		return StartResult{}, fmt.Errorf("store oauth state for %s/%s: %w", who.OrgID, p.ID, err)
+	}
+	cfg := cl.OAuth2
+	cfg.RedirectURL, cfg.Scopes = redirectURI, scopes
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if req.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", req.LoginHint))
+	}
+	return StartResult{
+		AuthorizationURL: s.opts.Clients.AuthCodeURL(cl, &cfg, state, opts...),
+		ExpiresAt:        st.ExpiresAt,
+		Provider:         p.ID,
+		Scopes:           scopes,
+	}, nil
+}
+
+// connectable returns the integration and its client when who may connect p
+// now, or the problem that says why not. The order is the order a person
+// would check: offered here, enabled by the org, in the rollout, complete.
+func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog.Provider) (store.Integration, clients.Client, error) {
+	if !slices.Contains(s.opts.AvailableProviders, p.ID) {
+		return store.Integration{}, clients.Client{}, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
+	}
+	in, err := s.opts.Store.GetIntegration(ctx, who.OrgID, p.ID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !in.Enabled) {
+		return store.Integration{}, clients.Client{}, problem.New(http.StatusConflict, CodeProviderDisabled, p.DisplayName+" is not enabled for your organization. An admin can enable it in Organization Settings, Integrations.")
+	}
+	if err != nil {
+		return store.Integration{}, clients.Client{}, fmt.Errorf("read integration %s/%s: %w", who.OrgID, p.ID, err)
+	}
+	if !inRollout(in, who) {
+		return store.Integration{}, clients.Client{}, problem.New(http.StatusForbidden, CodeNotInRollout, p.DisplayName+" is being rolled out to a pilot group that does not include you yet. Ask an admin if you need it now.")
+	}
+	if errs := p.Validate(clients.SettingsOf(in)); len(errs) > 0 {
+		return store.Integration{}, clients.Client{}, incomplete(p, "its provider settings are invalid")
+	}
+	cl, err := s.opts.Clients.Resolve(ctx, in)
+	switch {
+	case errors.Is(err, clients.ErrNoClientID):
+		return store.Integration{}, clients.Client{}, incomplete(p, "the organization's client ID is not set")
+	case errors.Is(err, clients.ErrNoClientSecret):
+		return store.Integration{}, clients.Client{}, incomplete(p, "the organization's client secret is not set")
+	case errors.Is(err, clients.ErrNoDefaultClient):
+		return store.Integration{}, clients.Client{}, incomplete(p, "the platform's default OAuth client is not available in this environment; use an organization-owned client")
+	case err != nil:
+		return store.Integration{}, clients.Client{}, fmt.Errorf("resolve client of %s/%s: %w", who.OrgID, p.ID, err)
+	}
+	return in, cl, nil
+}
+
+func incomplete(p catalog.Provider, why string) *problem.Problem {
+	return problem.New(http.StatusConflict, CodeIntegrationIncomplete, p.DisplayName+" is not ready to connect: "+why+". An admin must complete the integration settings.")
+}
+
+// inRollout reports whether the org's rollout admits the caller. Admins are
+// not exempt: a pilot is tested by adding the admin to the pilot group.
+func inRollout(in store.Integration, who auth.Principal) bool {
+	if in.Rollout.Mode != store.RolloutGroups {
+		return true
+	}
+	for _, g := range in.Rollout.Groups {
+		if who.InGroup(g) {
+			return true
+		}
+	}
+	return false
+}
+
+func capsOf(in store.Integration) []catalog.Capability {
+	out := make([]catalog.Capability, len(in.Capabilities))
+	for i, c := range in.Capabilities {
+		out[i] = catalog.Capability(c)
+	}
+	return out
+}
+
+// newState returns a state value (256 random bits, base64url) and its ID,
+// the SHA-256 hex that is all the store ever holds.
+func newState() (value, id string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", fmt.Errorf("generate oauth state: %w", err)
+	}
+	value = base64.RawURLEncoding.EncodeToString(b[:])
+	return value, StateID(value), nil
+}
+
+// StateID is the stored id of a state value.
+func StateID(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
+
+// MaxStateLength bounds the state parameter a callback accepts; ours are 43
+// characters.
+const MaxStateLength = 128
+
+// validLoginHint admits an empty hint or one account name: bounded, no
+// spaces or control characters.
+func validLoginHint(h string) bool {
+	return len(h) <= MaxLoginHintLength && strings.IndexFunc(h, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) < 0
+}

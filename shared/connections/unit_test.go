@@ -1,0 +1,342 @@
+package connections
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
+	"github.com/sofie/integrations/shared/tokenseal"
+)
+
+var _ Vault = (*tokenseal.Vault)(nil)
+
+func TestCheckReturnTo(t *testing.T) {
+	s := &Service{}
+	var err error
+	s.returnTo, err = parseAllowedReturnURLs([]string{"http://127.0.0.1:3000/", "https://app.example.com/settings", "https://web.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		in   string
+		want error // nil: admitted
+	}{
+		{"", nil},
+		{"http://127.0.0.1:3000/", nil},
+		{"http://127.0.0.1:3000/connected?tab=apps", nil},
+		{"https://app.example.com/settings", nil},
+		{"https://app.example.com/settings/apps", nil},
+		{"https://APP.example.com/settings/apps", nil},
+		{"https://web.example.com/anything", nil},
+		{"https://app.example.com/settingsevil", errReturnToNotAllowed},
+		{"https://app.example.com/", errReturnToNotAllowed},
+		{"http://app.example.com/settings", errReturnToNotAllowed},
+		{"http://127.0.0.1:3001/", errReturnToNotAllowed},
+		{"http://127.0.0.1:3000.evil.example/", errReturnToFormat}, // an invalid port
+		{"http://localhost:3000.evil.example/", errReturnToFormat},
+		{"http://127.0.0.1:30000/", errReturnToNotAllowed},
+		{"https://web.example.com.evil.example/", errReturnToNotAllowed},
+		{"https://evil.example/?next=https://web.example.com", errReturnToNotAllowed},
+		{"https://user:pw@web.example.com/", errReturnToFormat},
+		{"https://web.example.com/#frag", errReturnToFormat},
+		{"javascript:alert(1)", errReturnToFormat},
+		{"/relative/path", errReturnToFormat},
+		{"//web.example.com/x", errReturnToFormat},
+		{"https://web.example.com/a b", errReturnToFormat},
+		{"https:\\\\web.example.com", errReturnToFormat},
+		{"https://web.example.com/" + strings.Repeat("a", MaxReturnToLength), errReturnToFormat},
+	}
+	for _, tc := range tests {
+		name := tc.in
+		if len(name) > 60 {
+			name = name[:60] + "..."
+		}
+		t.Run(name, func(t *testing.T) {
+			got, err := s.checkReturnTo(tc.in)
+			if err != tc.want {
+				t.Fatalf("checkReturnTo(%q) error = %v, want %v", tc.in, err, tc.want)
+			}
+			if err == nil && tc.in != "" && got == "" {
+				t.Fatalf("checkReturnTo(%q) admitted but returned empty", tc.in)
+			}
+		})
+	}
+}
+
+func TestParseAllowedReturnURLsRefusesJunk(t *testing.T) {
+	for _, bad := range []string{"not a url", "ftp://x.example/", "https://x.example/?q=1", "/path"} {
+		if _, err := parseAllowedReturnURLs([]string{bad}); err == nil {
+			t.Errorf("parseAllowedReturnURLs(%q) accepted", bad)
+		}
+	}
+}
+
+func TestWithOutcomeKeepsQuery(t *testing.T) {
+	got, err := withOutcome("http://127.0.0.1:3000/apps?tab=connected", CallbackResult{Status: OutcomeError, Code: "state_invalid", Provider: "salesforce"}.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(got)
+	q := u.Query()
+	if u.Path != "/apps" || q.Get("tab") != "connected" || q.Get("status") != "error" || q.Get("code") != "state_invalid" || q.Get("provider") != "salesforce" {
+		t.Fatalf("withOutcome = %s", got)
+	}
+}
+
+func TestNewStateIsRandomAndOnlyItsHashIsStored(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		v, id, err := newState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(raw) != 32 {
+			t.Fatalf("state %q is not 32 bytes base64url", v)
+		}
+		if len(id) != 64 || id == v || strings.Contains(id, v) || id != StateID(v) {
+			t.Fatalf("id %q is not the SHA-256 hex of the state", id)
+		}
+		if seen[v] {
+			t.Fatal("state repeated")
+		}
+		seen[v] = true
+	}
+	if len(mustState(t)) > MaxStateLength {
+		t.Fatal("our own states exceed MaxStateLength")
+	}
+}
+
+func mustState(t *testing.T) string {
+	v, _, err := newState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestValidLoginHint(t *testing.T) {
+	for in, want := range map[string]bool{
+		"":                          true,
+		"adele.vance@contoso.test":  true,
+		"a b@x.test":                false,
+		"x\n@x.test":                false,
+		strings.Repeat("a", 321):    false,
+		strings.Repeat("a", 320):    true,
+		"user@example.com\u0000bad": false,
+	} {
+		if got := validLoginHint(in); got != want {
+			t.Errorf("validLoginHint(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func tokenWith(extra map[string]any) *oauth2.Token {
+	return (&oauth2.Token{AccessToken: "fake-access"}).WithExtra(extra)
+}
+
+func TestGrantedScopes(t *testing.T) {
+	req := []string{"openid", "api"}
+	tests := []struct {
+		name  string
+		extra map[string]any
+		want  []string
+	}{
+		{"absent means as requested", map[string]any{}, req},
+		{"empty means as requested", map[string]any{"scope": ""}, req},
+		{"space separated", map[string]any{"scope": "api  refresh_token"}, []string{"api", "refresh_token"}},
+		{"array", map[string]any{"scope": []any{"a", "b"}}, []string{"a", "b"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := grantedScopes(tokenWith(tc.extra), req); !slices.Equal(got, tc.want) {
+				t.Fatalf("grantedScopes = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAccessExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	later := now.Add(90 * time.Minute)
+	tests := []struct {
+		name string
+		tok  *oauth2.Token
+		id   identity
+		want time.Time
+	}{
+		{"introspection wins", &oauth2.Token{ExpiresIn: 3600}, identity{accessExpiresAt: later}, later},
+		{"expires_in against our clock", &oauth2.Token{ExpiresIn: 3600, Expiry: now.Add(99 * time.Hour)}, identity{}, now.Add(time.Hour)},
+		{"library expiry", &oauth2.Token{Expiry: later}, identity{}, later},
+		{"unknown", &oauth2.Token{}, identity{}, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := accessExpiry(tc.tok, tc.id, now); !got.Equal(tc.want) {
+				t.Fatalf("accessExpiry = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSalesforceIDs(t *testing.T) {
+	tests := []struct {
+		in         string
+		org, user  string
+		shouldFail bool
+	}{
+		{"https://login.salesforce.com/id/00D000000000001EAA/005000000000001AAA", "00D000000000001EAA", "005000000000001AAA", false},
+		{"https://test.salesforce.com/id/00D000000000001/005000000000001", "00D000000000001", "005000000000001", false},
+		{"https://login.salesforce.com/id/00D000000000001EAA", "", "", true},
+		{"https://login.salesforce.com/x/00D000000000001EAA/005000000000001AAA", "", "", true},
+		{"https://login.salesforce.com/id/00D0000/005000000000001AAA", "", "", true},
+		{"https://login.salesforce.com/id/00D000000000001EAA/005000000000001AA!", "", "", true},
+		{"", "", "", true},
+	}
+	for _, tc := range tests {
+		org, user, err := salesforceIDs(tc.in)
+		if (err != nil) != tc.shouldFail || org != tc.org || user != tc.user {
+			t.Errorf("salesforceIDs(%q) = %q, %q, %v", tc.in, org, user, err)
+		}
+	}
+}
+
+func TestJWTClaims(t *testing.T) {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	var c struct {
+		TID string `json:"tid"`
+	}
+	if err := jwtClaims(enc(map[string]string{"alg": "none"})+"."+enc(map[string]string{"tid": "t-1"})+".", &c); err != nil || c.TID != "t-1" {
+		t.Fatalf("jwtClaims = %v, %+v", err, c)
+	}
+	for _, bad := range []string{"", "a.b", "a.!!!.c", "a." + base64.RawURLEncoding.EncodeToString([]byte("[1]")) + ".c"} {
+		if err := jwtClaims(bad, &c); err == nil {
+			t.Errorf("jwtClaims(%q) accepted", bad)
+		}
+	}
+}
+
+func TestUsableCapabilitiesAndActions(t *testing.T) {
+	cat := catalog.New()
+	g, _ := cat.Get(catalog.GoogleWorkspace)
+	gmailRead := "https://www.googleapis.com/auth/gmail.readonly"
+	calRead := "https://www.googleapis.com/auth/calendar.readonly"
+	in := store.Integration{Provider: g.ID, Enabled: true, ConfigMode: store.ConfigModeDefault, Capabilities: []string{"email", "calendar", "files"}}
+	conn := store.Connection{Status: store.StatusConnected, ClientRef: "default", GrantedScopes: []string{"openid", gmailRead, calRead, "https://www.googleapis.com/auth/contacts.readonly"}}
+
+	tests := []struct {
+		name string
+		in   *store.Integration
+		c    store.Connection
+		want []catalog.Capability
+	}{
+		{"granted and enabled only", &in, conn, []catalog.Capability{catalog.Email, catalog.Calendar}},
+		{"no integration", nil, conn, []catalog.Capability{}},
+		{"disabled", func() *store.Integration { x := in; x.Enabled = false; return &x }(), conn, []catalog.Capability{}},
+		{"client changed", func() *store.Integration {
+			x := in
+			x.ConfigMode, x.ClientID = store.ConfigModeOrganization, "other"
+			return &x
+		}(), conn, []catalog.Capability{}},
+		{"needs reconnect", &in, func() store.Connection { x := conn; x.Status = store.StatusNeedsReconnect; return x }(), []catalog.Capability{}},
+		{"refresh failing still usable", &in, func() store.Connection { x := conn; x.Status = store.StatusRefreshFailing; return x }(), []catalog.Capability{catalog.Email, catalog.Calendar}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := UsableCapabilities(g, tc.in, tc.c); !slices.Equal(got, tc.want) {
+				t.Fatalf("UsableCapabilities = %v, want %v", got, tc.want)
+			}
+		})
+	}
+
+	send := "https://www.googleapis.com/auth/gmail.send"
+	if ActionUsable(g, in, []string{gmailRead, send}, catalog.Email, catalog.Send) {
+		t.Error("send usable although the org does not allow write actions")
+	}
+	in.AllowWriteActions = true
+	if !ActionUsable(g, in, []string{gmailRead, send}, catalog.Email, catalog.Send) {
+		t.Error("send not usable with its scope granted and writes allowed")
+	}
+	if ActionUsable(g, in, []string{gmailRead}, catalog.Email, catalog.Send) {
+		t.Error("send usable without its scope")
+	}
+	if ActionUsable(g, in, []string{calRead, "https://www.googleapis.com/auth/calendar.events"}, catalog.Calendar, catalog.Send) {
+		t.Error("calendar send usable although the provider does not support it")
+	}
+	if ActionUsable(g, in, []string{"https://www.googleapis.com/auth/contacts.readonly"}, catalog.Contacts, catalog.Read) {
+		t.Error("contacts usable although the org did not enable it")
+	}
+}
+
+func TestViewNeverCarriesTokensOrLease(t *testing.T) {
+	cat := catalog.New()
+	p, _ := cat.Get(catalog.Salesforce)
+	c := store.Connection{
+		ConnKey:      store.ConnKey{OrgID: "o1", UserID: "u1", Provider: p.ID},
+		Status:       store.StatusConnected,
+		SealedTokens: []byte("sealed-bytes-marker"), TokenKeyID: "key-marker",
+		LeaseOwner: "lease-owner-marker", LeaseUntil: time.Now(), NextRefreshAt: time.Now(), OffIndexReason: "off-index-marker",
+		LastError: &store.ConnError{Code: "no_refresh_token", Message: "m", Owner: "user"},
+	}
+	b, err := json.Marshal(NewView(p, nil, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"sealed", "c2VhbGVk", "key-marker", "lease", "nextRefresh", "off-index-marker", "tokenKeyId"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("view JSON contains %q: %s", bad, b)
+		}
+	}
+	for _, want := range []string{`"missingScopes":[]`, `"usableCapabilities":[]`, `"lastError":{"code":"no_refresh_token"`, `"accessExpiresAt":null`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("view JSON lacks %s: %s", want, b)
+		}
+	}
+}
+
+func TestPageEscapesAndForbidsScripts(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writePage(rec, CallbackResult{Status: OutcomeError, Code: "<b>code</b>", Message: `<script>alert("x")</script>`})
+	body := rec.Body.String()
+	if rec.Code != 400 {
+		t.Errorf("status = %d, want 400", rec.Code)
+	}
+	if strings.Contains(body, "<script") || strings.Contains(body, "<b>code") {
+		t.Errorf("page did not escape: %s", body)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'") {
+		t.Errorf("CSP = %q", csp)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	rec = httptest.NewRecorder()
+	writePage(rec, CallbackResult{Status: OutcomeConnected, Message: "Your Salesforce account is connected."})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Salesforce account is connected") {
+		t.Errorf("connected page = %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestEveryCatalogProviderHasADialect(t *testing.T) {
+	d := dialects()
+	for _, id := range catalog.New().IDs() {
+		if _, ok := d[id]; !ok {
+			t.Errorf("provider %s has no dialect", id)
+		}
+	}
+	if len(d) != len(catalog.New().IDs()) {
+		t.Errorf("dialects for providers the catalog does not know")
+	}
+}
