@@ -1,0 +1,75 @@
+package refresh_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/refresh"
+)
+
+// TestConcurrentRunsRefreshEachOnce: 1,000 connections due across the three
+// providers and 8 runs started at once: the fake sees exactly one refresh per
+// connection, every connection ends refreshed, none is lost.
+//
+// On moto_server, which serves a few hundred requests a second, make test
+// uses 120 connections (the 8 overlapping runs make about ten store calls
+// per connection); REFRESH_OVERLAP_CONNECTIONS=1000 runs the full figure
+// there too (about two minutes).
+func TestConcurrentRunsRefreshEachOnce(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			total := 1000
+			if b.name == "dynamodb" {
+				total = 120
+				if n, err := strconv.Atoi(os.Getenv("REFRESH_OVERLAP_CONNECTIONS")); err == nil && n > 0 {
+					total = n
+				}
+			}
+			f := newFixture(t, b.opts...)
+			now := f.env.Clock.Now()
+			perProvider := map[string]int{catalog.Microsoft365: total - 2*(total/3), catalog.GoogleWorkspace: total / 3, catalog.Salesforce: total / 3}
+			seeded := map[string][]seeded{}
+			start := time.Now()
+			for p, n := range perProvider {
+				in := f.enable(integrationSpec{org: "o1", provider: p})
+				seeded[p] = f.seed(in, "u-", n, now.Add(-time.Minute))
+			}
+			t.Logf("seeded %d connections in %v", total, time.Since(start))
+
+			start = time.Now()
+			results := make([]refresh.Result, 8)
+			var wg sync.WaitGroup
+			for i := range results {
+				s := f.service(nil)
+				wg.Go(func() { results[i] = f.run(context.Background(), s) })
+			}
+			wg.Wait()
+			t.Logf("8 concurrent runs took %v", time.Since(start))
+
+			var sum refresh.Result
+			for _, r := range results {
+				sum.Refreshed += r.Refreshed
+				sum.Errors += r.Errors + r.LeaseLost + r.TransientFailures + r.NeedsReconnect + r.LeftForNextRun + r.OffIndex
+			}
+			if sum.Refreshed != total || sum.Errors != 0 {
+				t.Fatalf("runs refreshed %d (want %d), failures/errors/left %d; results %+v", sum.Refreshed, total, sum.Errors, results)
+			}
+			for p, conns := range seeded {
+				f.assertRefreshedOnce(p, conns)
+			}
+			if got := f.metricSum("Refreshes", map[string]string{"Outcome": refresh.OutcomeRefreshed}); got != float64(total) {
+				t.Fatalf("metrics report %v refreshed, want %d", got, total)
+			}
+			// A run after all of them finds nothing due.
+			if r := f.run(context.Background(), f.service(nil)); r.Due != 0 || r.Refreshed != 0 {
+				t.Fatalf("a later run found work: %+v", r)
+			}
+		})
+	}
+}
