@@ -1,0 +1,340 @@
+package diagnostics
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+)
+
+// MaxImportBytes bounds the workspace-import download: enough to prove the
+// content streams, without pulling a large file through a Lambda.
+const MaxImportBytes = 25 << 20
+
+// TestRequest asks for the product page's "Test after changes" with the
+// caller's (an admin's) own connection as the test account.
+type TestRequest struct {
+	Caller   auth.Principal
+	Provider catalog.Provider
+	// Item, when set, is fetched by id as part of the read step of
+	// ItemCapability.
+	Item           string
+	ItemCapability catalog.Capability
+	// ImportItem, when set, is a file whose metadata and content are
+	// downloaded as the workspace-import step.
+	ImportItem string
+}
+
+// TestReport is the answer of POST /v1/orgs/{orgId}/integrations/{provider}/test.
+type TestReport struct {
+	Provider string `json:"provider"`
+	// User is the test account's owner: the admin who ran the test.
+	User    string `json:"user"`
+	Overall string `json:"overall"`
+	// WritesPerformed is always false: write steps check scopes and policy
+	// only; nothing is ever created, changed, sent or deleted.
+	WritesPerformed bool    `json:"writesPerformed"`
+	Steps           []Check `json:"steps"`
+}
+
+// accountGraph is the part of the diagnostics graph that decides whether a
+// test account can be used at all; test_account_connected summarizes it.
+var accountGraph = subGraph(diagnosticsGraph, ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, UserConnected, ConnectionHealthy)
+
+// subGraph keeps the listed checks of g (their needs must be among them).
+func subGraph(g *graph, ids ...CheckID) *graph {
+	var defs []checkDef
+	for _, d := range g.defs {
+		if slices.Contains(ids, d.ID) {
+			defs = append(defs, d)
+		}
+	}
+	return mustGraph(defs, g.cfgCause)
+}
+
+// testGraph builds the steps for the capabilities the org enabled, in
+// catalog order:
+//
+//	test_account_connected  -                       (summarizes accountGraph)
+//	read_<capability>       test_account_connected
+//	write_<capability>      - (the org's record; reads only stored scopes)
+//	workspace_import        read_files              (only when files is enabled)
+func testGraph(p catalog.Provider, enabled []string) *graph {
+	defs := []checkDef{{ID: TestAccountConnected, Owner: OwnerUser, Run: stepTestAccount}}
+	var caps []catalog.CapabilitySpec
+	for _, cs := range p.Capabilities {
+		if slices.Contains(enabled, string(cs.ID)) {
+			caps = append(caps, cs)
+		}
+	}
+	for _, cs := range caps {
+		defs = append(defs, checkDef{
+			ID: CheckID(readStepPrefix + string(cs.ID)), Owner: OwnerExternalAdmin,
+			Needs: []CheckID{TestAccountConnected}, Run: stepRead(cs),
+		})
+	}
+	for _, cs := range caps {
+		defs = append(defs, checkDef{
+			ID: CheckID(writeStepPrefix + string(cs.ID)), Owner: OwnerUser,
+			NeedsConfig: true, Run: stepWrite(cs),
+		})
+	}
+	for _, cs := range caps {
+		if cs.ID == catalog.Files {
+			defs = append(defs, checkDef{
+				ID: WorkspaceImport, Owner: OwnerUser,
+				Needs: []CheckID{CheckID(readStepPrefix + string(catalog.Files))}, Run: stepImport(cs),
+			})
+		}
+	}
+	return mustGraph(defs, TestAccountConnected)
+}
+
+// TestAfterChanges runs the admin's test. It never performs a write.
+func (s *Service) TestAfterChanges(ctx context.Context, req TestRequest) (TestReport, error) {
+	r, err := s.newRun(ctx, req.Caller, req.Provider, req.Caller.UserID)
+	if err != nil {
+		return TestReport{}, err
+	}
+	r.action = catalog.Read
+	var enabled []string
+	if r.integration != nil {
+		enabled = r.integration.Capabilities
+	}
+	r.item, r.itemCap, r.importItem = req.Item, req.ItemCapability, req.ImportItem
+	steps := testGraph(req.Provider, enabled).evaluate(ctx, r)
+	rep := TestReport{
+		Provider: req.Provider.ID,
+		User:     r.userID,
+		Overall:  Overall(steps),
+		Steps:    steps,
+	}
+	logReport(ctx, "test after changes", rep.Provider, r, rep.Overall, steps)
+	return rep, nil
+}
+
+func stepTestAccount(ctx context.Context, r *run) outcome {
+	checks := accountGraph.evaluate(ctx, r)
+	var worst *Check
+	for i := range checks {
+		c := &checks[i]
+		switch {
+		case c.Status == Fail:
+			if worst == nil || worst.Status != Fail {
+				worst = c
+			}
+		case c.Status == Warn && worst == nil:
+			worst = c
+		}
+	}
+	if worst != nil {
+		return outcome{Status: worst.Status, Owner: worst.Owner,
+			Message:     string(worst.ID) + ": " + worst.Message,
+			Remediation: worst.Remediation}
+	}
+	acct := r.conn.Account.Email
+	if acct == "" {
+		acct = r.conn.Account.Name
+	}
+	msg := "Your test account is connected"
+	if acct != "" {
+		msg += " (" + acct + ")"
+	}
+	return pass(msg + ", and " + r.provider.DisplayName + " accepts its access token.")
+}
+
+func stepRead(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
+	return func(ctx context.Context, r *run) outcome {
+		if r.token == "" {
+			return blockedBy(TestAccountConnected, "")
+		}
+		p := r.provider
+		if missing := p.MissingScopes(cs.ReadScopes, r.conn.GrantedScopes); len(missing) > 0 {
+			return fail(OwnerUser, "The test account did not grant the permissions to read "+cs.Label+": "+strings.Join(missing, ", ")+".",
+				"Reconnect the test account and approve every requested permission.")
+		}
+		u, err := expandURL(cs.Probe.ReadURL, r.conn.Account, "")
+		if err != nil {
+			return fail(OwnerUser, "The connection does not record a usable "+p.DisplayName+" instance address.",
+				"Reconnect the test account in Connected apps.")
+		}
+		o := readOutcome(p, cs, r.svc.probe.get(ctx, p.ID, u, r.token))
+		if o.Status != Pass || r.item == "" || r.itemCap != cs.ID {
+			return o
+		}
+		iu, err := expandURL(cs.Probe.ItemURL, r.conn.Account, r.item)
+		if err != nil {
+			return fail(OwnerUser, "The item id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
+		}
+		io := itemOutcome(p, cs, r.svc.probe.get(ctx, p.ID, iu, r.token))
+		if io.Status != Pass {
+			io.Message = "The live read succeeded, but the named item could not be read: " + io.Message
+			return io
+		}
+		return pass("A live read of " + cs.Label + " succeeded, and the named item exists and is readable.")
+	}
+}
+
+func stepWrite(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
+	return func(ctx context.Context, r *run) outcome {
+		const none = " No write was performed."
+		var writes []catalog.Action
+		for _, a := range cs.Actions {
+			if a.IsWrite() {
+				writes = append(writes, a)
+			}
+		}
+		if len(writes) == 0 {
+			return notApplicable(r.provider.DisplayName + " supports no write actions for " + cs.Label + "." + none)
+		}
+		if !r.integration.AllowWriteActions {
+			return notApplicable("Write actions are turned off for this organization, so none apply to " + cs.Label + "." + none)
+		}
+		if r.conn == nil {
+			return blockedBy(TestAccountConnected, "Write permissions cannot be checked without a connected test account."+none)
+		}
+		var lacking []string
+		var missingScopes []string
+		for _, a := range writes {
+			if m := r.provider.MissingScopes(cs.ScopesFor(a), r.conn.GrantedScopes); len(m) > 0 {
+				lacking = append(lacking, string(a))
+				for _, s := range m {
+					if !slices.Contains(missingScopes, s) {
+						missingScopes = append(missingScopes, s)
+					}
+				}
+			}
+		}
+		if len(lacking) > 0 {
+			return warn(OwnerUser, fmt.Sprintf("Write actions are allowed, but the test account did not grant the permissions for %s on %s: %s.%s",
+				strings.Join(lacking, ", "), cs.Label, strings.Join(missingScopes, ", "), none),
+				"Reconnect the test account and approve every requested permission; then test writes by hand with a test item and review every confirmation.")
+		}
+		return outcome{Status: Pass, Message: fmt.Sprintf("Write actions (%s) on %s are allowed by policy and their permissions are granted.%s",
+			joinActions(writes), cs.Label, none),
+			Remediation: "Test writes by hand only when safe: use a test item and review every confirmation."}
+	}
+}
+
+// fileMeta is what the import step reads of a file's metadata, across
+// Microsoft Graph driveItems and Google Drive files.
+type fileMeta struct {
+	size     int64
+	known    bool
+	mimeType string
+	folder   bool
+	native   bool // a Google Docs editors file: exported, not downloaded
+}
+
+func parseFileMeta(provider string, body []byte) (fileMeta, bool) {
+	switch provider {
+	case catalog.Microsoft365:
+		var m struct {
+			Size *int64 `json:"size"`
+			File *struct {
+				MimeType string `json:"mimeType"`
+			} `json:"file"`
+			Folder *json.RawMessage `json:"folder"`
+		}
+		if json.Unmarshal(body, &m) != nil {
+			return fileMeta{}, false
+		}
+		fm := fileMeta{folder: m.Folder != nil}
+		if m.Size != nil {
+			fm.size, fm.known = *m.Size, true
+		}
+		if m.File != nil {
+			fm.mimeType = m.File.MimeType
+		}
+		return fm, true
+	case catalog.GoogleWorkspace:
+		var m struct {
+			MimeType string `json:"mimeType"`
+			Size     string `json:"size"` // int64 as a string
+		}
+		if json.Unmarshal(body, &m) != nil {
+			return fileMeta{}, false
+		}
+		fm := fileMeta{mimeType: m.MimeType}
+		if n, err := strconv.ParseInt(m.Size, 10, 64); err == nil {
+			fm.size, fm.known = n, true
+		}
+		fm.folder = m.MimeType == "application/vnd.google-apps.folder"
+		fm.native = !fm.folder && strings.HasPrefix(m.MimeType, "application/vnd.google-apps.")
+		return fm, true
+	}
+	return fileMeta{}, false
+}
+
+func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
+	return func(ctx context.Context, r *run) outcome {
+		if r.importItem == "" {
+			return notApplicable("No file was named; pass importItem (" + cs.Probe.ItemHint + ") to test workspace import.")
+		}
+		p := r.provider
+		mu, err := expandURL(cs.Probe.ItemURL, r.conn.Account, r.importItem)
+		if err != nil {
+			return fail(OwnerUser, "The file id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
+		}
+		res := r.svc.probe.get(ctx, p.ID, mu, r.token)
+		if res.kind != probeOK {
+			o := itemOutcome(p, cs, res)
+			o.Message = "The file's metadata could not be read: " + o.Message
+			return o
+		}
+		meta, ok := parseFileMeta(p.ID, res.body)
+		switch {
+		case !ok:
+			return warn(OwnerUser, p.DisplayName+" gave unreadable file metadata.", "Try again in a few minutes.")
+		case meta.folder:
+			return fail(OwnerUser, "The named item is a folder; workspace import takes files.", "Name a file instead.")
+		case meta.native:
+			return warn(OwnerUser, "The named file is a Google Docs editors file ("+meta.mimeType+"); such files are exported rather than downloaded, which this test does not cover.",
+				"Name a regular file (for example a PDF) to test the download.")
+		}
+		cu, err := expandURL(cs.Probe.ContentURL, r.conn.Account, r.importItem)
+		if err != nil {
+			return fail(OwnerUser, "The file id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
+		}
+		dres, n, truncated := r.svc.probe.download(ctx, p.ID, cu, r.token, MaxImportBytes)
+		if dres.kind != probeOK {
+			o := itemOutcome(p, cs, dres)
+			o.Message = "The file's metadata was read, but its content could not be downloaded: " + o.Message
+			return o
+		}
+		typ := meta.mimeType
+		if typ == "" {
+			typ = mediaType(dres.contentType)
+		}
+		if typ == "" {
+			typ = "unknown type"
+		}
+		if truncated {
+			return pass(fmt.Sprintf("Downloaded the first %d bytes of the file (%s) and stopped there; its metadata says %s.", n, typ, sizeText(meta)))
+		}
+		if meta.known && meta.size != n {
+			return warn(OwnerUser, fmt.Sprintf("Downloaded %d bytes (%s), but the file's metadata says %s.", n, typ, sizeText(meta)),
+				"Try again; if it persists, the file may be changing or the provider is serving partial content.")
+		}
+		return pass(fmt.Sprintf("Downloaded the file's metadata and content: %d bytes, %s.", n, typ))
+	}
+}
+
+func sizeText(m fileMeta) string {
+	if !m.known {
+		return "no size"
+	}
+	return strconv.FormatInt(m.size, 10) + " bytes"
+}
+
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.TrimSpace(ct)
+}

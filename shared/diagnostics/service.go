@@ -1,0 +1,640 @@
+package diagnostics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/refresh"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// Stores are the storage ports diagnostics reads (store.Store has them all).
+// Diagnostics never writes a record itself; the token source may (refresh).
+type Stores interface {
+	GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error)
+	GetConnection(ctx context.Context, key store.ConnKey) (store.Connection, error)
+}
+
+var _ Stores = (store.Store)(nil)
+
+// Secrets is the part of the secrets port diagnostics reads: whether a
+// client secret or a default client exists. Values are dropped at once.
+type Secrets interface {
+	GetClientSecret(ctx context.Context, orgID, provider string) (string, error)
+	DefaultClient(ctx context.Context, provider string) (store.DefaultClient, error)
+}
+
+var _ Secrets = (store.Secrets)(nil)
+
+// TokenSource returns a connection's access token, valid now: refreshed on
+// demand through the same lease and code path as the scheduled refresh.
+// *refresh.Service implements it; its *refresh.Error says why there is none.
+type TokenSource interface {
+	AccessToken(ctx context.Context, key store.ConnKey) (refresh.Token, error)
+}
+
+var _ TokenSource = (*refresh.Service)(nil)
+
+// Options are the service's dependencies.
+type Options struct {
+	Catalog *catalog.Catalog
+	Store   Stores
+	Secrets Secrets
+	Tokens  TokenSource
+	// HTTPClient makes the probe calls (rewritten to the fake provider in
+	// local runs).
+	HTTPClient *http.Client
+	// ProbeTimeout bounds each probe call; 0 means DefaultProbeTimeout.
+	ProbeTimeout time.Duration
+	// TokenTimeout bounds the wait for an access token (a refresh another
+	// caller holds the lease of); 0 means DefaultTokenTimeout. A refresh
+	// already under way is not cut short by it: the refresh service finishes
+	// and stores it regardless.
+	TokenTimeout time.Duration
+	// AvailableProviders are the providers this deployment offers.
+	AvailableProviders []string
+}
+
+// DefaultProbeTimeout bounds one probe call. A diagnostics request makes at
+// most three provider calls (identity, read, item) after a possible refresh,
+// well inside API Gateway's 30 seconds.
+const DefaultProbeTimeout = 6 * time.Second
+
+// DefaultTokenTimeout bounds the wait for a token, so that a diagnosis
+// answers within API Gateway's 30 seconds even when a refresh is stuck.
+const DefaultTokenTimeout = 12 * time.Second
+
+// Service runs diagnostics and the admin's test after changes.
+type Service struct {
+	opts  Options
+	probe *prober
+}
+
+// New checks the options and builds the service.
+func New(o Options) (*Service, error) {
+	if o.Catalog == nil || o.Store == nil || o.Secrets == nil || o.Tokens == nil || o.HTTPClient == nil {
+		return nil, errors.New("diagnostics: catalog, store, secrets, token source and HTTP client are required")
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = DefaultProbeTimeout
+	}
+	if o.TokenTimeout <= 0 {
+		o.TokenTimeout = DefaultTokenTimeout
+	}
+	return &Service{opts: o, probe: &prober{client: o.HTTPClient, timeout: o.ProbeTimeout}}, nil
+}
+
+// Request asks for the diagnosis of one user's use of one capability.
+type Request struct {
+	Caller     auth.Principal
+	Provider   catalog.Provider
+	UserID     string // whose connection; the caller's own by default
+	Capability catalog.CapabilitySpec
+	Action     catalog.Action
+	Item       string // optional item id, already validated (see ParseItem)
+}
+
+// Report is the answer of GET /v1/orgs/{orgId}/diagnostics/{provider}.
+type Report struct {
+	Provider   string  `json:"provider"`
+	User       string  `json:"user"`
+	Capability string  `json:"capability"`
+	Action     string  `json:"action"`
+	Overall    string  `json:"overall"`
+	Checks     []Check `json:"checks"`
+}
+
+// run is the state one diagnosis shares between its checks. Records are read
+// once, at the start, so every check judges the same snapshot.
+type run struct {
+	svc      *Service
+	caller   auth.Principal
+	provider catalog.Provider
+	userID   string
+	self     bool
+	cap      catalog.CapabilitySpec
+	action   catalog.Action
+	item     string // diagnostics' item, or the test's item of itemCap
+
+	// The test after changes only.
+	itemCap    catalog.Capability
+	importItem string
+
+	integration *store.Integration // nil: the org never configured the provider
+	conn        *store.Connection  // nil: the user has no connection
+
+	// token is set by connection_healthy when an access token is available.
+	token string
+}
+
+func (r *run) hasIntegration() bool { return r.integration != nil }
+
+func (r *run) key() store.ConnKey {
+	return store.ConnKey{OrgID: r.caller.OrgID, UserID: r.userID, Provider: r.provider.ID}
+}
+
+// diagnosticsGraph is the product page's checklist. Needs, read as "cannot
+// be judged unless":
+//
+//	provider_enabled        -
+//	environment_available   -
+//	configuration_complete  - (the org's record)
+//	user_in_rollout         - (the org's record)
+//	user_connected          -
+//	action_supported        - (the org's record)
+//	connection_healthy      provider_enabled, environment_available, configuration_complete, user_connected
+//	                        (a token is refreshed only for an enabled, complete integration whose client exists)
+//	scopes_granted          user_connected, action_supported
+//	                        (an unsupported or disallowed action has no scopes to have been granted)
+//	external_permission     connection_healthy, scopes_granted
+//	                        (a live call needs a token, and fails for a missing scope for reasons that check already gives)
+//	item_accessible         external_permission
+//
+// "(the org's record)": when the org never configured the provider, the
+// check is skipped citing provider_enabled.
+var diagnosticsGraph = mustGraph([]checkDef{
+	{ID: ProviderEnabled, Owner: OwnerAdmin, Run: checkProviderEnabled},
+	{ID: EnvironmentAvailable, Owner: OwnerAdmin, Run: checkEnvironmentAvailable},
+	{ID: ConfigurationComplete, Owner: OwnerAdmin, NeedsConfig: true, Run: checkConfigurationComplete},
+	{ID: UserInRollout, Owner: OwnerAdmin, NeedsConfig: true, Run: checkUserInRollout},
+	{ID: UserConnected, Owner: OwnerUser, Run: checkUserConnected},
+	{ID: ConnectionHealthy, Owner: OwnerUser, NeedsConfig: true, Needs: []CheckID{ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, UserConnected}, Run: checkConnectionHealthy},
+	{ID: ScopesGranted, Owner: OwnerUser, Needs: []CheckID{UserConnected, ActionSupported}, Run: checkScopesGranted},
+	{ID: ActionSupported, Owner: OwnerAdmin, NeedsConfig: true, Run: checkActionSupported},
+	{ID: ExternalPermission, Owner: OwnerExternalAdmin, Needs: []CheckID{ConnectionHealthy, ScopesGranted}, Run: checkExternalPermission},
+	{ID: ItemAccessible, Owner: OwnerUser, Needs: []CheckID{ExternalPermission}, Run: checkItemAccessible},
+}, ProviderEnabled)
+
+// CheckIDs lists the diagnostics checks in report order.
+func CheckIDs() []CheckID { return diagnosticsGraph.ids() }
+
+// Diagnose runs every check for req. Errors are store failures only: what a
+// provider answers is a check result.
+func (s *Service) Diagnose(ctx context.Context, req Request) (Report, error) {
+	r, err := s.newRun(ctx, req.Caller, req.Provider, req.UserID)
+	if err != nil {
+		return Report{}, err
+	}
+	r.cap, r.action, r.item = req.Capability, req.Action, req.Item
+	checks := diagnosticsGraph.evaluate(ctx, r)
+	rep := Report{
+		Provider:   req.Provider.ID,
+		User:       r.userID,
+		Capability: string(req.Capability.ID),
+		Action:     string(req.Action),
+		Overall:    Overall(checks),
+		Checks:     checks,
+	}
+	logReport(ctx, "diagnostics", rep.Provider, r, rep.Overall, checks)
+	return rep, nil
+}
+
+func (s *Service) newRun(ctx context.Context, caller auth.Principal, p catalog.Provider, userID string) (*run, error) {
+	if userID == "" {
+		userID = caller.UserID
+	}
+	r := &run{svc: s, caller: caller, provider: p, userID: userID, self: userID == caller.UserID}
+	in, err := s.opts.Store.GetIntegration(ctx, caller.OrgID, p.ID)
+	switch {
+	case err == nil:
+		r.integration = &in
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("diagnostics: read integration %s/%s: %w", caller.OrgID, p.ID, err)
+	}
+	c, err := s.opts.Store.GetConnection(ctx, r.key())
+	switch {
+	case err == nil:
+		r.conn = &c
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("diagnostics: read connection %s: %w", r.key(), err)
+	}
+	return r, nil
+}
+
+// logReport writes one line per diagnosis: ids and statuses only, never a
+// message that could quote an account or an item.
+func logReport(ctx context.Context, kind, provider string, r *run, overall string, checks []Check) {
+	statuses := make([]string, 0, len(checks))
+	for _, c := range checks {
+		statuses = append(statuses, string(c.ID)+"="+string(c.Status))
+	}
+	slog.InfoContext(ctx, kind, "org", r.caller.OrgID, "provider", provider, "user", r.userID,
+		"caller", r.caller.UserID, "capability", string(r.cap.ID), "action", string(r.action),
+		"overall", overall, "checks", strings.Join(statuses, " "))
+}
+
+// ---- the checks ----
+
+func checkProviderEnabled(_ context.Context, r *run) outcome {
+	name := r.provider.DisplayName
+	switch {
+	case r.integration == nil:
+		return fail(OwnerAdmin, name+" has not been set up for this organization.",
+			"An admin enables "+name+" in Organization Settings, Integrations.")
+	case !r.integration.Enabled:
+		return fail(OwnerAdmin, name+" is turned off for this organization.",
+			"An admin turns "+name+" on in Organization Settings, Integrations.")
+	}
+	return pass(name + " is enabled for this organization.")
+}
+
+func checkEnvironmentAvailable(ctx context.Context, r *run) outcome {
+	name := r.provider.DisplayName
+	if !slices.Contains(r.svc.opts.AvailableProviders, r.provider.ID) {
+		return fail(OwnerAdmin, name+" is not offered in this environment.",
+			"Ask the platform's support team to make "+name+" available in this environment.")
+	}
+	// In default mode (also assumed when the org has not configured the
+	// provider yet) tokens come from the platform's own client.
+	if r.integration == nil || r.integration.ConfigMode != store.ConfigModeOrganization {
+		_, err := r.svc.opts.Secrets.DefaultClient(ctx, r.provider.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return fail(OwnerAdmin, "The platform's default OAuth client for "+name+" is not available in this environment.",
+				"An admin switches the integration to an organization-owned OAuth client (client ID and secret), or asks the platform's support team for the default client.")
+		case err != nil:
+			slog.WarnContext(ctx, "diagnostics: default client lookup failed", "provider", r.provider.ID, "err", err.Error())
+			return warn(OwnerAdmin, "Could not confirm that the platform's default OAuth client for "+name+" is available.", "Run diagnostics again in a few minutes.")
+		}
+		return pass(name + " is offered in this environment and its default OAuth client is available.")
+	}
+	return pass(name + " is offered in this environment.")
+}
+
+func checkConfigurationComplete(ctx context.Context, r *run) outcome {
+	in := *r.integration
+	name := r.provider.DisplayName
+	var missing []string
+	for _, fe := range r.provider.Validate(clients.SettingsOf(in)) {
+		missing = append(missing, fieldLabel(r.provider, fe.Field)+" ("+fe.Message+")")
+	}
+	if in.ConfigMode == store.ConfigModeOrganization {
+		if in.ClientID == "" {
+			missing = append(missing, r.provider.ClientIDLabel+" is not set")
+		}
+		_, err := r.svc.opts.Secrets.GetClientSecret(ctx, in.OrgID, in.Provider)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			missing = append(missing, "the client secret is not set")
+		case err != nil:
+			slog.WarnContext(ctx, "diagnostics: client secret lookup failed", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
+			return warn(OwnerAdmin, "Could not confirm that the organization's client secret is set.", "Run diagnostics again in a few minutes.")
+		}
+	}
+	if len(in.Capabilities) == 0 {
+		missing = append(missing, "no capability is enabled")
+	}
+	if len(missing) > 0 {
+		return fail(OwnerAdmin, "The "+name+" configuration is incomplete: "+strings.Join(missing, "; ")+".",
+			"An admin completes the "+name+" settings in Organization Settings, Integrations (the client secret goes only into the secure client secret field).")
+	}
+	if in.ConfigMode == store.ConfigModeOrganization {
+		return pass("The organization-owned OAuth client is configured (client ID and secret set) and the provider settings are valid.")
+	}
+	return pass("The integration uses the platform's default OAuth client and its provider settings are valid.")
+}
+
+func fieldLabel(p catalog.Provider, field string) string {
+	for _, f := range p.Fields {
+		if f.Name == field {
+			return f.Label
+		}
+	}
+	return field
+}
+
+func checkUserInRollout(_ context.Context, r *run) outcome {
+	in := r.integration
+	if in.Rollout.Mode != store.RolloutGroups {
+		return pass("The integration is rolled out to everyone in the organization.")
+	}
+	groups := strings.Join(in.Rollout.Groups, ", ")
+	if !r.self {
+		// Group membership arrives only in the user's own sign-in token; no
+		// directory tells another user's groups.
+		return warn(OwnerAdmin, "The integration is rolled out to the groups "+groups+"; whether this user is in one of them can be checked only from the user's own sign-in.",
+			"Check the user's group membership in your identity provider, or ask the user to run diagnostics themselves.")
+	}
+	if slices.ContainsFunc(in.Rollout.Groups, r.caller.InGroup) {
+		return pass("You are in a rollout group of this integration.")
+	}
+	return fail(OwnerAdmin, "The integration is rolled out only to the groups "+groups+", and you are in none of them.",
+		"An admin adds you to a rollout group or rolls the integration out to everyone.")
+}
+
+func checkUserConnected(_ context.Context, r *run) outcome {
+	name := r.provider.DisplayName
+	who := "You have"
+	if !r.self {
+		who = "The user has"
+	}
+	if r.conn == nil {
+		return fail(OwnerUser, who+" not connected a "+name+" account.",
+			"Connect the "+name+" account in Connected apps.")
+	}
+	acct := r.conn.Account.Email
+	if acct == "" {
+		acct = r.conn.Account.Name
+	}
+	msg := who + " connected a " + name + " account"
+	if acct != "" {
+		msg += " (" + acct + ")"
+	}
+	if !r.conn.ConnectedAt.IsZero() {
+		msg += " on " + r.conn.ConnectedAt.UTC().Format("2006-01-02")
+	}
+	return pass(msg + ".")
+}
+
+func checkActionSupported(_ context.Context, r *run) outcome {
+	name, capLabel := r.provider.DisplayName, r.cap.Label
+	if !r.cap.Supports(r.action) {
+		return fail(OwnerUser, fmt.Sprintf("%s does not support %s for %s.", name, r.action, capLabel),
+			"Use a supported action: "+joinActions(r.cap.Actions)+".")
+	}
+	if !slices.Contains(r.integration.Capabilities, string(r.cap.ID)) {
+		return fail(OwnerAdmin, fmt.Sprintf("%s is not enabled for %s in this organization.", capLabel, name),
+			"An admin enables the "+string(r.cap.ID)+" capability in the "+name+" settings; users then reconnect to grant its permissions.")
+	}
+	if r.action.IsWrite() && !r.integration.AllowWriteActions {
+		return fail(OwnerAdmin, fmt.Sprintf("The organization does not allow write actions (create, update, send, delete) through %s.", name),
+			"An admin allows write actions in the "+name+" settings if the organization approves it; users then reconnect to grant the write permissions.")
+	}
+	return pass(fmt.Sprintf("%s supports %s for %s, and the organization allows it.", name, r.action, capLabel))
+}
+
+func joinActions(as []catalog.Action) string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = string(a)
+	}
+	return strings.Join(out, ", ")
+}
+
+func checkConnectionHealthy(ctx context.Context, r *run) outcome {
+	c, in := r.conn, r.integration
+	name := r.provider.DisplayName
+	switch c.Status {
+	case store.StatusNeedsReconnect, store.StatusRefreshExhausted:
+		return storedFailure(r)
+	}
+	if c.ClientRef != in.ClientRef() {
+		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.",
+			"Reconnect the "+name+" account in Connected apps.")
+	}
+	tctx, cancel := context.WithTimeout(ctx, r.svc.opts.TokenTimeout)
+	tok, err := r.svc.opts.Tokens.AccessToken(tctx, r.key())
+	cancel()
+	if err != nil {
+		return tokenFailure(ctx, r, err)
+	}
+	r.token = tok.AccessToken
+	// The identity endpoint proves the provider accepts the token, apart from
+	// any capability's permissions.
+	res := r.svc.probe.get(ctx, r.provider.ID, identityURL(r), r.token)
+	if o, bad := identityOutcome(r, res); bad {
+		return o
+	}
+	if tok.Connection.Status != "" {
+		c = &tok.Connection // as stored after the call: a refresh may have cleared a failure
+	}
+	if c.Status == store.StatusRefreshFailing {
+		why := "recent token refreshes failed"
+		if c.LastError != nil && c.LastError.Message != "" {
+			why += " (" + c.LastError.Message + ")"
+		}
+		return warn(OwnerUser, "The connection works now, but "+why+". It is retried automatically.",
+			"Nothing to do unless this persists for days; then reconnect the account.")
+	}
+	return pass("The connection is healthy: a valid access token is available and " + name + " accepts it.")
+}
+
+// storedFailure explains a connection the refresh job already marked as
+// needing someone, from its classified last error.
+func storedFailure(r *run) outcome {
+	c, name := r.conn, r.provider.DisplayName
+	if c.StatusReason == "client_changed" {
+		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.",
+			"Reconnect the "+name+" account in Connected apps.")
+	}
+	msg := "The connection needs to be reconnected."
+	if c.Status == store.StatusRefreshExhausted {
+		msg = "Token refreshes kept failing for several days, so the connection stopped refreshing."
+	}
+	owner, fix := OwnerUser, "Reconnect the "+name+" account in Connected apps."
+	if e := c.LastError; e != nil {
+		if e.Message != "" {
+			msg += " " + e.Message
+		}
+		switch Owner(e.Owner) {
+		case OwnerAdmin:
+			owner, fix = OwnerAdmin, "An admin fixes the "+name+" OAuth client in Organization Settings, Integrations; then the user reconnects."
+		case OwnerExternalAdmin:
+			owner, fix = OwnerExternalAdmin, "The "+name+" administrator of the account's tenant or org resolves it; then the user reconnects."
+		}
+	}
+	return fail(owner, msg, fix)
+}
+
+// tokenFailure explains why the token source has no usable token.
+func tokenFailure(ctx context.Context, r *run, err error) outcome {
+	name := r.provider.DisplayName
+	reconnect := "Reconnect the " + name + " account in Connected apps."
+	var re *refresh.Error
+	if !errors.As(err, &re) {
+		slog.WarnContext(ctx, "diagnostics: access token unavailable", "key", r.key().String(), "err", err.Error())
+		return warn(OwnerUser, "A valid access token could not be obtained right now.", "Run diagnostics again in a few minutes.")
+	}
+	if re.Failure != nil {
+		switch f := *re.Failure; f.Kind {
+		case oauthfail.Reconnect:
+			owner := OwnerUser
+			if f.Owner == oauthfail.OwnerExternalAdmin {
+				owner = OwnerExternalAdmin
+			}
+			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, reconnect)
+		case oauthfail.AdminAction:
+			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
+				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")
+		default:
+			return warn(OwnerUser, name+" is unavailable, so the connection's expired access could not be renewed right now.", "Try again in a few minutes.")
+		}
+	}
+	switch re.Code {
+	case refresh.CodeBusy:
+		return warn(OwnerUser, "A token refresh for this connection is in progress.", "Run diagnostics again in a moment.")
+	case refresh.CodeNotConnected:
+		return fail(OwnerUser, "The connection was removed while diagnostics ran.", "Connect the "+name+" account in Connected apps.")
+	case refresh.CodeClientChanged:
+		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.", reconnect)
+	case refresh.CodeNoRefreshToken:
+		return fail(OwnerUser, name+" issued this connection no refresh token, and its access has expired.", reconnect)
+	case refresh.CodeNeedsReconnect, refresh.CodeRefreshExhausted:
+		// The status changed while diagnostics ran: explain the stored cause.
+		c := re.Connection
+		r.conn = &c
+		return storedFailure(r)
+	}
+	// Provider disabled or not offered: the checks this one needs say so;
+	// reaching here means the configuration changed while diagnostics ran.
+	return warn(OwnerAdmin, "The integration's configuration changed while diagnostics ran.", "Run diagnostics again.")
+}
+
+func identityURL(r *run) string {
+	in := r.integration
+	return r.provider.Endpoints(clients.SettingsOf(*in)).UserInfoURL
+}
+
+// identityOutcome judges the identity call; bad is false when it passed.
+func identityOutcome(r *run, res probeResult) (outcome, bool) {
+	name := r.provider.DisplayName
+	switch res.kind {
+	case probeOK:
+		return outcome{}, false
+	case probeUnauthorized:
+		return fail(OwnerUser, name+" no longer accepts this connection's access token (it was revoked or the sign-in ended).",
+			"Reconnect the "+name+" account in Connected apps."), true
+	case probeConditionalAccess:
+		return fail(OwnerExternalAdmin, name+" requires a stronger sign-in (a Conditional Access policy) for this account.",
+			"Reconnect the account; if it keeps failing, the tenant's admin reviews the Conditional Access policy."), true
+	case probeForbidden, probeScopeMissing:
+		return fail(OwnerUser, name+" refuses this connection access to the account's identity (the sign-in permissions were withdrawn).",
+			"Reconnect the "+name+" account in Connected apps and approve the requested access."), true
+	case probeTransient, probeRateLimited:
+		return warn(OwnerUser, name+" is unavailable, so the access token could not be verified right now.", "Try again in a few minutes."), true
+	}
+	return warn(OwnerUser, name+" gave an unexpected answer when the access token was verified.", "Try again in a few minutes; if it persists, reconnect the account."), true
+}
+
+func checkScopesGranted(_ context.Context, r *run) outcome {
+	p, c := r.provider, r.conn
+	need := r.cap.ScopesFor(r.action)
+	if missing := p.MissingScopes(need, c.GrantedScopes); len(missing) > 0 {
+		return fail(OwnerUser, fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
+			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", ")),
+			"Reconnect and approve every requested permission. If your organization requires admin consent, ask the "+p.DisplayName+" administrator to grant it first.")
+	}
+	// Warn about a partial grant elsewhere: the asked action works, other
+	// enabled capabilities or actions do not.
+	if r.integration != nil {
+		want := p.RequestedScopes(capsOf(*r.integration), r.integration.AllowWriteActions)
+		if other := p.MissingScopes(want, c.GrantedScopes); len(other) > 0 {
+			return warn(OwnerUser, fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
+				r.action, r.cap.ID, strings.Join(other, ", ")),
+				"Reconnect and approve every requested permission to use the other capabilities.")
+		}
+	}
+	return pass(fmt.Sprintf("The connection has the permissions to %s %s.", r.action, r.cap.ID))
+}
+
+func capsOf(in store.Integration) []catalog.Capability {
+	out := make([]catalog.Capability, len(in.Capabilities))
+	for i, c := range in.Capabilities {
+		out[i] = catalog.Capability(c)
+	}
+	return out
+}
+
+func checkExternalPermission(ctx context.Context, r *run) outcome {
+	if r.token == "" {
+		return blockedBy(ConnectionHealthy, "")
+	}
+	u, err := expandURL(r.cap.Probe.ReadURL, r.conn.Account, "")
+	if err != nil {
+		return fail(OwnerUser, "The connection does not record a usable "+r.provider.DisplayName+" instance address.",
+			"Reconnect the "+r.provider.DisplayName+" account in Connected apps.")
+	}
+	res := r.svc.probe.get(ctx, r.provider.ID, u, r.token)
+	return readOutcome(r.provider, r.cap, res)
+}
+
+// readOutcome judges a capability's read probe, for diagnostics and the test
+// after changes alike.
+func readOutcome(p catalog.Provider, cs catalog.CapabilitySpec, res probeResult) outcome {
+	name, label := p.DisplayName, cs.Label
+	switch res.kind {
+	case probeOK:
+		return pass("A live read of " + label + " succeeded with the account's access.")
+	case probeUnauthorized:
+		return fail(OwnerUser, name+" rejected the account's fresh access token when reading "+label+".",
+			"Reconnect the "+name+" account in Connected apps.")
+	case probeScopeMissing:
+		return fail(OwnerUser, name+" says the connection's consent does not include reading "+label+".",
+			"Reconnect and approve every requested permission.")
+	case probeAPIDisabled:
+		if p.ID == catalog.Salesforce {
+			return fail(OwnerExternalAdmin, "API access is not enabled for this Salesforce user or org.",
+				"The Salesforce administrator grants the user's profile or permission set the API Enabled permission.")
+		}
+		return fail(OwnerAdmin, "The API behind "+label+" is not enabled for the integration's OAuth client.",
+			"An admin enables the API in the "+name+" project of the OAuth client (or switches to the default client).")
+	case probeUnlicensed:
+		return fail(OwnerExternalAdmin, "The account has no "+label+" in "+name+" (for example no mailbox or no license).",
+			"The "+name+" administrator assigns the account a license that includes it.")
+	case probeConditionalAccess:
+		return fail(OwnerExternalAdmin, name+" requires a stronger sign-in (a Conditional Access policy) to read "+label+".",
+			"Reconnect the account; if it keeps failing, the tenant's admin reviews the Conditional Access policy.")
+	case probeForbidden:
+		return fail(OwnerExternalAdmin, "The account does not have permission to read "+label+" in "+name+".",
+			"The "+name+" administrator grants the account access to "+label+".")
+	case probeNotFound:
+		return fail(OwnerExternalAdmin, "The account has no "+label+" in "+name+".",
+			"The "+name+" administrator checks that the account has this service (for example a mailbox or drive).")
+	case probeRateLimited:
+		return warn(OwnerUser, name+" is rate limiting requests, so the permission could not be verified right now.", "Try again in a few minutes.")
+	case probeTransient:
+		return warn(OwnerUser, name+" is unavailable, so the permission could not be verified right now.", "Try again in a few minutes.")
+	}
+	return warn(OwnerUser, name+" gave an unexpected answer when reading "+label+".", "Try again in a few minutes.")
+}
+
+func checkItemAccessible(ctx context.Context, r *run) outcome {
+	if r.item == "" {
+		return notApplicable("No item was given; pass item= to check one item by id.")
+	}
+	u, err := expandURL(r.cap.Probe.ItemURL, r.conn.Account, r.item)
+	if err != nil {
+		return fail(OwnerUser, "The connection does not record a usable "+r.provider.DisplayName+" instance address.",
+			"Reconnect the "+r.provider.DisplayName+" account in Connected apps.")
+	}
+	res := r.svc.probe.get(ctx, r.provider.ID, u, r.token)
+	return itemOutcome(r.provider, r.cap, res)
+}
+
+// itemOutcome judges the fetch of one item by id.
+func itemOutcome(p catalog.Provider, cs catalog.CapabilitySpec, res probeResult) outcome {
+	name := p.DisplayName
+	switch res.kind {
+	case probeOK:
+		return pass("The item exists and this account can read it.")
+	case probeNotFound:
+		if res.ambiguousNotFound {
+			return fail(OwnerUser, "The item was not found, or it is not shared with this account ("+name+" does not tell the two apart).",
+				"Check the id ("+cs.Probe.ItemHint+"), and that the item is shared with the connected account.")
+		}
+		return fail(OwnerUser, "The item was not found: it does not exist or was deleted.",
+			"Check the id; it should be "+cs.Probe.ItemHint+".")
+	case probeInvalidID:
+		return fail(OwnerUser, name+" does not recognize the id as "+cs.Probe.ItemHint+".",
+			"Check the id; it should be "+cs.Probe.ItemHint+".")
+	case probeForbidden, probeConditionalAccess:
+		return fail(OwnerExternalAdmin, "The item exists but is not accessible to this account.",
+			"The item's owner or the "+name+" administrator shares it with the connected account.")
+	case probeUnauthorized:
+		return fail(OwnerUser, name+" rejected the account's access token when fetching the item.",
+			"Reconnect the "+name+" account in Connected apps.")
+	case probeRateLimited, probeTransient:
+		return warn(OwnerUser, name+" is unavailable, so the item could not be checked right now.", "Try again in a few minutes.")
+	}
+	return warn(OwnerUser, name+" gave an unexpected answer when fetching the item.", "Try again in a few minutes.")
+}

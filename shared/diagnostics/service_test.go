@@ -1,0 +1,566 @@
+package diagnostics
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/outbound"
+	"github.com/sofie/integrations/shared/refresh"
+	"github.com/sofie/integrations/shared/store"
+	"github.com/sofie/integrations/shared/store/boltstore"
+)
+
+// The service tests drive single outcomes the end-to-end matrix
+// (diagnostics_e2e_test.go) cannot reach through the API: stored statuses
+// the refresh job writes, token-source failures, policy corners. Stores are
+// the real embedded store; provider answers come from a stub behind the real
+// outbound client.
+
+const (
+	orgID = "org-1"
+	alice = "u-alice"
+)
+
+// stubTokens answers AccessToken with a fixed token or error.
+type stubTokens struct {
+	mu    sync.Mutex
+	err   error
+	calls int
+}
+
+func (s *stubTokens) AccessToken(context.Context, store.ConnKey) (refresh.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.err != nil {
+		return refresh.Token{}, s.err
+	}
+	return refresh.Token{AccessToken: "fake-access-token-unit"}, nil
+}
+
+// stubProvider answers every provider URL 200 {} unless told otherwise
+// (keyed by the real URL's host and path, as the rewriter sends them).
+type stubProvider struct {
+	mu      sync.Mutex
+	answers map[string]stubAnswer
+	seen    []string
+}
+
+type stubAnswer struct {
+	status int
+	ctype  string
+	body   string
+}
+
+func (p *stubProvider) set(hostPath string, status int, body string) {
+	p.setType(hostPath, status, "application/json", body)
+}
+
+func (p *stubProvider) setType(hostPath string, status int, ctype, body string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answers[hostPath] = stubAnswer{status, ctype, body}
+}
+
+func (p *stubProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	a, ok := p.answers[strings.TrimPrefix(r.URL.Path, "/")]
+	p.seen = append(p.seen, r.URL.Path)
+	p.mu.Unlock()
+	if r.Header.Get("Authorization") != "Bearer fake-access-token-unit" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if !ok {
+		a = stubAnswer{200, "application/json", `{}`}
+	}
+	w.Header().Set("Content-Type", a.ctype)
+	w.WriteHeader(a.status)
+	_, _ = w.Write([]byte(a.body))
+}
+
+type harness struct {
+	t      *testing.T
+	st     *boltstore.Store
+	svc    *Service
+	tokens *stubTokens
+	prov   *stubProvider
+	cat    *catalog.Catalog
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st, err := boltstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	prov := &stubProvider{answers: map[string]stubAnswer{}}
+	srv := httptest.NewServer(prov)
+	t.Cleanup(srv.Close)
+	rw, err := outbound.NewRewriter(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, st: st, tokens: &stubTokens{}, prov: prov, cat: catalog.New()}
+	h.svc, err = New(Options{
+		Catalog: h.cat, Store: st, Secrets: st, Tokens: h.tokens,
+		HTTPClient:         outbound.NewClient(rw, 2*time.Second),
+		ProbeTimeout:       time.Second,
+		AvailableProviders: h.cat.IDs(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, id := range h.cat.IDs() {
+		if err := st.PutDefaultClient(ctx, id, store.DefaultClient{ClientID: "default-" + id, ClientSecret: "fake-client-secret-1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+// setup stores a healthy Microsoft 365 integration (every capability,
+// writes allowed) and alice's connection with every scope granted.
+func (h *harness) setup(mutIn func(*store.Integration), mutConn func(*store.Connection)) {
+	h.t.Helper()
+	ctx := context.Background()
+	p, _ := h.cat.Get(catalog.Microsoft365)
+	in := store.Integration{
+		OrgID: orgID, Provider: p.ID, Enabled: true, ConfigMode: store.ConfigModeDefault,
+		Tenant: "contoso.onmicrosoft.com", Capabilities: capStrings(p.CapabilityIDs()),
+		AllowWriteActions: true, Rollout: store.Rollout{Mode: store.RolloutEveryone},
+	}
+	if mutIn != nil {
+		mutIn(&in)
+	}
+	if _, err := h.st.PutIntegration(ctx, in, 0); err != nil {
+		h.t.Fatal(err)
+	}
+	scopes := p.RequestedScopes(p.CapabilityIDs(), true)
+	c := store.Connection{
+		ConnKey: store.ConnKey{OrgID: orgID, UserID: alice, Provider: p.ID},
+		Status:  store.StatusConnected, ClientRef: in.ClientRef(),
+		Account:         store.Account{Email: "alice@contoso.example"},
+		RequestedScopes: scopes, GrantedScopes: scopes,
+		SealedTokens: []byte{1}, TokenKeyID: "k1", ConnectedAt: time.Now().UTC(),
+	}
+	if mutConn != nil {
+		mutConn(&c)
+	}
+	if _, err := h.st.PutConnection(ctx, c, 0); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) diagnose(caller auth.Principal, user string, c catalog.Capability, a catalog.Action, item string) Report {
+	h.t.Helper()
+	p, _ := h.cat.Get(catalog.Microsoft365)
+	cs, _ := p.Capability(c)
+	rep, err := h.svc.Diagnose(context.Background(), Request{Caller: caller, Provider: p, UserID: user, Capability: cs, Action: a, Item: item})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rep
+}
+
+func member(user string, groups ...string) auth.Principal {
+	p, _ := auth.FromClaims(map[string]string{"sub": user, "org_id": orgID, "groups": "[" + strings.Join(groups, " ") + "]"}, auth.DefaultClaimNames())
+	return p
+}
+
+func admin(user string) auth.Principal {
+	p, _ := auth.FromClaims(map[string]string{"sub": user, "org_id": orgID, "roles": "[org_admin]"}, auth.DefaultClaimNames())
+	return p
+}
+
+// expect compares a report's statuses with want; checks not named must pass
+// (item_accessible: skipped as not applicable).
+func expect(t *testing.T, rep Report, overall string, want map[CheckID]Status) {
+	t.Helper()
+	for _, c := range rep.Checks {
+		w, ok := want[c.ID]
+		if !ok {
+			w = Pass
+			if c.ID == ItemAccessible {
+				w = Skipped
+			}
+		}
+		if c.Status != w {
+			t.Errorf("%s = %s (%s), want %s", c.ID, c.Status, c.Message, w)
+		}
+	}
+	if rep.Overall != overall {
+		t.Errorf("overall = %s, want %s", rep.Overall, overall)
+	}
+}
+
+func find(rep []Check, id CheckID) Check {
+	for _, c := range rep {
+		if c.ID == id {
+			return c
+		}
+	}
+	return Check{}
+}
+
+func TestDiagnoseOutcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      func(*store.Integration)
+		conn    func(*store.Connection)
+		tokens  error
+		prov    func(*stubProvider)
+		caller  auth.Principal
+		user    string
+		cap     catalog.Capability
+		action  catalog.Action
+		item    string
+		overall string
+		want    map[CheckID]Status
+		check   func(t *testing.T, rep Report)
+	}{
+		{
+			name: "healthy with item", item: "sample-email", overall: OverallOK,
+			want: map[CheckID]Status{ItemAccessible: Pass},
+		},
+		{
+			name: "never configured", overall: OverallBlocked,
+			in: func(in *store.Integration) { in.Provider = "unused" }, // the org has no microsoft365 record
+			want: map[CheckID]Status{
+				ProviderEnabled: Fail, ConfigurationComplete: Skipped, UserInRollout: Skipped, ConnectionHealthy: Skipped,
+				ScopesGranted: Skipped, ActionSupported: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped,
+			},
+		},
+		{
+			name: "refresh failing but the token works", overall: OverallDegraded,
+			conn: func(c *store.Connection) {
+				c.Status = store.StatusRefreshFailing
+				c.LastError = &store.ConnError{Code: "provider_unavailable", Message: "The provider is unavailable; the refresh will be retried.", Owner: "none"}
+			},
+			want: map[CheckID]Status{ConnectionHealthy: Warn},
+		},
+		{
+			name: "needs reconnect for an admin cause", overall: OverallBlocked,
+			conn: func(c *store.Connection) {
+				c.Status = store.StatusNeedsReconnect
+				c.LastError = &store.ConnError{Code: "client_secret_expired", Message: "The organization's Microsoft Entra client secret has expired.", Owner: "admin"}
+			},
+			want: map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			check: func(t *testing.T, rep Report) {
+				c := find(rep.Checks, ConnectionHealthy)
+				if c.Owner != OwnerAdmin || !strings.Contains(c.Message, "client secret has expired") {
+					t.Errorf("connection_healthy = %+v, want the stored admin cause", c)
+				}
+				if s := find(rep.Checks, ExternalPermission); s.Owner != OwnerAdmin || !strings.Contains(s.Message, "connection_healthy") {
+					t.Errorf("external_permission = %+v, want skipped for connection_healthy, owned by admin", s)
+				}
+			},
+		},
+		{
+			name: "client changed since connecting", overall: OverallBlocked,
+			conn: func(c *store.Connection) { c.ClientRef = "organization:old-client" },
+			want: map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+		},
+		{
+			name: "token refresh transiently failing and the token expired", overall: OverallDegraded,
+			tokens: &refresh.Error{Code: refresh.CodeRefreshFailed, Failure: &oauthfail.Failure{Kind: oauthfail.Transient, Code: "provider_unavailable"}},
+			want:   map[CheckID]Status{ConnectionHealthy: Warn, ExternalPermission: Skipped},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ExternalPermission); !strings.Contains(c.Message, "connection_healthy") {
+					t.Errorf("external_permission = %+v, want it to name connection_healthy", c)
+				}
+			},
+		},
+		{
+			name: "refresh says invalid_grant", overall: OverallBlocked,
+			tokens: &refresh.Error{Code: refresh.CodeNeedsReconnect, Failure: &oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "invalid_grant", Owner: oauthfail.OwnerUser, Cause: "Reconnect the account."}},
+			want:   map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+		},
+		{
+			name: "provider rejects the token at identity", overall: OverallBlocked,
+			prov: func(p *stubProvider) {
+				p.set("graph.microsoft.com/v1.0/me", 401, `{"error":{"code":"InvalidAuthenticationToken"}}`)
+			},
+			want: map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+		},
+		{
+			name: "admin diagnosing another user under a group rollout", overall: OverallDegraded,
+			in: func(in *store.Integration) {
+				in.Rollout = store.Rollout{Mode: store.RolloutGroups, Groups: []string{"pilot"}}
+			},
+			caller: admin("u-admin"), user: alice,
+			want: map[CheckID]Status{UserInRollout: Warn},
+		},
+		{
+			name: "member in the pilot group", overall: OverallOK,
+			in: func(in *store.Integration) {
+				in.Rollout = store.Rollout{Mode: store.RolloutGroups, Groups: []string{"pilot"}}
+			},
+			caller: member(alice, "staff", "pilot"),
+		},
+		{
+			name: "partial grant on a capability not asked about", overall: OverallDegraded,
+			conn: func(c *store.Connection) {
+				c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Contacts.Read")
+			},
+			want: map[CheckID]Status{ScopesGranted: Warn},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ScopesGranted); !strings.Contains(c.Message, "Contacts.Read") {
+					t.Errorf("scopes_granted = %q, want it to name Contacts.Read", c.Message)
+				}
+			},
+		},
+		{
+			name: "write action not allowed by policy", overall: OverallBlocked, action: catalog.Send,
+			in:   func(in *store.Integration) { in.AllowWriteActions = false },
+			want: map[CheckID]Status{ActionSupported: Fail, ScopesGranted: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped},
+		},
+		{
+			name: "capability not enabled by the org", overall: OverallBlocked, cap: catalog.Files,
+			in:   func(in *store.Integration) { in.Capabilities = []string{"email", "calendar"} },
+			want: map[CheckID]Status{ActionSupported: Fail, ScopesGranted: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped},
+		},
+		{
+			name: "write scope missing for the asked action", overall: OverallBlocked, action: catalog.Send,
+			conn: func(c *store.Connection) {
+				c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Mail.Send")
+			},
+			want: map[CheckID]Status{ScopesGranted: Fail, ExternalPermission: Skipped, ItemAccessible: Skipped},
+		},
+		{
+			name: "org client without its secret", overall: OverallBlocked,
+			in: func(in *store.Integration) {
+				in.ConfigMode, in.ClientID = store.ConfigModeOrganization, "00000000-0000-0000-0000-000000000001"
+			},
+			conn: func(c *store.Connection) { c.ClientRef = "organization:00000000-0000-0000-0000-000000000001" },
+			want: map[CheckID]Status{ConfigurationComplete: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped},
+		},
+		{
+			name: "invalid tenant field", overall: OverallBlocked,
+			in:   func(in *store.Integration) { in.Tenant = "" },
+			want: map[CheckID]Status{ConfigurationComplete: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped},
+		},
+		{
+			name: "provider down during the read probe", overall: OverallDegraded, item: "sample-email",
+			prov: func(p *stubProvider) {
+				p.set("graph.microsoft.com/v1.0/me/messages", 503, `{"error":{"code":"ServiceNotAvailable"}}`)
+			},
+			want: map[CheckID]Status{ExternalPermission: Warn, ItemAccessible: Pass},
+		},
+		{
+			name: "no mailbox", overall: OverallBlocked,
+			prov: func(p *stubProvider) {
+				p.set("graph.microsoft.com/v1.0/me/messages", 404, `{"error":{"code":"MailboxNotEnabledForRESTAPI"}}`)
+			},
+			want: map[CheckID]Status{ExternalPermission: Fail},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ExternalPermission); c.Owner != OwnerExternalAdmin || !strings.Contains(c.Message, "license") {
+					t.Errorf("external_permission = %+v", c)
+				}
+			},
+		},
+		{
+			name: "item missing", overall: OverallBlocked, item: "nope",
+			prov: func(p *stubProvider) {
+				p.set("graph.microsoft.com/v1.0/me/messages/nope", 404, `{"error":{"code":"ErrorItemNotFound"}}`)
+			},
+			want: map[CheckID]Status{ItemAccessible: Fail},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ItemAccessible); !strings.Contains(c.Message, "not found") || strings.Contains(c.Message, "not accessible") {
+					t.Errorf("item_accessible = %q", c.Message)
+				}
+			},
+		},
+		{
+			name: "item forbidden", overall: OverallBlocked, item: "secret",
+			prov: func(p *stubProvider) {
+				p.set("graph.microsoft.com/v1.0/me/messages/secret", 403, `{"error":{"code":"ErrorAccessDenied"}}`)
+			},
+			want: map[CheckID]Status{ItemAccessible: Fail},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ItemAccessible); !strings.Contains(c.Message, "exists but is not accessible") || c.Owner != OwnerExternalAdmin {
+					t.Errorf("item_accessible = %+v", c)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.setup(tt.in, tt.conn)
+			h.tokens.err = tt.tokens
+			if tt.prov != nil {
+				tt.prov(h.prov)
+			}
+			caller := tt.caller
+			if caller.UserID == "" {
+				caller = member(alice)
+			}
+			c, a := tt.cap, tt.action
+			if c == "" {
+				c = catalog.Email
+			}
+			if a == "" {
+				a = catalog.Read
+			}
+			rep := h.diagnose(caller, tt.user, c, a, tt.item)
+			expect(t, rep, tt.overall, tt.want)
+			if tt.check != nil {
+				tt.check(t, rep)
+			}
+			for _, ch := range rep.Checks {
+				if ch.Message == "" || ch.Owner == "" || (ch.Status != Pass && ch.Remediation == "" && !ch.notApplicable) {
+					t.Errorf("%s: incomplete check %+v", ch.ID, ch)
+				}
+			}
+		})
+	}
+}
+
+func without(ss []string, drop string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != drop {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestDiagnoseSkipsTheTokenWhenNotNeeded(t *testing.T) {
+	h := newHarness(t)
+	h.setup(func(in *store.Integration) { in.Enabled = false }, nil)
+	rep := h.diagnose(member(alice), "", catalog.Email, catalog.Read, "")
+	if h.tokens.calls != 0 || len(h.prov.seen) != 0 {
+		t.Fatalf("a disabled provider must not be called: %d token calls, provider saw %v", h.tokens.calls, h.prov.seen)
+	}
+	expect(t, rep, OverallBlocked, map[CheckID]Status{ProviderEnabled: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped})
+}
+
+func TestTestAfterChanges(t *testing.T) {
+	h := newHarness(t)
+	h.setup(nil, func(c *store.Connection) { c.UserID = "u-admin" })
+	h.prov.set("graph.microsoft.com/v1.0/me/drive/items/file-1", 200, `{"id":"file-1","name":"report.pdf","size":5,"file":{"mimeType":"application/pdf"}}`)
+	h.prov.setType("graph.microsoft.com/v1.0/me/drive/items/file-1/content", 200, "application/pdf", "%PDF-")
+	h.prov.set("graph.microsoft.com/v1.0/me/drive/items/folder-1", 200, `{"id":"folder-1","name":"Docs","folder":{"childCount":2}}`)
+	p, _ := h.cat.Get(catalog.Microsoft365)
+	run := func(req TestRequest) TestReport {
+		t.Helper()
+		req.Caller, req.Provider = admin("u-admin"), p
+		rep, err := h.svc.TestAfterChanges(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+
+	rep := run(TestRequest{ImportItem: "file-1", Item: "sample-event", ItemCapability: catalog.Calendar})
+	var ids []string
+	for _, s := range rep.Steps {
+		ids = append(ids, string(s.ID))
+		if s.Status != Pass {
+			t.Errorf("%s = %s (%s), want pass", s.ID, s.Status, s.Message)
+		}
+		if strings.HasPrefix(string(s.ID), "write_") && !strings.Contains(s.Message, "No write was performed") {
+			t.Errorf("%s does not say no write was performed: %q", s.ID, s.Message)
+		}
+	}
+	want := "test_account_connected read_email read_calendar read_files read_contacts write_email write_calendar write_files write_contacts workspace_import"
+	if strings.Join(ids, " ") != want {
+		t.Errorf("steps = %s\nwant    %s", strings.Join(ids, " "), want)
+	}
+	if rep.Overall != OverallOK || rep.WritesPerformed || rep.User != "u-admin" {
+		t.Errorf("report = %+v", rep)
+	}
+	if imp := find(rep.Steps, WorkspaceImport); !strings.Contains(imp.Message, "5 bytes") || !strings.Contains(imp.Message, "application/pdf") || strings.Contains(imp.Message, "report.pdf") {
+		t.Errorf("workspace_import = %q, want size and type only", imp.Message)
+	}
+	if !slices.ContainsFunc(h.prov.seen, func(s string) bool { return strings.HasSuffix(s, "/me/events/sample-event") }) {
+		t.Errorf("the named calendar item was not fetched: %v", h.prov.seen)
+	}
+
+	// A folder is refused; no import item means the step does not apply.
+	if s := find(run(TestRequest{ImportItem: "folder-1"}).Steps, WorkspaceImport); s.Status != Fail {
+		t.Errorf("folder import = %+v", s)
+	}
+	if s := find(run(TestRequest{}).Steps, WorkspaceImport); s.Status != Skipped || !s.notApplicable {
+		t.Errorf("import without an item = %+v", s)
+	}
+}
+
+func TestTestAfterChangesPolicyAndScopes(t *testing.T) {
+	h := newHarness(t)
+	h.setup(func(in *store.Integration) {
+		in.Capabilities = []string{"email", "files"}
+		in.AllowWriteActions = false
+	}, func(c *store.Connection) { c.UserID = "u-admin" })
+	p, _ := h.cat.Get(catalog.Microsoft365)
+	rep, err := h.svc.TestAfterChanges(context.Background(), TestRequest{Caller: admin("u-admin"), Provider: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rep.Steps); got != 6 {
+		t.Fatalf("steps = %d, want 6 (account, 2 reads, 2 writes, import)", got)
+	}
+	if s := find(rep.Steps, "write_email"); s.Status != Skipped || !strings.Contains(s.Message, "turned off") || !strings.Contains(s.Message, "No write was performed") {
+		t.Errorf("write_email with writes off = %+v", s)
+	}
+	if rep.Overall != OverallOK {
+		t.Errorf("overall = %s: steps that do not apply must not degrade it", rep.Overall)
+	}
+
+	// Writes allowed but a write scope not granted: a warning, never a write.
+	h2 := newHarness(t)
+	h2.setup(nil, func(c *store.Connection) {
+		c.UserID = "u-admin"
+		c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Mail.Send")
+	})
+	rep, err = h2.svc.TestAfterChanges(context.Background(), TestRequest{Caller: admin("u-admin"), Provider: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := find(rep.Steps, "write_email"); s.Status != Warn || !strings.Contains(s.Message, "send") {
+		t.Errorf("write_email = %+v", s)
+	}
+	if rep.Overall != OverallDegraded {
+		t.Errorf("overall = %s", rep.Overall)
+	}
+	for _, s := range h2.prov.seen {
+		if !strings.HasPrefix(s, "/graph.microsoft.com/v1.0/me") {
+			t.Errorf("unexpected provider call %s", s)
+		}
+	}
+}
+
+func TestTestAfterChangesWithoutConnection(t *testing.T) {
+	h := newHarness(t)
+	h.setup(nil, nil) // alice is connected, the admin is not
+	p, _ := h.cat.Get(catalog.Microsoft365)
+	rep, err := h.svc.TestAfterChanges(context.Background(), TestRequest{Caller: admin("u-admin"), Provider: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := rep.Steps[0]
+	if first.ID != TestAccountConnected || first.Status != Fail || !strings.HasPrefix(first.Message, "user_connected:") {
+		t.Fatalf("first step = %+v", first)
+	}
+	for _, s := range rep.Steps[1:] {
+		if s.Status != Skipped {
+			t.Errorf("%s = %s, want skipped", s.ID, s.Status)
+		}
+	}
+	if rep.Overall != OverallBlocked || h.tokens.calls != 0 {
+		t.Errorf("overall %s, token calls %d", rep.Overall, h.tokens.calls)
+	}
+}
