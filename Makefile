@@ -1,0 +1,108 @@
+# Integration administration service.
+#
+#   make run      local API on 127.0.0.1:3000, Lambda Invoke API on :3001
+#                 (FAKE_PROVIDERS=1: fake Microsoft/Google/Salesforce on :3002)
+#   make token    USER=u1 ORG=o1 ROLES=org_admin GROUPS=pilot: a local bearer token
+#   make test     everything CI runs (.ci/run)
+#   make build    the four Lambda bootstraps for linux/arm64, with their sizes
+#   sam build     uses the build-<LogicalId> targets below
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BUILD_DIR ?= build
+# Lambda build: provided.al2023 on arm64, no RPC shim, reproducible, stripped.
+LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+
+# Logical id -> command directory under functions/.
+FUNCTIONS := AdminFunction:admin OAuthFunction:oauth RefreshFunction:refresh DiagnosticsFunction:diagnostics
+
+MOTO_VERSION    := 5.2.1
+CFN_LINT_VERSION := 1.51.0
+
+# Packages where concurrency matters (stores, leases, refresh, the local
+# server and the end-to-end harness) run with the race detector.
+RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/...
+RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider)(/|$$)
+
+.PHONY: help run token build test test-static test-go lint-template tools \
+	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction clean
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+# ---- SAM (BuildMethod: makefile) --------------------------------------------
+# sam build copies the repository (CodeUri: .) and runs these with
+# ARTIFACTS_DIR set. Every function is built from the one root go.mod, so a
+# change anywhere in shared/ rebuilds all four.
+define sam_build
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(1)
+endef
+
+build-AdminFunction:
+	$(call sam_build,admin)
+build-OAuthFunction:
+	$(call sam_build,oauth)
+build-RefreshFunction:
+	$(call sam_build,refresh)
+build-DiagnosticsFunction:
+	$(call sam_build,diagnostics)
+
+# ---- local ------------------------------------------------------------------
+build:
+	@for f in $(FUNCTIONS); do \
+		id=$${f%%:*}; dir=$${f##*:}; \
+		$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(BUILD_DIR)/$$id/bootstrap" ./functions/$$dir; \
+	done
+	@printf '%-22s %12s %8s\n' function bytes MiB
+	@for f in $(FUNCTIONS); do \
+		id=$${f%%:*}; s=$$(stat -c %s "$(BUILD_DIR)/$$id/bootstrap"); \
+		awk -v id=$$id -v s=$$s 'BEGIN { printf "%-22s %12d %8.2f\n", id, s, s/1048576 }'; \
+	done
+
+# Flags of the local server, e.g. RUN_ARGS='-schedule-every=30s -log-level=debug'.
+RUN_ARGS ?=
+run:
+	$(GO) run ./infra/cmd/localserver $(RUN_ARGS)
+
+token:
+	@$(GO) run ./infra/cmd/token -user '$(USER)' -org '$(ORG)' -roles '$(ROLES)' -groups '$(GROUPS)'
+
+# ---- tests ------------------------------------------------------------------
+# Installs what the suite needs where it is missing (Go modules, the
+# emulator, moto_server, cfn-lint); the suite fails, never skips, when one of
+# them cannot be had.
+tools:
+	$(GO) mod download
+	$(GO) build -o /dev/null github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+	@command -v moto_server >/dev/null || pip install 'moto[server]==$(MOTO_VERSION)' || \
+		{ echo "moto_server is missing and could not be installed: pip install 'moto[server]==$(MOTO_VERSION)'"; exit 1; }
+	@command -v cfn-lint >/dev/null || pip install 'cfn-lint==$(CFN_LINT_VERSION)' || \
+		{ echo "cfn-lint is missing and could not be installed: pip install 'cfn-lint==$(CFN_LINT_VERSION)'"; exit 1; }
+	@# The local server's test drives Debian's AWS CLI (aws lambda invoke).
+	@test -x /usr/bin/aws || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; } || \
+		{ echo "the AWS CLI is missing: apt-get install awscli"; [ "$${CI:-}" != true ]; }
+
+test: tools test-static lint-template test-go
+
+test-static:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path './.aws-sam/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) mod tidy -diff
+
+lint-template:
+	cfn-lint template.yaml
+
+# Both sets run even when the first fails, so one run shows every failure.
+test-go:
+	@status=0; \
+	echo "go test -race $(RACE_PKGS)"; $(GO) test -race -count=1 $(RACE_PKGS) || status=1; \
+	echo "go test (the other packages)"; $(GO) test -count=1 $$($(GO) list ./... | grep -Ev '$(RACE_EXCL)') || status=1; \
+	exit $$status
+
+clean:
+	rm -rf $(BUILD_DIR) .aws-sam

@@ -1,0 +1,90 @@
+package app
+
+import "github.com/sofie/integrations/shared/config"
+
+// Secret scopes a function can be granted. Each is a set of Secrets Manager
+// secrets of this deployment (names under SECRETS_PREFIX, see the README's
+// "Secret names").
+const (
+	// SecretOrgClients are organizations' own client secrets,
+	// <prefix>/orgs/*.
+	SecretOrgClients = "org-client-secrets"
+	// SecretDefaultClients are the platform's default OAuth clients,
+	// <prefix>/default-clients/*, provisioned by operators: read-only.
+	SecretDefaultClients = "default-clients"
+	// SecretTokenKey is the token-encryption keyring (TOKEN_KEY_SECRET_ID):
+	// read-only, and only for functions that seal or open user tokens.
+	SecretTokenKey = "token-key"
+)
+
+// Permission is what one function's code calls: the DynamoDB actions on the
+// service's table (and its indexes), and the Secrets Manager actions per
+// secret scope.
+type Permission struct {
+	// TableActions on the table itself.
+	TableActions []string
+	// Indexes the function queries (dynamodb:Query on table/index/<name>).
+	Indexes []string
+	// Secrets: Secrets Manager actions per secret scope.
+	Secrets map[string][]string
+}
+
+// Permissions declares each function's least privilege: exactly what its
+// code calls, no more. The template test checks that template.yaml grants
+// each function exactly this; a feature that calls a new action adds it
+// here and in the template.
+//
+// DynamoDB transactions (TransactWriteItems) need the action of each item
+// they contain (PutItem, UpdateItem, DeleteItem, ConditionCheckItem); there
+// is no IAM action for the transaction itself. What each store method calls
+// is in package dynamostore's documentation: GetIntegration and
+// GetConnection GetItem; the listings Query; PutIntegration (with its audit
+// entries), AppendAudit, CreateState, PutConnection and CompleteLease
+// PutItem; ConsumeState and DeleteConnection DeleteItem; ClaimLease
+// UpdateItem; ListProviderConnections queries index ByProvider and ListDue
+// index DueRefresh.
+var Permissions = map[string]Permission{
+	config.AdminFunction: {
+		// Configs and audit entries: read, list, and versioned writes with
+		// their audit entries in one transaction.
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		Secrets: map[string][]string{
+			// Write-only through the API: created on first put (restored if a
+			// deletion is pending), replaced, deleted; read back only to
+			// verify credentials at the provider.
+			SecretOrgClients: {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret"},
+			// Whether the default client exists in this environment.
+			SecretDefaultClients: {"secretsmanager:GetSecretValue"},
+		},
+	},
+	config.OAuthFunction: {
+		// States (create, consume once by delete), connections (write after
+		// the callback, list, disconnect), configs (read).
+		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		Secrets: map[string][]string{
+			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
+			SecretDefaultClients: {"secretsmanager:GetSecretValue"},
+			SecretTokenKey:       {"secretsmanager:GetSecretValue"},
+		},
+	},
+	config.RefreshFunction: {
+		// The due-index, leases (claim: UpdateItem; outcome: conditional
+		// PutItem), configs (read).
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		Indexes:      []string{"DueRefresh"},
+		Secrets: map[string][]string{
+			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
+			SecretDefaultClients: {"secretsmanager:GetSecretValue"},
+			SecretTokenKey:       {"secretsmanager:GetSecretValue"},
+		},
+	},
+	config.DiagnosticsFunction: {
+		// Reads, and the on-demand refresh (lease claim and outcome).
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		Secrets: map[string][]string{
+			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
+			SecretDefaultClients: {"secretsmanager:GetSecretValue"},
+			SecretTokenKey:       {"secretsmanager:GetSecretValue"},
+		},
+	},
+}
