@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
@@ -36,9 +37,29 @@ type Deps struct {
 	closers []func() error
 }
 
+// Option changes how Build builds the dependencies. Deployed functions pass
+// none.
+type Option func(*buildOptions)
+
+type buildOptions struct {
+	awsAPIOptions []func(*middleware.Stack) error
+}
+
+// WithAWSAPIOptions adds middleware to the stack of every AWS SDK client the
+// stores use (aws.Config.APIOptions): benchmarks count and time the
+// DynamoDB and Secrets Manager calls a request makes with it (package
+// shared/store/awscount). It has no effect on the embedded store.
+func WithAWSAPIOptions(fns ...func(*middleware.Stack) error) Option {
+	return func(o *buildOptions) { o.awsAPIOptions = append(o.awsAPIOptions, fns...) }
+}
+
 // Build opens the stores the configuration names and builds the shared
 // dependencies.
-func Build(ctx context.Context, cfg config.Config) (*Deps, error) {
+func Build(ctx context.Context, cfg config.Config, opts ...Option) (*Deps, error) {
+	var o buildOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	rw, err := outbound.NewRewriter(cfg.ProviderEndpointOverride)
 	if err != nil {
 		return nil, err
@@ -50,7 +71,7 @@ func Build(ctx context.Context, cfg config.Config) (*Deps, error) {
 		HTTPClient: outbound.NewClient(rw, cfg.ProviderTimeout),
 		Now:        time.Now,
 	}
-	if err := openStores(ctx, d); err != nil {
+	if err := openStores(ctx, d, o); err != nil {
 		return nil, fmt.Errorf("open stores: %w", err)
 	}
 	d.Clients = &clients.Resolver{Catalog: d.Catalog, Secrets: d.Secrets, Rewriter: rw}

@@ -21,7 +21,7 @@ import (
 // openStores sets d.Store, d.Secrets and d.Tokens from d.Config.Store: "aws"
 // for DynamoDB and Secrets Manager, "embedded" for the local durable stores
 // in LOCAL_DATA_DIR.
-func openStores(ctx context.Context, d *Deps) error {
+func openStores(ctx context.Context, d *Deps, o buildOptions) error {
 	switch d.Config.Store {
 	case "embedded":
 		s, err := boltstore.Open(d.Config.LocalDataDir)
@@ -31,7 +31,7 @@ func openStores(ctx context.Context, d *Deps) error {
 		d.Store, d.Secrets = s, s
 		d.closers = append(d.closers, s.Close)
 	case "aws":
-		if err := openAWSStores(ctx, d); err != nil {
+		if err := openAWSStores(ctx, d, o); err != nil {
 			return err
 		}
 	default:
@@ -47,7 +47,7 @@ func openStores(ctx context.Context, d *Deps) error {
 // AWS_ENDPOINT_URL) also get defaults for what a developer does not set, and
 // the table and token-key secret are created if missing; deployed
 // configurations never create anything.
-func openAWSStores(ctx context.Context, d *Deps) error {
+func openAWSStores(ctx context.Context, d *Deps, o buildOptions) error {
 	cfg := d.Config
 	var opts []func(*awsconfig.LoadOptions) error
 	prefix, tokenKeyID := cfg.SecretsPrefix, cfg.TokenKeySecretID
@@ -66,6 +66,9 @@ func openAWSStores(ctx context.Context, d *Deps) error {
 		if tokenKeyID == "" {
 			tokenKeyID = prefix + "/token-key"
 		}
+	}
+	if len(o.awsAPIOptions) > 0 {
+		opts = append(opts, awsconfig.WithAPIOptions(o.awsAPIOptions))
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
