@@ -1,6 +1,7 @@
 package fakeprovider_test
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -193,5 +194,39 @@ func TestDefaultUsersHaveSampleItems(t *testing.T) {
 				t.Errorf("%s %s: %d %v", p.ID, cs.ID, status, body)
 			}
 		}
+	}
+}
+
+// TestRevokeAccessTokens: the user's live access tokens stop working at
+// every endpoint, before their expiry; the refresh token still works and
+// issues an access token that does.
+func TestRevokeAccessTokens(t *testing.T) {
+	e := newEnv(t, fakeprovider.Options{AutoApprove: true})
+	for _, p := range providers {
+		cfg := e.config(p)
+		tok := e.connect(p, cfg)
+		u := e.provider(p).Endpoints(testSettings[p]).UserInfoURL
+		n, err := e.fake.RevokeAccessTokens(p, defaultUser[p])
+		if err != nil || n != 1 {
+			t.Fatalf("%s: RevokeAccessTokens = %d, %v; want 1", p, n, err)
+		}
+		info, _ := e.fake.TokenInfo(tok.AccessToken)
+		if info.Active || !info.ExpiresAt.After(e.clock.Now()) {
+			t.Errorf("%s: revoked access token %+v: want inactive before its expiry", p, info)
+		}
+		// Salesforce's userinfo answers a bad token 403 Bad_OAuth_Token.
+		if status := e.get(e.hc, u, tok.AccessToken).StatusCode; status != http.StatusUnauthorized && !(p == catalog.Salesforce && status == http.StatusForbidden) {
+			t.Errorf("%s: identity with a revoked access token: %d", p, status)
+		}
+		fresh, err := e.refresh(cfg, tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("%s: the refresh token must still work: %v", p, err)
+		}
+		if status, _, _ := e.getJSON(u, fresh.AccessToken); status != 200 {
+			t.Errorf("%s: identity with the refreshed token: %d", p, status)
+		}
+	}
+	if _, err := e.fake.RevokeAccessTokens(catalog.GoogleWorkspace, "nobody@example.com"); err == nil {
+		t.Error("RevokeAccessTokens of an unknown user succeeded")
 	}
 }

@@ -353,6 +353,31 @@ func (s *Server) RevokeUser(provider, email string) error {
 	return nil
 }
 
+// RevokeAccessTokens ends every access token the user currently holds at
+// the provider, and nothing else: their refresh tokens keep working, so a
+// refresh issues a working access token again. This is a provider ending
+// sessions early (Microsoft continuous access evaluation, a Salesforce
+// session revoked, a password reset) while the tokens' expiry says they are
+// good. It returns how many it ended.
+func (s *Server) RevokeAccessTokens(provider, email string) (int, error) {
+	s.provider(provider)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := ukey(provider, email)
+	if _, ok := s.users[k]; !ok {
+		return 0, fmt.Errorf("fakeprovider: no %s user %q", provider, email)
+	}
+	now := s.now()
+	n := 0
+	for _, at := range s.access {
+		if at.provider == provider && at.email == k.email && at.active(now) {
+			at.revoked = true
+			n++
+		}
+	}
+	return n, nil
+}
+
 // revokeLocked revokes every family that match selects, and forgets the
 // grants behind them; callers hold s.mu.
 func (s *Server) revokeLocked(match func(*family) bool, now time.Time) {

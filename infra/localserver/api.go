@@ -34,7 +34,8 @@ type apiHandler struct {
 // APIHandler serves every HttpApi route of the template as API Gateway
 // would: 401 problem+json without a valid token on routes with an
 // authorizer, 404 for unknown routes, and otherwise the function's own
-// answer.
+// answer; with the HttpApi's CorsConfiguration (Options.Parameters
+// deciding its values), preflights answered and CORS headers added.
 func (s *Server) APIHandler() http.Handler { return s.api }
 
 var (
@@ -111,6 +112,18 @@ func muxPattern(rt Route) (string, error) {
 }
 
 func (h *apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// CORS comes first, as in API Gateway: preflights are answered without
+	// an authorizer or a function, and every other answer to an allowed
+	// origin gets the CORS headers.
+	if c := h.s.cors; c != nil {
+		if isPreflight(r) {
+			c.preflight(w, r)
+			return
+		}
+		// Also without an Origin: the function's own CORS headers are
+		// dropped either way.
+		w = &corsWriter{ResponseWriter: w, c: c, origin: r.Header.Get("Origin")}
+	}
 	// API Gateway matches routes on the exact method: HEAD is not GET.
 	if r.Method == http.MethodHead {
 		id := gatewayRequestID()

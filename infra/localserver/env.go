@@ -31,6 +31,25 @@ var LocalDefaults = map[string]string{
 	"TOKEN_KEY_SECRET_ID": "integrations/local/token-key",
 }
 
+// LocalParameters maps the local-only variables (config.Vars) that stand in
+// for template parameters in a local run to those parameters: a deployment
+// sets the parameter, make run reads the variable.
+var LocalParameters = map[string]string{
+	"LOCAL_CORS_ORIGINS": "CorsAllowedOrigins",
+}
+
+// ParametersFromEnv returns the template parameter values of a local run:
+// those of LocalParameters whose variable is set.
+func ParametersFromEnv(getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	for env, param := range LocalParameters {
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			out[param] = v
+		}
+	}
+	return out
+}
+
 // LocalEnv returns getenv with LocalDefaults filled in for unset (or empty)
 // variables.
 func LocalEnv(getenv func(string) string) func(string) string {

@@ -29,8 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +75,10 @@ type Options struct {
 	// ScheduleInterval, when set, replaces the interval of every rate()
 	// schedule (a quicker loop for local experiments).
 	ScheduleInterval time.Duration
+	// Parameters are template parameter values, as a deployment would set
+	// them (ParametersFromEnv); the others keep their defaults. They are
+	// checked against each parameter's AllowedPattern.
+	Parameters map[string]string
 }
 
 // Server emulates API Gateway and Lambda for the functions of a template.
@@ -84,6 +90,8 @@ type Server struct {
 	now       func() time.Time
 	every     time.Duration
 	api       *apiHandler
+	// cors is the HttpApi's CORS configuration, nil when CORS is off.
+	cors *CORS
 }
 
 type function struct {
@@ -127,6 +135,14 @@ func New(o Options) (*Server, error) {
 	if len(s.verifier.audiences) == 0 {
 		s.verifier.audiences = []string{LocalAudience}
 	}
+	for _, name := range slices.Sorted(maps.Keys(o.Parameters)) {
+		if err := tmpl.CheckParameter(name, o.Parameters[name]); err != nil {
+			return nil, fmt.Errorf("local server: %w", err)
+		}
+	}
+	if s.cors, err = tmpl.cors(o.Parameters); err != nil {
+		return nil, fmt.Errorf("local server: %w", err)
+	}
 	for _, id := range tmpl.FunctionIDs() {
 		h := o.Handlers[id]
 		if h == nil {
@@ -152,6 +168,10 @@ func New(o Options) (*Server, error) {
 
 // Template returns the parsed template.
 func (s *Server) Template() *Template { return s.tmpl }
+
+// CORS returns the CORS configuration the API applies, nil when CORS is
+// off.
+func (s *Server) CORS() *CORS { return s.cors }
 
 // FunctionError is a function's failed invocation, as Lambda reports it
 // (the X-Amz-Function-Error payload).

@@ -20,6 +20,8 @@ import (
 // (!Ref, !Sub, !GetAtt) the file used.
 type Template struct {
 	Parameters map[string]Parameter
+	// Conditions are the template's conditions, in CloudFormation JSON form.
+	Conditions map[string]any
 	Globals    map[string]any
 	Resources  map[string]Resource
 	// Functions are the AWS::Serverless::Function resources with the Globals
@@ -29,9 +31,10 @@ type Template struct {
 
 // Parameter is a template parameter.
 type Parameter struct {
-	Type        string
-	Default     any // nil when the parameter has no default
-	Description string
+	Type           string
+	Default        any // nil when the parameter has no default
+	Description    string
+	AllowedPattern string
 }
 
 // Resource is one template resource.
@@ -131,12 +134,14 @@ func ParseTemplate(b []byte) (*Template, error) {
 		Functions:  map[string]*Function{},
 	}
 	t.Globals, _ = top["Globals"].(map[string]any)
+	t.Conditions, _ = top["Conditions"].(map[string]any)
 	params, _ := top["Parameters"].(map[string]any)
 	for name, v := range params {
 		m, _ := v.(map[string]any)
 		p := Parameter{Default: m["Default"]}
 		p.Type, _ = m["Type"].(string)
 		p.Description, _ = m["Description"].(string)
+		p.AllowedPattern, _ = m["AllowedPattern"].(string)
 		t.Parameters[name] = p
 	}
 	resources, _ := top["Resources"].(map[string]any)

@@ -99,6 +99,7 @@ type settings struct {
 	template    string
 	handlers    map[string]lambda.Handler
 	mutate      []func(*app.Deps)
+	wire        *Wire
 }
 
 // Option configures New.
@@ -173,6 +174,9 @@ func New(t testing.TB, opts ...Option) *Env {
 			Timeout:       30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+	}
+	if s.wire != nil {
+		e.Client.Transport = &wireTransport{w: s.wire, next: http.DefaultTransport}
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -44,7 +44,14 @@ var commands = map[string]string{
 // function being sent in this order, the functions in the order of
 // scenario.
 type expectation struct {
-	file   string
+	file string
+	// name, body and header make a variant of file: the same request with
+	// this body (and content-length) and these headers set ("" deletes
+	// one), named name. Variants drive the same route through more of the
+	// function's code than the one sample of each route does.
+	name   string
+	body   string
+	header map[string]string
 	status int
 	// code is the problem+json code of an error answer.
 	code string
@@ -52,9 +59,34 @@ type expectation struct {
 	check func(t *testing.T, body map[string]any)
 }
 
+// msSettings is a PutIntegration body for microsoft365 (the sample's
+// tenant and capabilities).
+func msSettings(enabled bool, mode, clientID string) string {
+	b, _ := json.Marshal(map[string]any{
+		"enabled": enabled, "configMode": mode, "clientId": clientID, "tenant": "contoso.example",
+		"capabilities": []string{"email", "calendar"}, "allowWriteActions": false,
+		"rollout": map[string]any{"mode": "groups", "groups": []string{"pilot"}},
+	})
+	return string(b)
+}
+
+// ifMatch sets If-Match to version v's ETag (and drops the sample's
+// If-None-Match).
+func ifMatch(v int) map[string]string {
+	return map[string]string{"if-match": fmt.Sprintf(`"%d"`, v), "if-none-match": ""}
+}
+
+// byProvider is the query of an org's connections of one provider, which
+// AdminFunction makes when a save enables a provider again or replaces its
+// client (moto does not enforce IAM: the recorder does).
+var byProvider = awsCall{action: "dynamodb:Query", resource: "/index/ByProvider"}
+
 var scenario = []struct {
 	function string
 	events   []expectation
+	// mustCall are AWS calls the function must make during its events
+	// (resource: a suffix), so that the permission check covers them.
+	mustCall []awsCall
 }{
 	{config.AdminFunction, []expectation{
 		{file: "ListProviders.json", status: 200, check: func(t *testing.T, b map[string]any) {
@@ -71,6 +103,23 @@ var scenario = []struct {
 			want(t, b, "enabled", true)
 			want(t, b, "tenant", "contoso.example")
 		}},
+		// Disabled, enabled again (its connections go back on the
+		// due-index), switched to an org-owned client and back (its
+		// connections are marked for reconnection): each walks the org's
+		// connections of the provider.
+		{file: "PutIntegration.json", name: "Disable", body: msSettings(false, "default", ""), header: ifMatch(1), status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "enabled", false)
+		}},
+		{file: "PutIntegration.json", name: "EnableAgain", body: msSettings(true, "default", ""), header: ifMatch(2), status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "enabled", true)
+		}},
+		{file: "PutIntegration.json", name: "OrganizationClient", body: msSettings(true, "organization", "11111111-2222-3333-4444-555555555555"), header: ifMatch(3), status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "configMode", "organization")
+		}},
+		{file: "PutIntegration.json", name: "DefaultClientAgain", body: msSettings(true, "default", ""), header: ifMatch(4), status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "configMode", "default")
+			want(t, b, "version", 5.0)
+		}},
 		{file: "PutClientSecret.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "provider", "google_workspace")
 			want(t, b, "clientSecretConfigured", true)
@@ -84,7 +133,7 @@ var scenario = []struct {
 				t.Errorf("audit has %d entries after a save, a secret set and removed", len(entries))
 			}
 		}},
-	}},
+	}, []awsCall{byProvider}},
 	{config.OAuthFunction, []expectation{
 		// Google Workspace has a secret history but was never enabled.
 		{file: "StartConnection.json", status: 409, code: "provider_disabled"},
@@ -96,7 +145,7 @@ var scenario = []struct {
 		{file: "Disconnect.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "deleted", false)
 		}},
-	}},
+	}, nil},
 	{config.DiagnosticsFunction, []expectation{
 		{file: "Diagnose.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "overall", "blocked")
@@ -114,13 +163,13 @@ var scenario = []struct {
 			want(t, b, "overall", "blocked")
 			want(t, b, "writesPerformed", false)
 		}},
-	}},
+	}, nil},
 	{config.RefreshFunction, []expectation{
 		{file: "Schedule.json", check: func(t *testing.T, b map[string]any) {
 			want(t, b, "complete", true)
 			want(t, b, "due", 0.0)
 		}},
-	}},
+	}, nil},
 }
 
 func want(t *testing.T, b map[string]any, key string, v any) {
@@ -198,7 +247,9 @@ func TestEveryBootstrapAnswersItsEvents(t *testing.T) {
 	var files, covered []string
 	for _, sc := range scenario {
 		for _, e := range sc.events {
-			covered = append(covered, sc.function+"/"+e.file)
+			if e.name == "" {
+				covered = append(covered, sc.function+"/"+e.file)
+			}
 		}
 	}
 	matches, _ := filepath.Glob(filepath.Join(b.root, "events", "*", "*.json"))
@@ -280,8 +331,12 @@ func runScenario(t *testing.T, b *built, storeKind string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, _, err := emu.Invoke(ctx, payload)
 			name := sc.function + "/" + e.file
+			if e.name != "" {
+				payload = variant(t, payload, e)
+				name = sc.function + "/" + e.name + ".json"
+			}
+			out, _, err := emu.Invoke(ctx, payload)
 			if err != nil {
 				t.Errorf("%s: %v\n%s", name, err, emu.Output())
 				continue
@@ -307,6 +362,13 @@ func runScenario(t *testing.T, b *built, storeKind string) {
 				t.Errorf("%s made no AWS call through the recorder: is AWS_ENDPOINT_URL honoured?", sc.function)
 			}
 			checkPermissions(t, sc.function, calls, vars)
+			for _, must := range sc.mustCall {
+				if !slices.ContainsFunc(calls, func(c awsCall) bool {
+					return c.action == must.action && strings.HasSuffix(c.resource, must.resource)
+				}) {
+					t.Errorf("%s made no %s on *%s during its events: the scenario no longer exercises it", sc.function, must.action, must.resource)
+				}
+			}
 		}
 		if t.Failed() {
 			t.Logf("%s output:\n%s", sc.function, tail(emu.Output(), 4000))
@@ -365,6 +427,26 @@ func checkAnswer(t *testing.T, function string, e expectation, out []byte) {
 			t.Errorf("callback page (%s): %.300s", ct, resp.Body)
 		}
 	}
+}
+
+// variant is the sample event payload with e's body and headers.
+func variant(t *testing.T, payload []byte, e expectation) []byte {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		t.Fatalf("%s: %v", e.file, err)
+	}
+	ev.Body = e.body
+	ev.Headers["content-length"] = fmt.Sprint(len(e.body))
+	for k, v := range e.header {
+		if v == "" {
+			delete(ev.Headers, k)
+		} else {
+			ev.Headers[k] = v
+		}
+	}
+	ev.RequestContext.RequestID = e.name
+	return localserver.MarshalHTTPEvent(ev)
 }
 
 // seedDefaultClients stores the fake provider's default clients as the

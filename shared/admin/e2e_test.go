@@ -464,7 +464,7 @@ func switchingConfigModeMarksConnections(t *testing.T, h *harness) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Status != store.StatusNeedsReconnect || c.StatusReason != admin.ReasonClientChanged || !c.NextRefreshAt.IsZero() || c.OffIndexReason != admin.ReasonClientChanged {
+		if c.Status != store.StatusNeedsReconnect || c.StatusReason != store.ReasonClientChanged || !c.NextRefreshAt.IsZero() || c.OffIndexReason != store.ReasonClientChanged {
 			t.Fatalf("connection of %s not marked: status %s reason %s next %v off %s", u.id, c.Status, c.StatusReason, c.NextRefreshAt, c.OffIndexReason)
 		}
 		// The user's own list says so.

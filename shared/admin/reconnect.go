@@ -2,52 +2,34 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store"
 )
 
-// ReasonClientChanged is the StatusReason and OffIndexReason of a connection
-// whose OAuth client was replaced by an admin.
-const ReasonClientChanged = "client_changed"
-
-// maxMarkAttempts bounds the re-read-and-retry loop of one connection that
-// keeps changing under us (a refresh finishing, the user reconnecting).
-const maxMarkAttempts = 5
-
 // markClientChanged sends every connection of the org and provider that was
 // issued by another client than cfg's to needs_reconnect / client_changed
-// and takes it off the due-index. It pages through the provider's
-// connections and writes each with its version, re-reading on a conflict.
-// A connection already issued by the new client (a user who reconnected
+// and takes it off the due-index (store.UpdateProviderConnections: every
+// page, each write under the record's version, re-read on a conflict). A
+// connection already issued by the new client (a user who reconnected
 // meanwhile) is left alone. It returns how many it marked.
 func (s *Service) markClientChanged(ctx context.Context, cfg store.Integration) (int, error) {
 	ref := cfg.ClientRef()
-	marked := 0
-	page := store.Page{Limit: 100}
-	for {
-		conns, next, err := s.o.Store.ListProviderConnections(ctx, cfg.OrgID, cfg.Provider, page)
-		if err != nil {
-			return marked, fmt.Errorf("list %s connections of %s: %w", cfg.Provider, cfg.OrgID, err)
+	marked, err := store.UpdateProviderConnections(ctx, s.o.Store, cfg.OrgID, cfg.Provider, func(c *store.Connection) bool {
+		if !needsMarking(*c, ref) {
+			return false
 		}
-		for _, c := range conns {
-			ok, err := s.markOne(ctx, c, ref)
-			if err != nil {
-				return marked, err
-			}
-			if ok {
-				marked++
-			}
-		}
-		if next == "" {
-			break
-		}
-		page.Cursor = next
-	}
+		setClientChanged(c, s.now())
+		return true
+	})
 	if marked > 0 {
-		slog.InfoContext(ctx, "connections marked for reconnect", "org", cfg.OrgID, "provider", cfg.Provider, "reason", ReasonClientChanged, "count", marked)
+		slog.InfoContext(ctx, "connections marked for reconnect", "org", cfg.OrgID, "provider", cfg.Provider, "reason", store.ReasonClientChanged, "count", marked)
+	}
+	if err != nil {
+		return marked, fmt.Errorf("mark %s connections of %s: %w", cfg.Provider, cfg.OrgID, err)
 	}
 	return marked, nil
 }
@@ -56,42 +38,32 @@ func needsMarking(c store.Connection, ref string) bool {
 	if c.ClientRef == ref {
 		return false
 	}
-	return c.Status != store.StatusNeedsReconnect || c.StatusReason != ReasonClientChanged || !c.NextRefreshAt.IsZero()
+	return c.Status != store.StatusNeedsReconnect || c.StatusReason != store.ReasonClientChanged || !c.NextRefreshAt.IsZero()
 }
 
-func (s *Service) markOne(ctx context.Context, c store.Connection, ref string) (bool, error) {
-	for range maxMarkAttempts {
-		if !needsMarking(c, ref) {
-			return false, nil
-		}
-		now := s.now()
-		m := c
-		m.Status = store.StatusNeedsReconnect
-		m.StatusReason = ReasonClientChanged
-		m.NextRefreshAt = timeZero
-		m.OffIndexReason = ReasonClientChanged
-		m.LastError = &store.ConnError{
-			Code:    ReasonClientChanged,
-			Message: "Your organization changed the OAuth app for this provider. Reconnect your account to keep using it.",
-			Owner:   "user",
-			At:      now,
-		}
-		m.UpdatedAt = now
-		_, err := s.o.Store.PutConnection(ctx, m, c.Version)
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return false, fmt.Errorf("mark connection %s: %w", c.ConnKey, err)
-		}
-		// Someone wrote first: re-read and decide again.
-		c, err = s.o.Store.GetConnection(ctx, c.ConnKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil // disconnected meanwhile
-		}
-		if err != nil {
-			return false, fmt.Errorf("re-read connection %s: %w", c.ConnKey, err)
-		}
+// setClientChanged makes c a connection whose integration's client was
+// replaced: the user must reconnect, and it leaves the due-index.
+func setClientChanged(c *store.Connection, now time.Time) {
+	c.Status = store.StatusNeedsReconnect
+	c.StatusReason = store.ReasonClientChanged
+	c.NextRefreshAt = time.Time{}
+	c.OffIndexReason = store.ReasonClientChanged
+	c.LastError = &store.ConnError{
+		Code:    store.ReasonClientChanged,
+		Message: "Your organization changed the OAuth app for this provider. Reconnect your account to keep using it.",
+		Owner:   "user",
+		At:      now,
 	}
-	return false, fmt.Errorf("mark connection %s: still changing after %d attempts: %w", c.ConnKey, maxMarkAttempts, store.ErrConflict)
+	c.UpdatedAt = now
+}
+
+// reinstate puts the connections taken off the due-index while the provider
+// was disabled back on it (refresh.Reinstate), due at once: the next run
+// refreshes them, or takes them off again with the reason that holds then.
+func (s *Service) reinstate(ctx context.Context, cfg store.Integration) (int, error) {
+	n, err := refresh.Reinstate(ctx, s.o.Store, cfg.OrgID, cfg.Provider, s.now)
+	if n > 0 {
+		slog.InfoContext(ctx, "connections put back on the refresh schedule", "org", cfg.OrgID, "provider", cfg.Provider, "count", n)
+	}
+	return n, err
 }

@@ -235,7 +235,9 @@ type Update struct {
 
 // PutIntegration validates and saves an integration under the caller's
 // precondition, audits each changed field, marks connections issued by a
-// replaced client for reconnection, and verifies the client credentials.
+// replaced client for reconnection, puts the connections a disabled
+// provider left off the refresh schedule back on it when the provider is
+// enabled again with the same client, and verifies the client credentials.
 func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provider string, body IntegrationInput, pre Precondition, redirectURI string) (Update, error) {
 	p, err := s.provider(provider)
 	if err != nil {
@@ -284,7 +286,8 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 	if err != nil {
 		return Update{}, err
 	}
-	if !created && cur.ClientRef() != saved.ClientRef() {
+	clientChanged := !created && cur.ClientRef() != saved.ClientRef()
+	if clientChanged {
 		// Tokens are bound to the client that issued them. The save stands
 		// whatever happens here: if marking stops midway (an error, a
 		// timeout), a later save marks the rest, and the refresh job, which
@@ -295,6 +298,17 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 			slog.ErrorContext(ctx, "marking connections for reconnect stopped", "org", who.OrgID, "provider", provider, "marked", n, "err", err.Error())
 		}
 		v.ConnectionsMarkedForReconnect = n
+	}
+	if saved.Enabled && !cur.Enabled && !clientChanged {
+		// Enabled again with the client that issued the tokens: the
+		// connections the refresh job took off the due-index while the
+		// provider was disabled go back on it. (With another client they
+		// were just marked for reconnection instead.) The save stands if
+		// this stops midway; the rest come back when used (on-demand refresh
+		// reinstates them), or when the provider is next enabled.
+		if n, err := s.reinstate(ctx, saved); err != nil {
+			slog.ErrorContext(ctx, "putting connections back on the refresh schedule stopped", "org", who.OrgID, "provider", provider, "reinstated", n, "err", err.Error())
+		}
 	}
 	if s.shouldCheck(p, saved, v) {
 		v.CredentialCheck = s.checkCredentials(ctx, saved, redirectURI)

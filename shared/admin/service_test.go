@@ -236,8 +236,8 @@ func TestChangingClientMarksConnections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Status != store.StatusNeedsReconnect || c.StatusReason != ReasonClientChanged || !c.NextRefreshAt.IsZero() ||
-			c.OffIndexReason != ReasonClientChanged || c.LastError == nil || c.LastError.Code != ReasonClientChanged {
+		if c.Status != store.StatusNeedsReconnect || c.StatusReason != store.ReasonClientChanged || !c.NextRefreshAt.IsZero() ||
+			c.OffIndexReason != store.ReasonClientChanged || c.LastError == nil || c.LastError.Code != store.ReasonClientChanged {
 			t.Fatalf("connection %s not marked: %+v", c.ConnKey, c)
 		}
 	}

@@ -46,8 +46,12 @@ type Permission struct {
 var Permissions = map[string]Permission{
 	config.AdminFunction: {
 		// Configs and audit entries: read, list, and versioned writes with
-		// their audit entries in one transaction.
+		// their audit entries in one transaction. The org's connections of
+		// a provider (index ByProvider), rewritten with their version, when
+		// a save replaces the client (marked for reconnection) or enables
+		// the provider again (put back on the due-index).
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		Indexes:      []string{"ByProvider"},
 		Secrets: map[string][]string{
 			// Write-only through the API: created on first put (restored if a
 			// deletion is pending), replaced, deleted; read back only to

@@ -97,7 +97,9 @@ func validateAuthBaseURL(s Settings) []FieldError {
 	if u.Scheme != "https" {
 		return bad("https_required", "The authentication base URL must use https.")
 	}
-	if u.User != nil || u.Port() != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+	// An empty query or fragment ("https://login.salesforce.com?") parses
+	// as none, but would end up in front of every endpoint path.
+	if u.User != nil || u.Port() != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(raw, "?#") {
 		return bad("invalid_format", "Enter only the scheme and host, such as https://<my-domain>.my.salesforce.com.")
 	}
 	if host == "login.salesforce.com" || host == "test.salesforce.com" || myDomainRE.MatchString(host) {

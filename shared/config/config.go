@@ -70,6 +70,7 @@ var Vars = []Var{
 	{Name: "LOCAL_JWT_SECRET", LocalOnly: true, Doc: "HS256 secret of local tokens (make token)."},
 	{Name: "FAKE_PROVIDERS", LocalOnly: true, Doc: "1: make run starts the fake provider and points all three providers at it."},
 	{Name: "FAKE_PROVIDER_TOKEN_TTL", Default: "3600", LocalOnly: true, Doc: "Lifetime in seconds of access tokens the fake provider issues."},
+	{Name: "LOCAL_CORS_ORIGINS", LocalOnly: true, Doc: "make run's value of the template parameter CorsAllowedOrigins: comma-separated browser origins (scheme://host[:port]) the local API answers CORS for, as API Gateway does; empty: no CORS."},
 }
 
 // Config is the parsed configuration.

@@ -119,9 +119,14 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 		}
 		return fail(CodeIntegrationIncomplete, p.DisplayName+" is not ready to connect. An admin must complete the integration settings.")
 	}
+	verifier, err := OpenVerifier(ctx, s.opts.Vault, st)
+	if err != nil {
+		slog.ErrorContext(ctx, "open the state's PKCE verifier", "org", st.OrgID, "provider", p.ID, "err", err.Error())
+		return fail(CodeInternal, "The connection could not be completed. Start the connection again.")
+	}
 	cfg := cl.OAuth2
 	cfg.RedirectURL, cfg.Scopes = st.RedirectURI, st.Scopes
-	tok, err := cfg.Exchange(s.providerCtx(ctx), code, oauth2.VerifierOption(st.PKCEVerifier))
+	tok, err := cfg.Exchange(s.providerCtx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		f := oauthfail.Classify(p.ID, err)
 		slog.WarnContext(ctx, "code exchange failed", "org", st.OrgID, "provider", p.ID, "code", f.Code, "kind", string(f.Kind), "httpStatus", f.HTTPStatus)
@@ -135,7 +140,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	if err != nil {
 		// The tokens will not be kept: give them back where the provider
 		// allows it.
-		s.revokeQuietly(ctx, d, call, cl, tok, st)
+		s.revokeQuietly(ctx, d, call, cl, tok, st, "")
 		var r *refusal
 		if errors.As(err, &r) {
 			return fail(r.code, r.message)
@@ -148,7 +153,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	missing := p.MissingScopes(st.Scopes, granted)
 	if _, err := s.save(ctx, p, st, tok, id, granted, missing, now); err != nil {
 		slog.ErrorContext(ctx, "store connection", "org", st.OrgID, "provider", p.ID, "err", err.Error())
-		s.revokeQuietly(ctx, d, call, cl, tok, st)
+		s.revokeQuietly(ctx, d, call, cl, tok, st, id.account.ID)
 		return fail(CodeInternal, "The connection could not be saved. Try again in a moment.")
 	}
 	msg := "Your " + p.DisplayName + " account is connected."
@@ -205,6 +210,9 @@ func accessExpiry(tok *oauth2.Token, id identity, now time.Time) time.Time {
 func (s *Service) save(ctx context.Context, p catalog.Provider, st store.OAuthState, tok *oauth2.Token, id identity, granted, missing []string, now time.Time) (store.Connection, error) {
 	key := store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: p.ID}
 	expiry := accessExpiry(tok, id, now)
+	if id.expiryAssumed {
+		expiry = schedule.AssumeExpiry(ctx, nil, key, schedule.CauseIntrospectionFailed, now)
+	}
 	sealedTok := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, Expiry: expiry}
 	sealed, keyID, err := s.opts.Vault.SealToken(ctx, key, sealedTok)
 	if err != nil {
@@ -226,8 +234,7 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, st store.OAuthSt
 		UpdatedAt:       now,
 	}
 	if id.expiryAssumed {
-		c.StatusReason = ReasonExpiryAssumed
-		slog.WarnContext(ctx, "access token expiry unknown; assumed", "org", key.OrgID, "provider", p.ID, "assumed", AssumedAccessLifetime.String())
+		c.StatusReason = schedule.ReasonExpiryAssumed
 	}
 	hasRT := tok.RefreshToken != ""
 	if !hasRT {
@@ -237,7 +244,7 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, st store.OAuthSt
 			Owner:   string(oauthfail.OwnerUser),
 			At:      now,
 		}
-		c.OffIndexReason = CodeNoRefreshToken
+		c.OffIndexReason = store.ReasonNoRefreshToken
 	}
 	c.NextRefreshAt = schedule.NextRefreshAt(p, c, hasRT, s.opts.RefreshMargin, now)
 
@@ -264,8 +271,21 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, st store.OAuthSt
 	}
 }
 
+// grantRevoker is a dialect whose revocation ends the whole grant (every
+// token of the client and account), not just the tokens presented.
+type grantRevoker interface{ revokesGrant() bool }
+
 // revokeQuietly gives back tokens that will not be kept (best effort).
-func (s *Service) revokeQuietly(ctx context.Context, d dialect, call caller, cl clients.Client, tok *oauth2.Token, st store.OAuthState) {
+// Where revocation ends the whole grant (Google) and the user's stored
+// connection may hold tokens of the same grant (same client, and the same
+// account when account, the new tokens' account id, is known), they are
+// not given back: that would end the connection the user still has. An
+// unreadable stored connection counts as such a one.
+func (s *Service) revokeQuietly(ctx context.Context, d dialect, call caller, cl clients.Client, tok *oauth2.Token, st store.OAuthState, account string) {
+	if g, ok := d.(grantRevoker); ok && g.revokesGrant() && s.mayShareGrant(ctx, st, account) {
+		slog.InfoContext(ctx, "unused tokens not revoked: the grant is the stored connection's too", "org", st.OrgID, "provider", st.Provider)
+		return
+	}
 	err := d.revoke(ctx, call, cl, tok)
 	switch {
 	case err == nil:
@@ -274,4 +294,17 @@ func (s *Service) revokeQuietly(ctx context.Context, d dialect, call caller, cl 
 	default:
 		slog.WarnContext(ctx, "revoking unused tokens failed", "org", st.OrgID, "provider", st.Provider, "err", err.Error())
 	}
+}
+
+// mayShareGrant reports whether the user's stored connection for the state's
+// provider may hold tokens of the grant just obtained.
+func (s *Service) mayShareGrant(ctx context.Context, st store.OAuthState, account string) bool {
+	old, err := s.opts.Store.GetConnection(ctx, store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false
+	case err != nil:
+		return true
+	}
+	return old.ClientRef == st.ClientRef && (account == "" || old.Account.ID == "" || old.Account.ID == account)
 }

@@ -32,8 +32,8 @@ type identity struct {
 	// accessExpiresAt, when not zero, is the access token's expiry learned
 	// from the provider (Salesforce introspection); it overrides expires_in.
 	accessExpiresAt time.Time
-	// expiryAssumed: the provider gave no expiry and it could not be learned;
-	// AssumedAccessLifetime was used.
+	// expiryAssumed: the provider gave no expiry and it could not be
+	// learned; the callback stores schedule.AssumedAccessLifetime.
 	expiryAssumed bool
 }
 

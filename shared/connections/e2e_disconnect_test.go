@@ -202,7 +202,8 @@ func TestNoRefreshTokenIsStoredAsNotRefreshable(t *testing.T) {
 }
 
 // Salesforce sends no expires_in; when introspection cannot tell the expiry
-// either, a conservative two hours is assumed and the connection says so.
+// either, schedule.AssumedAccessLifetime (the refresh job's assumption too)
+// is assumed and the connection says so.
 func TestSalesforceExpiryAssumedWhenIntrospectionFails(t *testing.T) {
 	env := localtest.New(t)
 	enable(t, env, catalog.Salesforce, nil)
@@ -212,7 +213,7 @@ func TestSalesforceExpiryAssumedWhenIntrospectionFails(t *testing.T) {
 		t.Fatalf("outcome = %v", got)
 	}
 	c := env.Connection(org, "u-1", catalog.Salesforce)
-	if want := env.Clock.Now().Add(2 * time.Hour); !c.AccessExpiresAt.Equal(want) || c.StatusReason != "access_expiry_assumed" {
+	if want := env.Clock.Now().Add(30 * time.Minute); !c.AccessExpiresAt.Equal(want) || c.StatusReason != "access_expiry_assumed" {
 		t.Fatalf("accessExpiresAt %v (want %v), statusReason %q", c.AccessExpiresAt, want, c.StatusReason)
 	}
 	if c.Status != store.StatusConnected || c.NextRefreshAt.IsZero() {

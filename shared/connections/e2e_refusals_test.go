@@ -432,8 +432,18 @@ func TestStateIsStoredHashedAndBound(t *testing.T) {
 		!st.ExpiresAt.Equal(env.Clock.Now().Add(10*time.Minute)) {
 		t.Fatalf("state binds %+v", st)
 	}
-	if oauth2.S256ChallengeFromVerifier(st.PKCEVerifier) != u.Query().Get("code_challenge") {
+	// The verifier is stored sealed, bound to the state.
+	verifier, err := connections.OpenVerifier(ctx, env.Deps.Tokens, st)
+	if err != nil || verifier == "" || strings.Contains(st.PKCEVerifier, verifier) {
+		t.Fatalf("the stored verifier is not sealed (open: %v)", err)
+	}
+	if oauth2.S256ChallengeFromVerifier(verifier) != u.Query().Get("code_challenge") {
 		t.Fatal("the stored verifier does not match the challenge sent")
+	}
+	moved := st
+	moved.ID = connections.StateID("another state")
+	if _, err := connections.OpenVerifier(ctx, env.Deps.Tokens, moved); err == nil {
+		t.Fatal("a sealed verifier opened for another state")
 	}
 }
 

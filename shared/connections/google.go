@@ -36,6 +36,10 @@ func (googleDialect) identify(ctx context.Context, call caller, g grant) (identi
 	return identity{account: store.Account{ID: ui.Sub, Email: ui.Email, Name: ui.Name, Domain: strings.ToLower(ui.HD)}}, nil
 }
 
+// revokesGrant: Google's revocation ends every token of the client and
+// account, not only the one presented.
+func (googleDialect) revokesGrant() bool { return true }
+
 func (googleDialect) revoke(ctx context.Context, call caller, cl clients.Client, tok *oauth2.Token) error {
 	return revokeRFC7009(ctx, call, cl.Endpoints.RevokeURL, revocableToken(tok))
 }

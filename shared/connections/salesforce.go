@@ -55,8 +55,9 @@ func (salesforceDialect) identify(ctx context.Context, call caller, g grant) (id
 }
 
 // salesforceExpiry asks token introspection when the access token expires.
-// When it cannot tell, AssumedAccessLifetime from now is assumed (and said
-// so): the refresh job then renews the token early rather than late.
+// When it cannot tell, it reports the expiry unknown (assumed true): the
+// callback then stores schedule.AssumedAccessLifetime and says so, and the
+// refresh job renews the token early rather than late.
 func salesforceExpiry(ctx context.Context, call caller, g grant) (time.Time, bool) {
 	var ir struct {
 		Active bool  `json:"active"`
@@ -74,7 +75,7 @@ func salesforceExpiry(ctx context.Context, call caller, g grant) (time.Time, boo
 			return exp, false
 		}
 	}
-	return g.now.Add(AssumedAccessLifetime), true
+	return time.Time{}, true
 }
 
 // salesforceIDs reads the org and user ids from the identity URL of a token

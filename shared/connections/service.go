@@ -52,10 +52,6 @@ const (
 	// provider issued no refresh token: the connection works until its access
 	// token expires and cannot be refreshed.
 	CodeNoRefreshToken = "no_refresh_token"
-	// ReasonExpiryAssumed is the StatusReason of a connection whose access
-	// token expiry could not be learned (Salesforce introspection failed) and
-	// was assumed to be AssumedAccessLifetime.
-	ReasonExpiryAssumed = "access_expiry_assumed"
 )
 
 const (
@@ -63,11 +59,6 @@ const (
 	StateTTL = 10 * time.Minute
 	// CallbackPath is where providers redirect the browser.
 	CallbackPath = "/oauth/callback"
-	// AssumedAccessLifetime is the access-token lifetime assumed when the
-	// provider gives none and introspection fails: Salesforce's default
-	// session timeout, and short enough that the refresh job renews the token
-	// before a longer real lifetime would matter.
-	AssumedAccessLifetime = 2 * time.Hour
 )
 
 // Vault seals tokens for storage, bound to their connection, and opens them

@@ -45,9 +45,9 @@ const MaxLoginHintLength = 320
 
 // Start begins an authorization for the caller: it checks that the caller
 // may connect the provider, stores a single-use state bound to the caller,
-// the integration's client and a PKCE verifier, and returns the URL to send
-// the browser to. redirectURI is this deployment's callback URL. Refusals are
-// *problem.Problem.
+// the integration's client and a PKCE verifier (sealed, see verifier.go),
+// and returns the URL to send the browser to. redirectURI is this
+// deployment's callback URL. Refusals are *problem.Problem.
 func (s *Service) Start(ctx context.Context, who auth.Principal, providerID string, req StartRequest, redirectURI string) (StartResult, error) {
 	p, ok := s.opts.Catalog.Get(providerID)
 	if !ok {
@@ -83,12 +83,14 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 		Provider:      p.ID,
 		ConfigVersion: in.Version,
 		ClientRef:     in.ClientRef(),
-		PKCEVerifier:  verifier,
 		RedirectURI:   redirectURI,
 		ReturnTo:      returnTo,
 		Scopes:        scopes,
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(StateTTL),
+	}
+	if st.PKCEVerifier, err = sealVerifier(ctx, s.opts.Vault, st, verifier); err != nil {
+		return StartResult{}, err
 	}
 	if err := s.opts.Store.CreateState(ctx, st); err != nil {
 		return StartResult{}, fmt.Errorf("store oauth state for %s/%s: %w", who.OrgID, p.ID, err)

@@ -163,7 +163,11 @@ func stepRead(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 			return fail(OwnerUser, "The connection does not record a usable "+p.DisplayName+" instance address.",
 				"Reconnect the test account in Connected apps.")
 		}
-		o := readOutcome(p, cs, r.svc.probe.get(ctx, p.ID, u, r.token))
+		res, failed := r.get(ctx, u)
+		if failed != nil {
+			return *failed
+		}
+		o := readOutcome(p, cs, res)
 		if o.Status != Pass || r.item == "" || r.itemCap != cs.ID {
 			return o
 		}
@@ -171,7 +175,11 @@ func stepRead(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if err != nil {
 			return fail(OwnerUser, "The item id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
 		}
-		io := itemOutcome(p, cs, r.svc.probe.get(ctx, p.ID, iu, r.token))
+		ires, failed := r.get(ctx, iu)
+		if failed != nil {
+			return *failed
+		}
+		io := itemOutcome(p, cs, ires)
 		if io.Status != Pass {
 			io.Message = "The live read succeeded, but the named item could not be read: " + io.Message
 			return io
@@ -276,12 +284,19 @@ func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if r.importItem == "" {
 			return notApplicable("No file was named; pass importItem (" + cs.Probe.ItemHint + ") to test workspace import.")
 		}
+		if r.token == "" {
+			// The provider refused the token and refreshing it failed.
+			return blockedBy(CheckID(readStepPrefix+string(catalog.Files)), "")
+		}
 		p := r.provider
 		mu, err := expandURL(cs.Probe.ItemURL, r.conn.Account, r.importItem)
 		if err != nil {
 			return fail(OwnerUser, "The file id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
 		}
-		res := r.svc.probe.get(ctx, p.ID, mu, r.token)
+		res, failed := r.get(ctx, mu)
+		if failed != nil {
+			return *failed
+		}
 		if res.kind != probeOK {
 			o := itemOutcome(p, cs, res)
 			o.Message = "The file's metadata could not be read: " + o.Message

@@ -374,36 +374,37 @@ var breaks = []breakCase{
 	{
 		name: "revoke at the fake", broken: "connection_healthy", owner: "user",
 		skipped: []string{"external_permission", "item_accessible"},
-		messageBy: map[string]string{
-			// The on-demand refresh met invalid_grant.
-			catalog.Microsoft365: "refused to renew the connection's access",
-			// The identity call rejected the revoked access token (Google
-			// 401, Salesforce userinfo 403 Bad_OAuth_Token).
-			catalog.GoogleWorkspace: "no longer accepts this connection's access token",
-			catalog.Salesforce:      "no longer accepts this connection's access token",
-		},
+		// The refresh met the revoked grant (invalid_grant): for Microsoft
+		// the on-demand one of a token within the margin; for Google and
+		// Salesforce the one forced after the identity call rejected the
+		// revoked, unexpired access token (Google 401, Salesforce userinfo
+		// 403 Bad_OAuth_Token).
+		message: "refused to renew the connection's access",
 		apply: func(w *world) (string, string) {
 			if err := w.env.Fake.RevokeUser(w.setup.id, w.setup.account); err != nil {
 				w.t.Fatal(err)
 			}
 			if w.setup.id == catalog.Microsoft365 {
 				// Bring the access token within the refresh margin: the
-				// on-demand refresh then meets the revoked grant
-				// (invalid_grant). The other providers are caught by the
-				// identity call rejecting the revoked access token.
+				// on-demand refresh then meets the revoked grant. The other
+				// providers' tokens are still valid by their expiry.
 				w.env.Clock.Advance(50 * time.Minute)
 			}
+			w.env.Fake.ResetCounts()
 			return w.member, w.query(nil)
 		},
 		after: func(w *world) {
-			// The on-demand refresh recorded what it met, as the scheduled
-			// run would have.
+			// The refresh recorded what it met, as the scheduled run would
+			// have, and was tried once.
 			c, err := w.env.Deps.Store.GetConnection(context.Background(), store.ConnKey{OrgID: org, UserID: memberID, Provider: w.setup.id})
 			if err != nil {
 				w.t.Fatal(err)
 			}
-			if w.setup.id == catalog.Microsoft365 && c.Status != store.StatusNeedsReconnect {
-				w.t.Errorf("after invalid_grant the connection is %s, want needs_reconnect", c.Status)
+			if c.Status != store.StatusNeedsReconnect || c.LastError == nil || c.LastError.Owner != "user" {
+				w.t.Errorf("after invalid_grant the connection is %s (%+v), want needs_reconnect owned by the user", c.Status, c.LastError)
+			}
+			if n := w.env.Fake.Count(fakeprovider.Filter{Provider: w.setup.id, Kind: fakeprovider.KindRefresh}); n != 1 {
+				w.t.Errorf("%d refreshes at the fake, want 1", n)
 			}
 		},
 	},
@@ -624,6 +625,10 @@ func statusOf(rep report, id string) string {
 	return ""
 }
 
+// credentialShaped looks like a Google client secret (built here, so the
+// source holds no credential-shaped literal).
+var credentialShaped = "GOCSPX-" + strings.Repeat("Zq3_", 7)
+
 func TestDiagnoseValidation(t *testing.T) {
 	var bodies []string
 	w := healthy(t, catalog.Microsoft365, &bodies)
@@ -640,11 +645,16 @@ func TestDiagnoseValidation(t *testing.T) {
 		{"item with a path", base + "microsoft365?capability=files&item=..%2F..%2Fme", 400, "validation_failed", "item"},
 		{"salesforce item without object", base + "salesforce?item=001000000000001AAA", 400, "validation_failed", "item"},
 		{"unknown parameter", base + "microsoft365?capability=email&verbose=1", 400, "validation_failed", "verbose"},
+		// A credential pasted as a parameter name is not repeated back.
+		{"credential as a parameter name", base + "microsoft365?capability=email&" + credentialShaped + "=1", 400, "validation_failed", "query"},
 		{"repeated parameter", base + "microsoft365?capability=email&capability=files", 400, "validation_failed", "capability"},
 		{"unknown provider", base + "dropbox?capability=files", 404, "unknown_provider", ""},
 	}
 	for _, tt := range tests {
 		resp := w.do("GET", tt.path, w.member, nil, nil)
+		if strings.Contains(string(resp.Body), credentialShaped) {
+			t.Errorf("%s: the problem repeats a credential-shaped input: %s", tt.name, resp)
+		}
 		if resp.Status != tt.status || resp.Code() != tt.code {
 			t.Errorf("%s: %s", tt.name, resp)
 			continue
@@ -838,6 +848,60 @@ func TestProviderTroubleWarns(t *testing.T) {
 			}
 			if rep.Overall != overall {
 				t.Errorf("overall = %s, want %s", rep.Overall, overall)
+			}
+		})
+	}
+}
+
+// TestRefusedAccessTokenIsRefreshedOnce: the provider ends the member's
+// access tokens before their expiry (the refresh token still works). The
+// identity call is refused, diagnostics forces one refresh (the fake sees
+// exactly one), repeats the call with the new token, and every check
+// passes as before; the stored token is the new, live one.
+func TestRefusedAccessTokenIsRefreshedOnce(t *testing.T) {
+	for _, provider := range []string{catalog.Microsoft365, catalog.GoogleWorkspace, catalog.Salesforce} {
+		t.Run(provider, func(t *testing.T) {
+			var bodies []string
+			w := healthy(t, provider, &bodies)
+			checkBaseline(t, w, w.diagnose(w.member, w.query(nil)))
+			key := store.ConnKey{OrgID: org, UserID: memberID, Provider: provider}
+			before, err := w.env.Deps.Store.GetConnection(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := w.env.Fake.RevokeAccessTokens(provider, w.setup.account); err != nil || n == 0 {
+				t.Fatalf("RevokeAccessTokens = %d, %v", n, err)
+			}
+			w.env.Fake.ResetCounts()
+
+			rep := w.diagnose(w.member, w.query(nil))
+			checkBaseline(t, w, rep)
+			if ok, all := w.env.Fake.Count(fakeprovider.Filter{Provider: provider, Kind: fakeprovider.KindRefresh, Outcome: fakeprovider.OutcomeOK}),
+				w.env.Fake.Count(fakeprovider.Filter{Provider: provider, Kind: fakeprovider.KindRefresh}); ok != 1 || all != 1 {
+				t.Fatalf("refreshes at the fake: %d ok of %d, want exactly 1", ok, all)
+			}
+			if n := w.env.Fake.Count(fakeprovider.Filter{Provider: provider, Kind: fakeprovider.KindUserInfo, Outcome: fakeprovider.OutcomeRefused}); n != 1 {
+				t.Fatalf("identity calls refused: %d, want 1 (the revoked token, once)", n)
+			}
+			after, err := w.env.Deps.Store.GetConnection(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := w.env.Deps.Tokens.OpenToken(context.Background(), key, after.SealedTokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info, ok := w.env.Fake.TokenInfo(tok.AccessToken); !ok || !info.Active {
+				t.Fatalf("the stored access token is not the fake's live one")
+			}
+			if after.Status != store.StatusConnected || !after.LastRefreshAt.Equal(w.env.Clock.Now()) || after.Version == before.Version {
+				t.Fatalf("stored after the forced refresh: %s lastRefresh %v (before %v)", after.Status, after.LastRefreshAt, before.LastRefreshAt)
+			}
+
+			// A second diagnosis uses the refreshed token: no refresh.
+			checkBaseline(t, w, w.diagnose(w.member, w.query(nil)))
+			if n := w.env.Fake.Count(fakeprovider.Filter{Provider: provider, Kind: fakeprovider.KindRefresh}); n != 1 {
+				t.Fatalf("%d refreshes after a second diagnosis, want still 1", n)
 			}
 		})
 	}

@@ -49,7 +49,11 @@ func (a *API) Diagnose(w http.ResponseWriter, r *http.Request) {
 	for name, vs := range q {
 		switch {
 		case !slices.Contains(diagnoseParams, name):
-			errs = append(errs, problem.FieldError{Field: truncate(name, 64), Code: "unknown_parameter", Message: "Unknown query parameter; use user, capability, action or item."})
+			field := "query" // a name that could be a pasted credential is not repeated
+			if httpapi.EchoableName(name) {
+				field = name
+			}
+			errs = append(errs, problem.FieldError{Field: field, Code: "unknown_parameter", Message: "Unknown query parameter; use user, capability, action or item."})
 		case len(vs) > 1:
 			errs = append(errs, problem.FieldError{Field: name, Code: "repeated_parameter", Message: "Give this parameter at most once."})
 		}
@@ -238,13 +242,6 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 func sortFieldErrors(errs []problem.FieldError) []problem.FieldError {

@@ -41,6 +41,10 @@ var _ Secrets = (store.Secrets)(nil)
 // *refresh.Service implements it; its *refresh.Error says why there is none.
 type TokenSource interface {
 	AccessToken(ctx context.Context, key store.ConnKey) (refresh.Token, error)
+	// ForceRefresh refreshes the token although it has not expired, because
+	// the provider refused it (rejected); a token someone refreshed
+	// meanwhile is handed out instead of refreshing again.
+	ForceRefresh(ctx context.Context, key store.ConnKey, rejected string) (refresh.Token, error)
 }
 
 var _ TokenSource = (*refresh.Service)(nil)
@@ -133,8 +137,13 @@ type run struct {
 	integration *store.Integration // nil: the org never configured the provider
 	conn        *store.Connection  // nil: the user has no connection
 
-	// token is set by connection_healthy when an access token is available.
-	token string
+	// token is set by connection_healthy when an access token is available;
+	// tokenConn is the connection as stored when it was obtained.
+	token     string
+	tokenConn store.Connection
+	// fresh: token was refreshed during this diagnosis, so a provider
+	// refusing it is not cured by refreshing again.
+	fresh bool
 }
 
 func (r *run) hasIntegration() bool { return r.integration != nil }
@@ -398,15 +407,18 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 	if err != nil {
 		return tokenFailure(ctx, r, err)
 	}
-	r.token = tok.AccessToken
+	r.useToken(tok)
 	// The identity endpoint proves the provider accepts the token, apart from
 	// any capability's permissions.
-	res := r.svc.probe.get(ctx, r.provider.ID, identityURL(r), r.token)
+	res, failed := r.get(ctx, identityURL(r))
+	if failed != nil {
+		return *failed
+	}
 	if o, bad := identityOutcome(r, res); bad {
 		return o
 	}
-	if tok.Connection.Status != "" {
-		c = &tok.Connection // as stored after the call: a refresh may have cleared a failure
+	if r.tokenConn.Status != "" {
+		c = &r.tokenConn // as stored after the call: a refresh may have cleared a failure
 	}
 	if c.Status == store.StatusRefreshFailing {
 		why := "recent token refreshes failed"
@@ -423,7 +435,7 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 // needing someone, from its classified last error.
 func storedFailure(r *run) outcome {
 	c, name := r.conn, r.provider.DisplayName
-	if c.StatusReason == "client_changed" {
+	if c.StatusReason == store.ReasonClientChanged {
 		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.",
 			"Reconnect the "+name+" account in Connected apps.")
 	}
@@ -467,7 +479,7 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
 				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")
 		default:
-			return warn(OwnerUser, name+" is unavailable, so the connection's expired access could not be renewed right now.", "Try again in a few minutes.")
+			return warn(OwnerUser, name+" is unavailable, so the connection's access could not be renewed right now.", "Try again in a few minutes.")
 		}
 	}
 	switch re.Code {
@@ -554,7 +566,10 @@ func checkExternalPermission(ctx context.Context, r *run) outcome {
 		return fail(OwnerUser, "The connection does not record a usable "+r.provider.DisplayName+" instance address.",
 			"Reconnect the "+r.provider.DisplayName+" account in Connected apps.")
 	}
-	res := r.svc.probe.get(ctx, r.provider.ID, u, r.token)
+	res, failed := r.get(ctx, u)
+	if failed != nil {
+		return *failed
+	}
 	return readOutcome(r.provider, r.cap, res)
 }
 
@@ -602,12 +617,19 @@ func checkItemAccessible(ctx context.Context, r *run) outcome {
 	if r.item == "" {
 		return notApplicable("No item was given; pass item= to check one item by id.")
 	}
+	if r.token == "" {
+		// The provider refused the token and refreshing it failed.
+		return blockedBy(ExternalPermission, "")
+	}
 	u, err := expandURL(r.cap.Probe.ItemURL, r.conn.Account, r.item)
 	if err != nil {
 		return fail(OwnerUser, "The connection does not record a usable "+r.provider.DisplayName+" instance address.",
 			"Reconnect the "+r.provider.DisplayName+" account in Connected apps.")
 	}
-	res := r.svc.probe.get(ctx, r.provider.ID, u, r.token)
+	res, failed := r.get(ctx, u)
+	if failed != nil {
+		return *failed
+	}
 	return itemOutcome(r.provider, r.cap, res)
 }
 

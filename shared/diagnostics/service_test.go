@@ -30,11 +30,27 @@ const (
 	alice = "u-alice"
 )
 
-// stubTokens answers AccessToken with a fixed token or error.
+// stubTokens answers AccessToken with a fixed token or error, and
+// ForceRefresh with the same token (refreshed) or forceErr.
 type stubTokens struct {
-	mu    sync.Mutex
-	err   error
-	calls int
+	mu        sync.Mutex
+	err       error
+	calls     int
+	refreshed bool // AccessToken reports it just refreshed
+	forceErr  error
+	forced    int
+	rejected  []string
+}
+
+func (s *stubTokens) ForceRefresh(_ context.Context, _ store.ConnKey, rejected string) (refresh.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forced++
+	s.rejected = append(s.rejected, rejected)
+	if s.forceErr != nil {
+		return refresh.Token{}, s.forceErr
+	}
+	return refresh.Token{AccessToken: "fake-access-token-unit", Refreshed: true}, nil
 }
 
 func (s *stubTokens) AccessToken(context.Context, store.ConnKey) (refresh.Token, error) {
@@ -44,7 +60,7 @@ func (s *stubTokens) AccessToken(context.Context, store.ConnKey) (refresh.Token,
 	if s.err != nil {
 		return refresh.Token{}, s.err
 	}
-	return refresh.Token{AccessToken: "fake-access-token-unit"}, nil
+	return refresh.Token{AccessToken: "fake-access-token-unit", Refreshed: s.refreshed}, nil
 }
 
 // stubProvider answers every provider URL 200 {} unless told otherwise
@@ -562,5 +578,87 @@ func TestTestAfterChangesWithoutConnection(t *testing.T) {
 	}
 	if rep.Overall != OverallBlocked || h.tokens.calls != 0 {
 		t.Errorf("overall %s, token calls %d", rep.Overall, h.tokens.calls)
+	}
+}
+
+// TestRefusedTokenIsRefreshedOnceBeforeConcluding: a 401 for a token that
+// was not refreshed during the diagnosis gets one forced refresh and one
+// more try, wherever it happens; what the forced refresh meets is reported
+// with its owner; a token just refreshed is not refreshed again.
+func TestRefusedTokenIsRefreshedOnceBeforeConcluding(t *testing.T) {
+	const me = "graph.microsoft.com/v1.0/me"
+	const messages = "graph.microsoft.com/v1.0/me/messages"
+	unauthorized := `{"error":{"code":"InvalidAuthenticationToken"}}`
+	tenantRevoked := &refresh.Error{Code: refresh.CodeNeedsReconnect, Failure: &oauthfail.Failure{
+		Kind: oauthfail.Reconnect, Code: "invalid_grant", Owner: oauthfail.OwnerExternalAdmin, Cause: "The tenant's administrator revoked the sessions."}}
+	tests := []struct {
+		name      string
+		refused   string // the path answering 401 every time
+		item      string
+		refreshed bool // AccessToken just refreshed the token
+		forceErr  error
+		wantForce int
+		wantCalls int // calls of the refused path
+		overall   string
+		want      map[CheckID]Status
+		owner     Owner // of the failing check
+		says      string
+	}{
+		{name: "identity still refuses the refreshed token", refused: me, wantForce: 1, wantCalls: 2, overall: OverallBlocked,
+			want:  map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			owner: OwnerUser, says: "no longer accepts"},
+		{name: "read probe still refuses the refreshed token", refused: messages, wantForce: 1, wantCalls: 2, overall: OverallBlocked,
+			want:  map[CheckID]Status{ExternalPermission: Fail},
+			owner: OwnerUser, says: "rejected the account's fresh access token"},
+		{name: "the forced refresh meets a revoked grant", refused: me, forceErr: tenantRevoked, wantForce: 1, wantCalls: 1, overall: OverallBlocked,
+			want:  map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			owner: OwnerExternalAdmin, says: "refused to renew"},
+		{name: "the forced refresh fails transiently", refused: me, wantForce: 1, wantCalls: 1, overall: OverallDegraded,
+			forceErr: &refresh.Error{Code: refresh.CodeRefreshFailed, Failure: &oauthfail.Failure{Kind: oauthfail.Transient, Code: "provider_unavailable"}},
+			want:     map[CheckID]Status{ConnectionHealthy: Warn, ExternalPermission: Skipped}, owner: OwnerUser, says: "could not be renewed"},
+		{name: "the forced refresh at the read probe fails transiently: the item is not tried", refused: messages, item: "sample-email", wantForce: 1, wantCalls: 1, overall: OverallDegraded,
+			forceErr: &refresh.Error{Code: refresh.CodeRefreshFailed, Failure: &oauthfail.Failure{Kind: oauthfail.Transient, Code: "provider_unavailable"}},
+			want:     map[CheckID]Status{ExternalPermission: Warn, ItemAccessible: Skipped}, owner: OwnerUser, says: "could not be renewed"},
+		{name: "a token refreshed just now is not refreshed again", refused: me, refreshed: true, wantForce: 0, wantCalls: 1, overall: OverallBlocked,
+			want:  map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			owner: OwnerUser, says: "no longer accepts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.setup(nil, nil)
+			h.prov.set(tt.refused, 401, unauthorized)
+			h.tokens.refreshed, h.tokens.forceErr = tt.refreshed, tt.forceErr
+			rep := h.diagnose(member(alice), "", catalog.Email, catalog.Read, tt.item)
+			expect(t, rep, tt.overall, tt.want)
+			if h.tokens.forced != tt.wantForce {
+				t.Fatalf("forced refreshes = %d, want %d", h.tokens.forced, tt.wantForce)
+			}
+			if tt.wantForce > 0 && h.tokens.rejected[0] != "fake-access-token-unit" {
+				t.Fatalf("forced with rejected %q, want the refused token", h.tokens.rejected[0])
+			}
+			calls := 0
+			for _, p := range h.prov.seen {
+				if strings.TrimPrefix(p, "/") == tt.refused {
+					calls++
+				}
+			}
+			if calls != tt.wantCalls {
+				t.Fatalf("%s called %d times, want %d (seen %v)", tt.refused, calls, tt.wantCalls, h.prov.seen)
+			}
+			for _, c := range rep.Checks {
+				if c.Status == Fail || c.Status == Warn || (c.Status == Skipped && !c.notApplicable) {
+					if c.Status == Skipped {
+						if !strings.Contains(c.Message, string(ExternalPermission)) && !strings.Contains(c.Message, string(ConnectionHealthy)) {
+							t.Fatalf("%s skipped for %q", c.ID, c.Message)
+						}
+						continue
+					}
+					if c.Owner != tt.owner || !strings.Contains(c.Message, tt.says) {
+						t.Fatalf("%s = %s owner %s %q; want owner %s saying %q", c.ID, c.Status, c.Owner, c.Message, tt.owner, tt.says)
+					}
+				}
+			}
+		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/hygiene"
 	"github.com/sofie/integrations/shared/problem"
 )
 
@@ -179,6 +181,11 @@ func DecodeJSON(r *http.Request, v any, allowEmpty bool) *problem.Problem {
 	return nil
 }
 
+// fieldNameRE is what an unknown field's name must look like to be named
+// back in an error: a JSON property name of this API's kind, at most 64
+// characters.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$`)
+
 // decodeProblem explains a decoding error without echoing the input (which
 // may hold a credential pasted into the wrong field).
 func decodeProblem(err error) *problem.Problem {
@@ -195,13 +202,28 @@ func decodeProblem(err error) *problem.Problem {
 		return problem.New(http.StatusBadRequest, problem.CodeMalformedBody, "The body is not valid JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		if len(field) > 64 {
-			field = field[:64]
+		switch {
+		case !fieldNameRE.MatchString(field):
+			return problem.Validation("The body has a field this route does not accept (its name is not repeated here).", problem.FieldError{Field: "body", Code: "unknown_field", Message: "Unknown field."})
+		case !EchoableName(field):
+			return problem.Validation("The body has a field this route does not accept (its name is not repeated here).", problem.FieldError{Field: "body", Code: "unknown_field", Message: "Unknown field; it looks like a credential, which belongs only in the clientSecret field of PUT .../client-secret."})
 		}
 		return problem.Validation("The body has a field this route does not accept.", problem.FieldError{Field: field, Code: "unknown_field", Message: "Unknown field."})
 	default:
 		return problem.New(http.StatusBadRequest, problem.CodeMalformedBody, "The body is not a valid JSON object.")
 	}
+}
+
+// EchoableName reports whether a name taken from the input (an unknown JSON
+// field, an unknown query parameter) may be named back in a problem: only
+// when it reads like a field name, never when it could be a pasted
+// credential.
+func EchoableName(name string) bool {
+	if !fieldNameRE.MatchString(name) {
+		return false
+	}
+	_, secret := hygiene.Check(name)
+	return !secret
 }
 
 // WriteJSON writes v as JSON with status.

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/sofie/integrations/shared/store"
 )
 
 // ContentType is the media type of every error response.
@@ -127,9 +129,15 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// WriteError writes err: a *Problem as it is, anything else as a 500 whose
-// body says nothing about the cause. The cause is logged (callers must not put
-// secrets in error texts; see package store and tokenseal).
+// RetryAfterSeconds is the Retry-After of a 503 for a throttled store.
+const RetryAfterSeconds = "5"
+
+// WriteError writes err: a *Problem as it is; store throttling that outlasted
+// the SDK's retries (store.ErrThrottled) as a 503 service_unavailable with
+// Retry-After, since the same request will succeed once the burst passes;
+// anything else as a 500 whose body says nothing about the cause. The cause
+// is logged (callers must not put secrets in error texts; see package store
+// and tokenseal).
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	if errors.As(err, &p) {
@@ -137,6 +145,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	ctx := r.Context()
+	if errors.Is(err, store.ErrThrottled) {
+		slog.WarnContext(ctx, "request throttled by the store", "err", err.Error(), "path", r.URL.Path, "method", r.Method)
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+		Write(w, r, New(http.StatusServiceUnavailable, CodeUnavailable, "The service is busy. Try again in a few seconds."))
+		return
+	}
 	slog.ErrorContext(ctx, "request failed", "err", err.Error(), "path", r.URL.Path, "method", r.Method)
 	Write(w, r, New(http.StatusInternalServerError, CodeInternal, "The request could not be completed. Quote the request id when reporting it."))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -42,6 +43,17 @@ type purpose struct {
 	// scheduled run refreshes connections due at or before horizon.
 	onDemand bool
 	horizon  time.Time
+	// force (on demand): refresh even though the stored access token has
+	// not expired, because the provider refused it. rejected is the token
+	// it refused ("": whatever is stored).
+	force    bool
+	rejected string
+}
+
+// replaced reports whether tok is no longer the token a forced refresh was
+// asked to replace (someone refreshed meanwhile).
+func (p purpose) replaced(tok *oauth2.Token) bool {
+	return p.rejected != "" && tok.AccessToken != p.rejected
 }
 
 // result is the outcome of one attempt on a claimed connection.
@@ -113,6 +125,15 @@ func (s *Service) integration(ctx context.Context, e *gateEntry, orgID, provider
 	}
 	e.inDone = true
 	return e.in, e.inFound, nil
+}
+
+// reread forgets what e remembers of the integration (and its client) and
+// reads it again.
+func (s *Service) reread(ctx context.Context, e *gateEntry, orgID, provider string) (store.Integration, bool, error) {
+	e.mu.Lock()
+	e.inDone, e.clDone = false, false
+	e.mu.Unlock()
+	return s.integration(ctx, e, orgID, provider)
 }
 
 // errNotReady marks a client that cannot be resolved because the
@@ -257,12 +278,12 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	// Not refreshable whatever happens: someone must act first.
 	if c.Status == store.StatusNeedsReconnect || c.Status == store.StatusRefreshExhausted {
 		if !c.NextRefreshAt.IsZero() {
-			reason := ReasonNeedsReconnect
+			reason := store.ReasonNeedsReconnect
 			switch {
 			case c.Status == store.StatusRefreshExhausted:
-				reason = ReasonRefreshExhausted
-			case c.StatusReason == ReasonClientChanged:
-				reason = ReasonClientChanged
+				reason = store.ReasonRefreshExhausted
+			case c.StatusReason == store.ReasonClientChanged:
+				reason = store.ReasonClientChanged
 			}
 			return s.finish(ctx, offIndex(c, reason), l, result{outcome: OutcomeOffIndex})
 		}
@@ -271,15 +292,22 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 
 	prov, known := s.o.Catalog.Get(k.Provider)
 	if !known || !s.offered(k.Provider) {
-		return s.finish(ctx, offIndex(c, ReasonProviderUnavailable), l, result{outcome: OutcomeOffIndex})
+		return s.finish(ctx, offIndex(c, store.ReasonProviderUnavailable), l, result{outcome: OutcomeOffIndex})
 	}
 	e := gates.entry(k.OrgID, k.Provider)
 	in, found, err := s.integration(ctx, e, k.OrgID, k.Provider)
+	if err == nil && gates != nil && (!found || !in.Enabled || in.ClientRef() != c.ClientRef) {
+		// A run's cached integration may predate an admin's save (the
+		// provider enabled again, a user reconnected with a new client):
+		// it is trusted to go ahead, never to take a connection off the
+		// index. Read it again first.
+		in, found, err = s.reread(ctx, e, k.OrgID, k.Provider)
+	}
 	if err != nil {
 		return s.release(ctx, c, l, OutcomeError, err)
 	}
 	if !found || !in.Enabled {
-		return s.finish(ctx, offIndex(c, ReasonProviderDisabled), l, result{outcome: OutcomeOffIndex})
+		return s.finish(ctx, offIndex(c, store.ReasonProviderDisabled), l, result{outcome: OutcomeOffIndex})
 	}
 	if in.ClientRef() != c.ClientRef {
 		return s.finish(ctx, clientChanged(c, now), l, result{outcome: OutcomeOffIndex})
@@ -293,11 +321,15 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	if err != nil {
 		return s.release(ctx, c, l, OutcomeError, fmt.Errorf("open tokens: %w", err))
 	}
-	if p.onDemand && usable(c, tok, now, s.o.Margin) {
+	if p.onDemand && !p.force && usable(c, tok, now, s.o.Margin) {
+		return s.used(ctx, prov, c, tok, l, now)
+	}
+	if p.force && p.replaced(tok) && usable(c, tok, now, 0) {
+		// Refreshed by the holder we waited for: use that, do not refresh twice.
 		return s.used(ctx, prov, c, tok, l, now)
 	}
 	if tok.RefreshToken == "" {
-		return s.finish(ctx, offIndex(c, ReasonNoRefreshToken), l, result{outcome: OutcomeOffIndex})
+		return s.finish(ctx, offIndex(c, store.ReasonNoRefreshToken), l, result{outcome: OutcomeOffIndex})
 	}
 
 	cl, err := s.client(ctx, e, in)
@@ -317,13 +349,13 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	fresh, err := s.exchange(ctx, cl, tok.RefreshToken)
 	if err != nil {
 		r := s.fail(ctx, c, l, oauthfail.Classify(k.Provider, err), s.now())
-		if p.onDemand && r.outcome == OutcomeTransient && r.err == nil {
-			r.token = tok // may still work until it expires
+		if p.onDemand && !p.force && r.outcome == OutcomeTransient && r.err == nil {
+			r.token = tok // may still work until it expires (a forced refresh's was refused)
 		}
 		return r
 	}
 	now = s.now()
-	expiry, assumed := s.expiry(ctx, prov, cl, fresh, requestedAt, now)
+	expiry, assumed := s.expiry(ctx, k, prov, cl, fresh, requestedAt, now)
 	next := &oauth2.Token{
 		AccessToken:  fresh.AccessToken,
 		TokenType:    fresh.TokenType,
@@ -377,7 +409,7 @@ func usable(c store.Connection, tok *oauth2.Token, now time.Time, margin time.Du
 // or not offered goes back on it: the attempt's checks just passed.
 func (s *Service) used(ctx context.Context, p catalog.Provider, c store.Connection, tok *oauth2.Token, l lease, now time.Time) result {
 	c.LastUsedAt = now
-	reinstate := c.OffIndexReason == ReasonProviderDisabled || c.OffIndexReason == ReasonProviderUnavailable
+	reinstate := c.OffIndexReason == store.ReasonProviderDisabled || c.OffIndexReason == store.ReasonProviderUnavailable
 	if c.ConsecutiveFailures == 0 && (!c.NextRefreshAt.IsZero() || reinstate) && tok.RefreshToken != "" {
 		c.NextRefreshAt = nextDue(p, c, s.o.Margin, now)
 		c.OffIndexReason = ""
@@ -407,20 +439,21 @@ func (s *Service) exchange(ctx context.Context, cl clients.Client, refreshToken 
 // expiry is when the new access token expires: expires_in counted from
 // when the request was sent (on the service's clock, and on the safe side
 // of the provider's), or for providers that send none (Salesforce) token
-// introspection, or else AssumedAccessLifetime (reported as assumed).
-func (s *Service) expiry(ctx context.Context, p catalog.Provider, cl clients.Client, tok *oauth2.Token, requestedAt, now time.Time) (time.Time, bool) {
+// introspection, or else schedule.AssumedAccessLifetime (reported as
+// assumed, the way the callback reports it).
+func (s *Service) expiry(ctx context.Context, k store.ConnKey, p catalog.Provider, cl clients.Client, tok *oauth2.Token, requestedAt, now time.Time) (time.Time, bool) {
 	if tok.ExpiresIn > 0 && !p.ExpiresInMissing {
 		return requestedAt.Add(time.Duration(tok.ExpiresIn) * time.Second), false
 	}
+	cause := schedule.CauseNoExpiryGiven
 	if cl.Endpoints.IntrospectURL != "" {
 		exp, err := s.introspect(ctx, cl, tok.AccessToken)
 		if err == nil && exp.After(now) {
 			return exp, false
 		}
-		s.o.Logger.WarnContext(ctx, "access token expiry unknown; assuming a short lifetime",
-			"provider", p.ID, "code", "introspection_failed", "assumedSeconds", int(AssumedAccessLifetime.Seconds()))
+		cause = schedule.CauseIntrospectionFailed
 	}
-	return now.Add(AssumedAccessLifetime), true
+	return schedule.AssumeExpiry(ctx, s.o.Logger, k, cause, now), true
 }
 
 func extraString(tok *oauth2.Token, key string) string {

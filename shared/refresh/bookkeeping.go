@@ -14,12 +14,6 @@ import (
 // The functions here decide what a connection record looks like after an
 // attempt. They do no I/O, so every transition is tested as a table.
 
-// ReasonExpiryAssumed is the StatusReason of a connection whose access-token
-// expiry could not be learned (no expires_in, introspection failed) and was
-// assumed to be AssumedAccessLifetime. Package connections uses the same
-// value for the same case at connect time.
-const ReasonExpiryAssumed = "access_expiry_assumed"
-
 // Error codes refresh records in Connection.LastError besides oauthfail's.
 const (
 	CodeClientChanged       = "client_changed"
@@ -39,7 +33,7 @@ func succeeded(p catalog.Provider, c store.Connection, expiry time.Time, expiryA
 	c.Status = store.StatusConnected
 	c.StatusReason = ""
 	if expiryAssumed {
-		c.StatusReason = ReasonExpiryAssumed
+		c.StatusReason = schedule.ReasonExpiryAssumed
 	}
 	c.AccessExpiresAt = expiry
 	c.LastRefreshAt = now
@@ -77,7 +71,7 @@ func failed(c store.Connection, f oauthfail.Failure, delay time.Duration, now ti
 		c.Status = store.StatusNeedsReconnect
 		c.StatusReason = f.Code
 		c.NextRefreshAt = time.Time{}
-		c.OffIndexReason = ReasonNeedsReconnect
+		c.OffIndexReason = store.ReasonNeedsReconnect
 		return c, OutcomeNeedsReconnect
 	}
 	c.FailureDays = addDay(c.FailureDays, now)
@@ -91,7 +85,7 @@ func failed(c store.Connection, f oauthfail.Failure, delay time.Duration, now ti
 			At:      now,
 		}
 		c.NextRefreshAt = time.Time{}
-		c.OffIndexReason = ReasonRefreshExhausted
+		c.OffIndexReason = store.ReasonRefreshExhausted
 		return c, OutcomeExhausted
 	}
 	// One failure is not news: the status changes from the second on.
@@ -140,7 +134,7 @@ func addDay(days []string, now time.Time) []string {
 // issued its tokens: the user must reconnect, and it leaves the due-index.
 func clientChanged(c store.Connection, now time.Time) store.Connection {
 	c.Status = store.StatusNeedsReconnect
-	c.StatusReason = ReasonClientChanged
+	c.StatusReason = store.ReasonClientChanged
 	c.LastError = &store.ConnError{
 		Code:    CodeClientChanged,
 		Message: "The organization changed the integration's OAuth client, and tokens issued by the previous client no longer work. Reconnect the account.",
@@ -148,7 +142,7 @@ func clientChanged(c store.Connection, now time.Time) store.Connection {
 		At:      now,
 	}
 	c.NextRefreshAt = time.Time{}
-	c.OffIndexReason = ReasonClientChanged
+	c.OffIndexReason = store.ReasonClientChanged
 	return c
 }
 

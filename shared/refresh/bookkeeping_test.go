@@ -8,6 +8,7 @@ import (
 
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -61,7 +62,7 @@ func TestFailed(t *testing.T) {
 			c:    store.Connection{Status: store.StatusRefreshFailing, ConsecutiveFailures: 12, FailureDays: []string{"2026-11-25", "2026-11-26", "2026-11-28"}, NextRefreshAt: t0},
 			f:    transient, delay: time.Hour,
 			wantOutcome: OutcomeExhausted, wantStatus: store.StatusRefreshExhausted, wantReason: CodeRefreshExhausted, wantCount: 13,
-			wantDays: []string{"2026-11-25", "2026-11-26", "2026-11-28", "2026-11-29"}, wantOff: ReasonRefreshExhausted, wantErr: CodeRefreshExhausted, wantOwner: "user",
+			wantDays: []string{"2026-11-25", "2026-11-26", "2026-11-28", "2026-11-29"}, wantOff: store.ReasonRefreshExhausted, wantErr: CodeRefreshExhausted, wantOwner: "user",
 		},
 		{
 			name: "failures on the same day count once",
@@ -96,14 +97,14 @@ func TestFailed(t *testing.T) {
 			c:    store.Connection{Status: store.StatusConnected, NextRefreshAt: t0},
 			f:    revoked, delay: time.Minute,
 			wantOutcome: OutcomeNeedsReconnect, wantStatus: store.StatusNeedsReconnect, wantReason: "token_revoked", wantCount: 1,
-			wantOff: ReasonNeedsReconnect, wantErr: "token_revoked", wantOwner: "user",
+			wantOff: store.ReasonNeedsReconnect, wantErr: "token_revoked", wantOwner: "user",
 		},
 		{
 			name: "expired client secret needs an admin",
 			c:    store.Connection{Status: store.StatusRefreshFailing, ConsecutiveFailures: 3, FailureDays: []string{"2026-11-28"}, NextRefreshAt: t0},
 			f:    adminFix, delay: time.Minute,
 			wantOutcome: OutcomeNeedsReconnect, wantStatus: store.StatusNeedsReconnect, wantReason: "client_secret_expired", wantCount: 4,
-			wantDays: []string{"2026-11-28"}, wantOff: ReasonNeedsReconnect, wantErr: "client_secret_expired", wantOwner: "admin",
+			wantDays: []string{"2026-11-28"}, wantOff: store.ReasonNeedsReconnect, wantErr: "client_secret_expired", wantOwner: "admin",
 		},
 	}
 	for _, tc := range tests {
@@ -169,7 +170,7 @@ func TestSucceededClearsFailures(t *testing.T) {
 	if want := exp.Add(-15 * time.Minute); !got.NextRefreshAt.Equal(want) {
 		t.Fatalf("next refresh = %v, want %v", got.NextRefreshAt, want)
 	}
-	if got := succeeded(ms, c, exp, true, 15*time.Minute, t0); got.StatusReason != ReasonExpiryAssumed {
+	if got := succeeded(ms, c, exp, true, 15*time.Minute, t0); got.StatusReason != schedule.ReasonExpiryAssumed {
 		t.Fatalf("assumed expiry not said: %q", got.StatusReason)
 	}
 }
@@ -205,14 +206,14 @@ func TestNextDue(t *testing.T) {
 func TestClientChangedAndOffIndex(t *testing.T) {
 	c := store.Connection{Status: store.StatusConnected, NextRefreshAt: t0}
 	got := clientChanged(c, t0)
-	if got.Status != store.StatusNeedsReconnect || got.StatusReason != ReasonClientChanged || !got.NextRefreshAt.IsZero() || got.OffIndexReason != ReasonClientChanged {
+	if got.Status != store.StatusNeedsReconnect || got.StatusReason != store.ReasonClientChanged || !got.NextRefreshAt.IsZero() || got.OffIndexReason != store.ReasonClientChanged {
 		t.Fatalf("client changed: %+v", got)
 	}
 	if got.LastError == nil || got.LastError.Code != CodeClientChanged || got.LastError.Owner != "user" {
 		t.Fatalf("client changed last error: %+v", got.LastError)
 	}
-	off := offIndex(c, ReasonProviderDisabled)
-	if off.Status != store.StatusConnected || !off.NextRefreshAt.IsZero() || off.OffIndexReason != ReasonProviderDisabled {
+	off := offIndex(c, store.ReasonProviderDisabled)
+	if off.Status != store.StatusConnected || !off.NextRefreshAt.IsZero() || off.OffIndexReason != store.ReasonProviderDisabled {
 		t.Fatalf("provider disabled: %+v", off)
 	}
 }

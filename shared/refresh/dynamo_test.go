@@ -44,7 +44,7 @@ func fill(t testing.TB, f *fixture, db *dynamodb.Client, st store.Connections, n
 	table := f.env.Config.TableName
 	templates := map[string]store.Connection{
 		"idle-tmpl-on":  {NextRefreshAt: now.Add(30 * 24 * time.Hour)},
-		"idle-tmpl-off": {OffIndexReason: refresh.ReasonNeedsReconnect},
+		"idle-tmpl-off": {OffIndexReason: store.ReasonNeedsReconnect},
 	}
 	for user, c := range templates {
 		c.ConnKey = store.ConnKey{OrgID: "org-idle", UserID: user, Provider: catalog.Microsoft365}

@@ -172,7 +172,7 @@ func TestInvalidGrantNeedsReconnect(t *testing.T) {
 				c.LastError.Code != tc.wantCode || c.LastError.Owner != tc.wantOwner || c.LastError.Message == "" {
 				t.Fatalf("stored %s/%s, last error %+v; want needs_reconnect/%s owner %s", c.Status, c.StatusReason, c.LastError, tc.wantCode, tc.wantOwner)
 			}
-			if !c.NextRefreshAt.IsZero() || c.OffIndexReason != refresh.ReasonNeedsReconnect {
+			if !c.NextRefreshAt.IsZero() || c.OffIndexReason != store.ReasonNeedsReconnect {
 				t.Fatalf("still on the due-index: next %v reason %q", c.NextRefreshAt, c.OffIndexReason)
 			}
 			// The provider's own words are never stored.

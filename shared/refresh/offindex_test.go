@@ -2,6 +2,7 @@ package refresh_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,14 +78,14 @@ func TestNotRefreshableLeavesTheIndex(t *testing.T) {
 		}
 	}
 	for _, sd := range dis {
-		check(sd.key, store.StatusConnected, refresh.ReasonProviderDisabled)
+		check(sd.key, store.StatusConnected, store.ReasonProviderDisabled)
 	}
-	check(chg[0].key, store.StatusNeedsReconnect, refresh.ReasonClientChanged)
-	if c := f.conn(chg[0].key); c.StatusReason != refresh.ReasonClientChanged || c.LastError == nil || c.LastError.Code != refresh.CodeClientChanged {
+	check(chg[0].key, store.StatusNeedsReconnect, store.ReasonClientChanged)
+	if c := f.conn(chg[0].key); c.StatusReason != store.ReasonClientChanged || c.LastError == nil || c.LastError.Code != refresh.CodeClientChanged {
 		t.Fatalf("client changed: %+v", c)
 	}
-	check(c.ConnKey, store.StatusConnected, refresh.ReasonProviderDisabled)
-	check(notOffered[0].key, store.StatusConnected, refresh.ReasonProviderUnavailable)
+	check(c.ConnKey, store.StatusConnected, store.ReasonProviderDisabled)
+	check(notOffered[0].key, store.StatusConnected, store.ReasonProviderUnavailable)
 
 	if r := f.run(ctx, s); r.Due != 0 {
 		t.Fatalf("a second run found %d due", r.Due)
@@ -103,4 +104,92 @@ func TestNotRefreshableLeavesTheIndex(t *testing.T) {
 		t.Fatalf("after reinstating: %+v, want 2 refreshed", r)
 	}
 	f.assertRefreshedOnce(catalog.GoogleWorkspace, dis)
+}
+
+// TestReinstateWaitsForAHeldLease: an attempt that read the integration
+// while it was disabled holds the lease when the provider is enabled again,
+// and takes the connection off the index after Reinstate has walked past
+// it. Reinstate does not write under the lease; it waits for the holder and
+// puts the connection back on what the holder wrote.
+func TestReinstateWaitsForAHeldLease(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.env.Clock.Now()
+	in := f.enable(integrationSpec{org: "o-held", provider: catalog.GoogleWorkspace})
+	sd := f.seed(in, "u-", 1, now.Add(-time.Minute))[0]
+	st := f.env.Deps.Store
+
+	// The holder claims, as a run's worker would, and reads "disabled".
+	claimed, err := st.ClaimLease(ctx, sd.key, "run-stale", now, now.Add(2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var n int
+	var rerr error
+	go func() {
+		defer close(done)
+		n, rerr = refresh.Reinstate(ctx, st, "o-held", catalog.GoogleWorkspace, f.env.Clock.Now)
+	}()
+	time.Sleep(150 * time.Millisecond) // Reinstate has walked past it
+	off := claimed
+	off.NextRefreshAt, off.OffIndexReason = time.Time{}, store.ReasonProviderDisabled
+	if _, err := st.CompleteLease(ctx, off, "run-stale"); err != nil {
+		t.Fatalf("the holder's write was refused: %v", err)
+	}
+	<-done
+	if rerr != nil || n != 1 {
+		t.Fatalf("Reinstate = %d, %v; want 1 (after the holder released it)", n, rerr)
+	}
+	if c := f.conn(sd.key); !c.NextRefreshAt.Equal(now) || c.OffIndexReason != "" || c.LeaseOwner != "" {
+		t.Fatalf("after Reinstate: next %v off-index %q lease %q", c.NextRefreshAt, c.OffIndexReason, c.LeaseOwner)
+	}
+}
+
+// enablingStore plays an admin enabling the provider right after a run read
+// (and cached) the integration as disabled.
+type enablingStore struct {
+	refresh.Stores
+	once sync.Once
+	put  func(store.Integration) error
+}
+
+func (e *enablingStore) GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error) {
+	in, err := e.Stores.GetIntegration(ctx, orgID, provider)
+	if err == nil && !in.Enabled {
+		e.once.Do(func() {
+			on := in
+			on.Enabled = true
+			err = e.put(on)
+		})
+	}
+	return in, err
+}
+
+// TestStaleGateNeverTakesAConnectionOff: a run caches each integration; a
+// cached "disabled" (or another client) must not take connections off the
+// index when the integration changed since: the attempt reads it again
+// first.
+func TestStaleGateNeverTakesAConnectionOff(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	in := f.enable(integrationSpec{org: "o-stale", provider: catalog.GoogleWorkspace})
+	conns := f.seed(in, "u-", 3, f.env.Clock.Now().Add(-time.Minute))
+	in.Enabled = false
+	in, err := f.env.Deps.Store.PutIntegration(ctx, in, in.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := &enablingStore{Stores: f.env.Deps.Store, put: func(on store.Integration) error {
+		_, err := f.env.Deps.Store.PutIntegration(ctx, on, on.Version)
+		return err
+	}}
+	f.env.Fake.ResetCounts()
+	s := f.service(func(o *refresh.Options) { o.Store = wrapped; o.Concurrency = 1 })
+	if r := f.run(ctx, s); r.Refreshed != 3 || r.OffIndex != 0 {
+		t.Fatalf("run: %+v, want all 3 refreshed (the integration was enabled after the run first read it)", r)
+	}
+	f.assertRefreshedOnce(catalog.GoogleWorkspace, conns)
 }

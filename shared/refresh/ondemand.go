@@ -28,9 +28,9 @@ type Token struct {
 const (
 	CodeNotConnected        = "not_connected"
 	CodeNeedsReconnect      = "needs_reconnect"
-	CodeProviderDisabled    = ReasonProviderDisabled
-	CodeProviderUnavailable = ReasonProviderUnavailable
-	CodeNoRefreshToken      = ReasonNoRefreshToken
+	CodeProviderDisabled    = store.ReasonProviderDisabled
+	CodeProviderUnavailable = store.ReasonProviderUnavailable
+	CodeNoRefreshToken      = store.ReasonNoRefreshToken
 	// CodeRefreshFailed: the token had expired and refreshing it failed in
 	// a way that may pass (Failure says how); try again later.
 	CodeRefreshFailed = "refresh_failed"
@@ -74,6 +74,31 @@ const touchInterval = time.Hour
 // works, or waits up to OnDemandWait for the holder to finish and reads its
 // result.
 func (s *Service) AccessToken(ctx context.Context, key store.ConnKey) (Token, error) {
+	return s.token(ctx, key, purpose{onDemand: true})
+}
+
+// ForceRefresh refreshes the connection's access token now, even though it
+// has not expired: for a caller the provider just refused it (an access
+// token revoked at the provider, a session the provider ended) while its
+// expiry says it is good. rejected is the access token the provider
+// refused; when the stored token is already another one (a refresh finished
+// meanwhile), that one is returned and nothing is refreshed again.
+//
+// It takes the same lease and runs the same code path as AccessToken and
+// the scheduled run, so it never refreshes concurrently with them or with
+// another forced refresh: when someone holds the lease it waits (up to
+// OnDemandWait) for the holder's result, and refreshes only if the holder
+// did not. Token.Refreshed says whether this call refreshed.
+func (s *Service) ForceRefresh(ctx context.Context, key store.ConnKey, rejected string) (Token, error) {
+	tok, err := s.token(ctx, key, purpose{onDemand: true, force: true, rejected: rejected})
+	if err == nil && tok.Refreshed {
+		s.o.Logger.InfoContext(ctx, "access token refreshed before its expiry", "orgId", key.OrgID, "userId", key.UserID, "provider", key.Provider, "code", "forced_refresh")
+	}
+	return tok, err
+}
+
+// token is AccessToken (p.force false) and ForceRefresh.
+func (s *Service) token(ctx context.Context, key store.ConnKey, p purpose) (Token, error) {
 	giveUp := time.Now().Add(s.o.OnDemandWait)
 	pause := 25 * time.Millisecond
 	for {
@@ -97,7 +122,10 @@ func (s *Service) AccessToken(ctx context.Context, key store.ConnKey) (Token, er
 		if err != nil {
 			return Token{}, fmt.Errorf("access token of %s: open tokens: %w", key, err)
 		}
-		if usable(c, tok, now, s.o.Margin) && now.Sub(c.LastUsedAt) < touchInterval {
+		if p.force && p.replaced(tok) && stillValid(c, tok, now) {
+			return tokenOf(tok, c, false), nil // refreshed meanwhile: that is the fresh token
+		}
+		if !p.force && usable(c, tok, now, s.o.Margin) && now.Sub(c.LastUsedAt) < touchInterval {
 			return tokenOf(tok, c, false), nil // nothing to refresh, nothing to record
 		}
 
@@ -106,10 +134,12 @@ func (s *Service) AccessToken(ctx context.Context, key store.ConnKey) (Token, er
 		claimed, err := s.o.Store.ClaimLease(ctx, key, owner, now, now.Add(s.o.Lease))
 		switch {
 		case errors.Is(err, store.ErrLeaseHeld):
-			if stillValid(c, tok, now) {
+			if !p.force && stillValid(c, tok, now) {
 				// The holder is refreshing it; the current token works meanwhile.
 				return tokenOf(tok, c, false), nil
 			}
+			// Forced: the current token is the refused one. Wait for the
+			// holder and read what it wrote.
 			if time.Now().Add(pause).After(giveUp) {
 				return Token{}, &Error{Code: CodeBusy, Connection: c}
 			}
@@ -125,7 +155,7 @@ func (s *Service) AccessToken(ctx context.Context, key store.ConnKey) (Token, er
 		}
 
 		actx, cancel := s.attemptContext(ctx, claimedAt)
-		r := s.attempt(actx, claimed, s.newLease(ctx, owner, claimedAt), purpose{onDemand: true}, nil)
+		r := s.attempt(actx, claimed, s.newLease(ctx, owner, claimedAt), p, nil)
 		cancel()
 		s.logAttempt(ctx, key, r)
 		switch r.outcome {
@@ -149,7 +179,7 @@ func (s *Service) AccessToken(ctx context.Context, key store.ConnKey) (Token, er
 			return Token{}, &Error{Code: CodeBusy, Connection: r.conn, err: r.err}
 		case OutcomeOffIndex:
 			code := r.conn.OffIndexReason
-			if e := statusError(r.conn); e != nil && code != ReasonClientChanged {
+			if e := statusError(r.conn); e != nil && code != store.ReasonClientChanged {
 				return Token{}, e
 			}
 			return Token{}, &Error{Code: code, Connection: r.conn}
@@ -183,7 +213,7 @@ func statusError(c store.Connection) *Error {
 	switch c.Status {
 	case store.StatusNeedsReconnect:
 		code := CodeNeedsReconnect
-		if c.StatusReason == ReasonClientChanged {
+		if c.StatusReason == store.ReasonClientChanged {
 			code = CodeClientChanged
 		}
 		return &Error{Code: code, Connection: c}
@@ -219,47 +249,5 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
-	}
-}
-
-// Reinstate puts back on the due-index the org's connections of provider
-// that were taken off because the provider was disabled or not offered,
-// due at once, so the next run refreshes them (or takes them off again with
-// the current reason). The admin API calls it when a provider is enabled
-// again. Connections someone holds a lease on, or that change meanwhile, are
-// left alone: whoever holds them decides. It returns how many it put back.
-func (s *Service) Reinstate(ctx context.Context, orgID, provider string) (int, error) {
-	n := 0
-	cursor := ""
-	for {
-		page, next, err := s.o.Store.ListProviderConnections(ctx, orgID, provider, store.Page{Cursor: cursor})
-		if err != nil {
-			return n, fmt.Errorf("reinstate %s/%s: %w", orgID, provider, err)
-		}
-		now := s.now()
-		for _, c := range page {
-			if c.OffIndexReason != ReasonProviderDisabled && c.OffIndexReason != ReasonProviderUnavailable {
-				continue
-			}
-			if c.Status != store.StatusConnected && c.Status != store.StatusRefreshFailing {
-				continue
-			}
-			if c.LeaseOwner != "" && c.LeaseUntil.After(now) {
-				continue
-			}
-			c.NextRefreshAt, c.OffIndexReason = now, ""
-			_, err := s.o.Store.PutConnection(ctx, c, c.Version)
-			switch {
-			case errors.Is(err, store.ErrConflict):
-			case err != nil:
-				return n, fmt.Errorf("reinstate %s: %w", c.ConnKey, err)
-			default:
-				n++
-			}
-		}
-		if next == "" {
-			return n, nil
-		}
-		cursor = next
 	}
 }

@@ -187,3 +187,98 @@ func TestAccessToken(t *testing.T) {
 		}
 	})
 }
+
+// TestForceRefresh covers the refresh diagnostics forces when the provider
+// refuses an access token whose expiry says it is good.
+func TestForceRefresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("a valid token is refreshed, once however many force at once", func(t *testing.T) {
+		f := newFixture(t)
+		in := f.enable(integrationSpec{org: "o1", provider: catalog.Microsoft365})
+		sd := f.seed(in, "u-", 1, f.env.Clock.Now().Add(45*time.Minute))[0]
+		old := f.tokens(f.conn(sd.key)).AccessToken
+		f.env.Fake.SetLatency(50 * time.Millisecond)
+		s := f.service(nil)
+
+		toks := make([]refresh.Token, 6)
+		errs := make([]error, len(toks))
+		var wg sync.WaitGroup
+		for i := range toks {
+			wg.Go(func() { toks[i], errs[i] = s.ForceRefresh(ctx, sd.key, old) })
+		}
+		wg.Wait()
+		refreshedBy := 0
+		for i := range toks {
+			if errs[i] != nil {
+				t.Fatalf("caller %d: %v", i, errs[i])
+			}
+			if toks[i].AccessToken == old || toks[i].AccessToken != toks[0].AccessToken {
+				t.Fatalf("caller %d got %q..., want the one new token", i, toks[i].AccessToken[:8])
+			}
+			if toks[i].Refreshed {
+				refreshedBy++
+			}
+		}
+		if n := refreshes(f); n != 1 || refreshedBy != 1 {
+			t.Fatalf("%d refreshes at the fake (%d callers say they refreshed) for %d forced callers, want 1", n, refreshedBy, len(toks))
+		}
+		f.assertRefreshedOnce(catalog.Microsoft365, []seeded{sd})
+		if c := f.conn(sd.key); f.tokens(c).AccessToken != toks[0].AccessToken {
+			t.Fatal("the stored token is not the one handed out")
+		}
+		// The stored token is no longer the refused one: forcing again with
+		// the old one hands out the current one without refreshing.
+		again, err := s.ForceRefresh(ctx, sd.key, old)
+		if err != nil || again.Refreshed || again.AccessToken != toks[0].AccessToken || refreshes(f) != 1 {
+			t.Fatalf("forced with a replaced token: %+v %v, %d refreshes", again.Refreshed, err, refreshes(f))
+		}
+	})
+
+	t.Run("a scheduled run holds the lease: its refresh is the forced one", func(t *testing.T) {
+		f := newFixture(t)
+		now := f.env.Clock.Now()
+		in := f.enable(integrationSpec{org: "o1", provider: catalog.GoogleWorkspace})
+		sd := f.seed(in, "u-", 1, now.Add(-time.Minute))[0] // due, token still valid
+		old := f.tokens(f.conn(sd.key)).AccessToken
+		f.env.Fake.SetLatency(300 * time.Millisecond)
+
+		done := make(chan refresh.Result)
+		go func() { done <- f.run(ctx, f.service(nil)) }()
+		for f.conn(sd.key).LeaseOwner == "" {
+			time.Sleep(5 * time.Millisecond)
+		}
+		tok, err := f.service(nil).ForceRefresh(ctx, sd.key, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := <-done; r.Refreshed != 1 {
+			t.Fatalf("run: %+v", r)
+		}
+		if tok.Refreshed || tok.AccessToken == old || tok.AccessToken != f.tokens(f.conn(sd.key)).AccessToken {
+			t.Fatal("the forced refresh did not hand out the run's token")
+		}
+		if n := refreshes(f); n != 1 {
+			t.Fatalf("%d refreshes, want 1: the run's", n)
+		}
+	})
+
+	t.Run("a revoked grant needs a reconnect", func(t *testing.T) {
+		f := newFixture(t)
+		in := f.enable(integrationSpec{org: "o1", provider: catalog.GoogleWorkspace})
+		sd := f.seed(in, "u-", 1, f.env.Clock.Now().Add(45*time.Minute))[0]
+		old := f.tokens(f.conn(sd.key)).AccessToken
+		if err := f.env.Fake.RevokeUser(catalog.GoogleWorkspace, fakeprovider.DefaultGoogleUser); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.service(nil).ForceRefresh(ctx, sd.key, old)
+		var re *refresh.Error
+		if !errors.As(err, &re) || re.Code != refresh.CodeNeedsReconnect || re.Failure == nil || re.Failure.Code != "token_revoked" {
+			t.Fatalf("err = %v, want needs_reconnect (token_revoked)", err)
+		}
+		if c := f.conn(sd.key); c.Status != store.StatusNeedsReconnect || !c.NextRefreshAt.IsZero() || c.LeaseOwner != "" {
+			t.Fatalf("stored: %s next %v lease %q", c.Status, c.NextRefreshAt, c.LeaseOwner)
+		}
+	})
+}

@@ -1,6 +1,10 @@
 // Package refresh keeps users' OAuth connections usable: the scheduled run
 // of RefreshFunction (Run) and the on-demand refresh diagnostics uses
-// (AccessToken) share one code path, one lease and one failure policy.
+// (AccessToken, and ForceRefresh when the provider refuses a token that has
+// not expired) share one code path, one lease and one failure policy.
+// Reinstate puts the connections a disabled provider took off the due-index
+// back on it when the provider is enabled again (the admin service calls
+// it).
 //
 // # A run
 //
@@ -105,24 +109,6 @@ const (
 	DefaultProviderTimeout = 10 * time.Second
 	DefaultWriteBudget     = 5 * time.Second
 	DefaultPageSize        = 100
-)
-
-// AssumedAccessLifetime is the access-token lifetime assumed when a refresh
-// answer has no expiry and introspection cannot tell (Salesforce). It is
-// deliberately short: the connection becomes due again soon and the next
-// refresh retries introspection, whereas a long guess would hand out a token
-// that may already have expired (Salesforce sessions can be as short as 15
-// minutes).
-const AssumedAccessLifetime = 30 * time.Minute
-
-// Reasons a connection is off the due-index (Connection.OffIndexReason).
-const (
-	ReasonProviderDisabled    = "provider_disabled"    // the org's integration is missing or disabled
-	ReasonProviderUnavailable = "provider_unavailable" // the deployment does not offer the provider
-	ReasonClientChanged       = "client_changed"       // the integration's client is not the one that issued the tokens
-	ReasonNeedsReconnect      = "needs_reconnect"      // the user or an admin must act
-	ReasonRefreshExhausted    = "refresh_exhausted"    // transient failures on too many days
-	ReasonNoRefreshToken      = "no_refresh_token"     // nothing to refresh with
 )
 
 // Vault seals a connection's tokens for storage and opens them again (package

@@ -14,6 +14,8 @@
 package schedule
 
 import (
+	"context"
+	"log/slog"
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
@@ -58,6 +60,44 @@ func NextRefreshAt(p catalog.Provider, c store.Connection, hasRefreshToken bool,
 		}
 	}
 	return due
+}
+
+// AssumedAccessLifetime is the access-token lifetime assumed when a token
+// answer carries no expiry and the provider cannot tell it either
+// (Salesforce sends no expires_in, and its introspection may fail). The
+// callback and the refresh job both use it. It is deliberately short:
+// Salesforce sessions can last as little as 15 minutes, a guess that is too
+// long hands out a token that has expired, and a short one only makes the
+// connection due again soon, when the next refresh simply asks again.
+const AssumedAccessLifetime = 30 * time.Minute
+
+// ReasonExpiryAssumed is the StatusReason of a connection whose access-token
+// expiry was assumed (AssumedAccessLifetime) rather than learned.
+const ReasonExpiryAssumed = "access_expiry_assumed"
+
+// Causes of an assumed expiry (the cause field of AssumeExpiry's log line).
+const (
+	// CauseIntrospectionFailed: the token introspection endpoint did not
+	// tell the token's expiry (an error, an inactive token, no exp).
+	CauseIntrospectionFailed = "introspection_failed"
+	// CauseNoExpiryGiven: the token answer had no expiry and the provider
+	// has no introspection endpoint.
+	CauseNoExpiryGiven = "no_expiry_given"
+)
+
+// AssumeExpiry returns the expiry to store for an access token issued at
+// now whose lifetime is unknown, and records the assumption the one way
+// every caller records it: a warning naming the connection and the cause
+// (never the token). The caller sets the connection's StatusReason to
+// ReasonExpiryAssumed. log nil uses slog.Default().
+func AssumeExpiry(ctx context.Context, log *slog.Logger, key store.ConnKey, cause string, now time.Time) time.Time {
+	if log == nil {
+		log = slog.Default()
+	}
+	log.WarnContext(ctx, "access token expiry unknown; assuming a short lifetime",
+		"orgId", key.OrgID, "userId", key.UserID, "provider", key.Provider,
+		"code", ReasonExpiryAssumed, "cause", cause, "assumedSeconds", int(AssumedAccessLifetime.Seconds()))
+	return now.Add(AssumedAccessLifetime)
 }
 
 func latest(a, b time.Time) time.Time {

@@ -1,6 +1,10 @@
 package schedule
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -48,6 +52,27 @@ func TestKeepaliveWithinIdleLifetime(t *testing.T) {
 		}
 		if p.RefreshTokenIdle > 0 && k >= p.RefreshTokenIdle {
 			t.Errorf("%s keepalive %v does not beat idle revocation %v", p.ID, k, p.RefreshTokenIdle)
+		}
+	}
+}
+
+func TestAssumeExpiry(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	key := store.ConnKey{OrgID: "o1", UserID: "u1", Provider: catalog.Salesforce}
+	if got := AssumeExpiry(context.Background(), log, key, CauseIntrospectionFailed, now); !got.Equal(now.Add(30 * time.Minute)) {
+		t.Fatalf("AssumeExpiry = %v, want 30 minutes after %v", got, now)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log line %q: %v", buf.String(), err)
+	}
+	want := map[string]any{"level": "WARN", "orgId": "o1", "userId": "u1", "provider": catalog.Salesforce,
+		"code": ReasonExpiryAssumed, "cause": CauseIntrospectionFailed, "assumedSeconds": float64(1800)}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log %s = %v, want %v (line %v)", k, line[k], v, line)
 		}
 	}
 }

@@ -128,6 +128,20 @@ const (
 	StatusRefreshExhausted = "refresh_exhausted"
 )
 
+// Reasons a connection is off the due-index (Connection.OffIndexReason).
+// The refresh job, the admin service (a client change) and the callback (no
+// refresh token) take connections off the index; the refresh job and the
+// admin service (a provider enabled again) put them back. ReasonClientChanged
+// is also the StatusReason of a connection whose client was replaced.
+const (
+	ReasonProviderDisabled    = "provider_disabled"    // the org's integration is missing or disabled
+	ReasonProviderUnavailable = "provider_unavailable" // the deployment does not offer the provider
+	ReasonClientChanged       = "client_changed"       // the integration's client is not the one that issued the tokens
+	ReasonNeedsReconnect      = "needs_reconnect"      // the user or an admin must act
+	ReasonRefreshExhausted    = "refresh_exhausted"    // transient failures on too many days
+	ReasonNoRefreshToken      = "no_refresh_token"     // nothing to refresh with
+)
+
 // ConnKey names one user's connection to one provider in one org.
 type ConnKey struct {
 	OrgID    string `json:"orgId"`

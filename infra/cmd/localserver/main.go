@@ -126,6 +126,7 @@ func run() error {
 		JWTSecret:        []byte(secret),
 		Logger:           logger,
 		ScheduleInterval: *every,
+		Parameters:       localserver.ParametersFromEnv(lookup),
 	})
 	if err != nil {
 		return err
@@ -160,7 +161,7 @@ func run() error {
 	logger.Info("local server ready",
 		"api", "http://"+apiLn.Addr().String(), "invoke", "http://"+invokeLn.Addr().String(),
 		"fakeProvider", env["PROVIDER_ENDPOINT_OVERRIDE"], "store", cfg.Store, "dataDir", cfg.LocalDataDir,
-		"routes", len(routes), "environment", cfg.Environment)
+		"routes", len(routes), "environment", cfg.Environment, "corsOrigins", corsOrigins(srv.CORS()))
 	fmt.Fprintf(os.Stderr, "\n  API          http://%s  (%d routes: %s)\n  Lambda       http://%s  (aws lambda invoke --endpoint-url http://%s --function-name RefreshFunction out.json)\n",
 		apiLn.Addr(), len(routes), strings.Join(routes, ", "), invokeLn.Addr(), invokeLn.Addr())
 	if fake != nil {
@@ -181,6 +182,14 @@ func run() error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// corsOrigins is what the log says of CORS.
+func corsOrigins(c *localserver.CORS) string {
+	if c == nil {
+		return "off (LOCAL_CORS_ORIGINS)"
+	}
+	return strings.Join(c.AllowOrigins, ",")
 }
 
 func serve(s *http.Server, ln net.Listener, name string) {

@@ -206,3 +206,33 @@ func TestLocalServerCommand(t *testing.T) {
 		t.Errorf("after a restart on the same data: %d", status)
 	}
 }
+
+// TestLocalCORSOrigins: LOCAL_CORS_ORIGINS is make run's value of the
+// template's CorsAllowedOrigins: the API answers preflights for those
+// origins; a value the template's pattern refuses stops the start.
+func TestLocalCORSOrigins(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, ".", dir, "localserver")
+	s := startServer(t, bin, filepath.Join(dir, "data"), "LOCAL_CORS_ORIGINS=https://app.example.test,http://localhost:5173")
+	req, _ := http.NewRequest("OPTIONS", s.api+"/v1/orgs/o1/integrations/microsoft365", nil)
+	req.Header.Set("Origin", "http://localhost:5173")
+	req.Header.Set("Access-Control-Request-Method", "PUT")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type,if-match")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:5173" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "PUT") {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	bad := exec.Command(bin, "-template", "../../../template.yaml", "-api", "127.0.0.1:0", "-invoke", "127.0.0.1:0", "-schedule=false")
+	bad.Env = append(os.Environ(), "LOCAL_DATA_DIR="+filepath.Join(dir, "bad"), "LOCAL_JWT_SECRET=cmd-test-secret",
+		"STORE=", "ENVIRONMENT=", "PROVIDER_ENDPOINT_OVERRIDE=", "FAKE_PROVIDERS=", "LOCAL_CORS_ORIGINS=https://app.example.test, https://other.example.test")
+	out, err := bad.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "CorsAllowedOrigins") {
+		t.Fatalf("a value with a space: %v\n%s", err, out)
+	}
+}

@@ -25,6 +25,10 @@
 // conditional DeleteItems "won"). DynamoDB applies each item write
 // atomically; serialising restores that, at little cost since moto runs
 // one request at a time under Python's GIL anyway.
+//
+// The proxy is also where tests inject faults at the wire (Inject: DynamoDB
+// throttling, conditional-check failures, a concurrent writer landing just
+// before a request), so the SDK's real retry path runs.
 package moto
 
 import (
@@ -94,7 +98,7 @@ func Config(t testing.TB) aws.Config {
 		Region:       Region,
 		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint: aws.String(ep),
-		// moto answers throttling never; keep the SDK's default retryer.
+		// moto never throttles (Inject does); keep the SDK's default retryer.
 	}
 }
 
@@ -171,6 +175,11 @@ func newSerialProxy(target string) (*http.Server, string, error) {
 	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }}
 	var mu sync.Mutex
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Injected faults (Inject) first, outside the serialised section:
+		// a fault's Before may itself call moto.
+		if intercept(w, r) {
+			return
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		rp.ServeHTTP(w, r)
