@@ -17,7 +17,7 @@ import (
 )
 
 // CheckID names a check. Ids are stable: support documentation and clients
-// key on them (see docs/diagnostics.md).
+// key on them (see the README, Diagnostics).
 type CheckID string
 
 // The diagnostics checks, in report order.

@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -65,7 +66,7 @@ func TestNewGraphRefusesBadGraphs(t *testing.T) {
 
 // dependants is the documented graph, written out by hand: breaking the
 // key fails it and skips exactly these. A change to the graph must change
-// this table (and docs/diagnostics.md) on purpose.
+// this table (and the README, Diagnostics) on purpose.
 var dependants = map[CheckID][]CheckID{
 	ProviderEnabled:       {ConnectionHealthy, ExternalPermission, ItemAccessible},
 	EnvironmentAvailable:  {ConnectionHealthy, ExternalPermission, ItemAccessible},
@@ -197,6 +198,26 @@ func TestOverall(t *testing.T) {
 	for _, tt := range tests {
 		if got := Overall(tt.checks); got != tt.want {
 			t.Errorf("%s: overall = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestReadmeListsEveryCheck: the people who own support for connection
+// failures read the check ids, meanings and remediations in the README.
+func TestReadmeListsEveryCheck(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range CheckIDs() {
+		row := "| `" + string(id) + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README has no row for check %s", id)
+		}
+	}
+	for _, step := range []string{"test_account_connected", "read_<capability>", "write_<capability>", "workspace_import"} {
+		if !strings.Contains(string(readme), "| `"+step+"` |") {
+			t.Errorf("README has no row for test step %s", step)
 		}
 	}
 }
