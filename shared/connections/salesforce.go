@@ -59,21 +59,9 @@ func (salesforceDialect) identify(ctx context.Context, call caller, g grant) (id
 // callback then stores schedule.AssumedAccessLifetime and says so, and the
 // refresh job renews the token early rather than late.
 func salesforceExpiry(ctx context.Context, call caller, g grant) (time.Time, bool) {
-	var ir struct {
-		Active bool  `json:"active"`
-		Exp    int64 `json:"exp"`
-	}
-	form := url.Values{
-		"token":           {g.tok.AccessToken},
-		"token_type_hint": {"access_token"},
-		"client_id":       {g.client.OAuth2.ClientID},
-		"client_secret":   {g.client.OAuth2.ClientSecret},
-	}
-	err := call.postForm(ctx, "salesforce introspection", g.client.Endpoints.IntrospectURL, form, &ir)
-	if err == nil && ir.Active && ir.Exp > 0 {
-		if exp := time.Unix(ir.Exp, 0).UTC(); exp.After(g.now) {
-			return exp, false
-		}
+	exp, err := clients.AccessExpiry(ctx, call.hc, g.client, g.tok.AccessToken)
+	if err == nil && exp.After(g.now) {
+		return exp, false
 	}
 	return time.Time{}, true
 }

@@ -447,7 +447,9 @@ func (s *Service) expiry(ctx context.Context, k store.ConnKey, p catalog.Provide
 	}
 	cause := schedule.CauseNoExpiryGiven
 	if cl.Endpoints.IntrospectURL != "" {
-		exp, err := s.introspect(ctx, cl, tok.AccessToken)
+		ictx, cancel := context.WithTimeout(ctx, s.o.ProviderTimeout)
+		exp, err := clients.AccessExpiry(ictx, s.o.HTTPClient, cl, tok.AccessToken)
+		cancel()
 		if err == nil && exp.After(now) {
 			return exp, false
 		}

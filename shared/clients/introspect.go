@@ -1,4 +1,4 @@
-package refresh
+package clients
 
 import (
 	"context"
@@ -10,32 +10,35 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/sofie/integrations/shared/clients"
 )
 
 // maxIntrospectBody bounds what is read from an introspection answer.
 const maxIntrospectBody = 64 << 10
 
-// introspect asks the provider's token introspection endpoint (RFC 7662;
-// Salesforce) when an access token expires. Errors never carry the answer's
-// body or the token.
-func (s *Service) introspect(ctx context.Context, cl clients.Client, accessToken string) (time.Time, error) {
-	cctx, cancel := context.WithTimeout(ctx, s.o.ProviderTimeout)
-	defer cancel()
+// ErrNoIntrospection: the provider has no token introspection endpoint.
+var ErrNoIntrospection = errors.New("the provider has no token introspection endpoint")
+
+// AccessExpiry asks the provider's token introspection endpoint (RFC 7662)
+// when accessToken expires. Salesforce needs it: its token responses carry
+// no expires_in. The callback and the refresh job both call it. Errors
+// never carry the answer's body or the token; ctx bounds the call.
+func AccessExpiry(ctx context.Context, hc *http.Client, c Client, accessToken string) (time.Time, error) {
+	if c.Endpoints.IntrospectURL == "" {
+		return time.Time{}, ErrNoIntrospection
+	}
 	form := url.Values{
 		"token":           {accessToken},
 		"token_type_hint": {"access_token"},
-		"client_id":       {cl.OAuth2.ClientID},
-		"client_secret":   {cl.OAuth2.ClientSecret},
+		"client_id":       {c.OAuth2.ClientID},
+		"client_secret":   {c.OAuth2.ClientSecret},
 	}
-	req, err := http.NewRequestWithContext(cctx, http.MethodPost, cl.Endpoints.IntrospectURL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoints.IntrospectURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("introspection: build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := s.o.HTTPClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
