@@ -132,9 +132,14 @@ test-go:
 # drive a whole handler per input (about 1,000-3,000 a second on 2 cores),
 # the unit targets under shared/ are pure functions (15,000-30,000 a
 # second), hence two budgets of roughly 3-5 seconds each on CI.
+# A new input that widens coverage is minimized before fuzzing goes on, up
+# to 60 s each by default: FUZZ_MINIMIZE caps that (a crasher found is kept
+# whole if its minimization runs out; the worker ends minimization on its own
+# deadline cleanly, unlike the coordinator's -fuzztime one).
 # A longer hunt: make test-fuzz FUZZ_SYSTEM=200000x FUZZ_UNIT=2000000x
-FUZZ_SYSTEM ?= 8000x
-FUZZ_UNIT   ?= 80000x
+FUZZ_SYSTEM   ?= 8000x
+FUZZ_UNIT     ?= 80000x
+FUZZ_MINIMIZE ?= 1s
 FUZZ_TARGETS = $(shell grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' shared infra | \
 	sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz.*)$$|./\1:\2|' | sort -u)
 
@@ -143,7 +148,7 @@ test-fuzz:
 		pkg=$${t%%:*}; name=$${t##*:}; log=$$(mktemp); \
 		case $$pkg in ./infra/*) budget=$(FUZZ_SYSTEM);; *) budget=$(FUZZ_UNIT);; esac; \
 		echo "go test -fuzz $$name -fuzztime $$budget $$pkg"; \
-		if ! $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget $$pkg >$$log 2>&1; then \
+		if ! $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget -fuzzminimizetime $(FUZZ_MINIMIZE) $$pkg >$$log 2>&1; then \
 			tail -40 $$log; rm -f $$log; exit 1; \
 		fi; \
 		grep -E '^fuzz: elapsed' $$log | tail -1; rm -f $$log; \
