@@ -133,13 +133,17 @@ test-go:
 # the unit targets under shared/ are pure functions (15,000-30,000 a
 # second), hence two budgets of roughly 3-5 seconds each on CI.
 # A new input that widens coverage is minimized before fuzzing goes on, up
-# to 60 s each by default: FUZZ_MINIMIZE caps that (a crasher found is kept
-# whole if its minimization runs out; the worker ends minimization on its own
-# deadline cleanly, unlike the coordinator's -fuzztime one).
+# to 60 s each by default: FUZZ_MINIMIZE caps that, so one large input in a
+# grown local fuzz cache cannot hold a target for a minute. (The worker ends
+# minimization on its own deadline cleanly, unlike the coordinator's
+# -fuzztime one; a crasher whose minimization runs out is kept whole.) Not
+# lower: a minimization cut short leaves large inputs in the corpus, whose
+# mutations then count as new coverage and are minimized in turn. With 1 s,
+# FuzzProviderFields took 20-25 s from a clean cache instead of 5-6 s.
 # A longer hunt: make test-fuzz FUZZ_SYSTEM=200000x FUZZ_UNIT=2000000x
 FUZZ_SYSTEM   ?= 8000x
 FUZZ_UNIT     ?= 80000x
-FUZZ_MINIMIZE ?= 1s
+FUZZ_MINIMIZE ?= 10s
 FUZZ_TARGETS = $(shell grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' shared infra | \
 	sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz.*)$$|./\1:\2|' | sort -u)
 
