@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,36 +75,15 @@ func fill(t testing.TB, f *fixture, db *dynamodb.Client, st store.Connections, n
 	if len(items) != len(templates) {
 		t.Fatalf("fill: found %d of %d template items", len(items), len(templates))
 	}
-	var reqs []types.WriteRequest
+	copies := make([]map[string]types.AttributeValue, 0, n)
 	for i := range n {
 		user := "idle-tmpl-on"
 		if i%2 == 1 {
 			user = "idle-tmpl-off"
 		}
-		item := replaceInStrings(items[user], user, fmt.Sprintf("idle-%06d", i)).(*types.AttributeValueMemberM).Value
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		copies = append(copies, replaceInStrings(items[user], user, fmt.Sprintf("idle-%06d", i)).(*types.AttributeValueMemberM).Value)
 	}
-	batches := make(chan []types.WriteRequest)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for b := range batches {
-				for len(b) > 0 {
-					out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: b}})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					b = out.UnprocessedItems[table]
-				}
-			}
-		})
-	}
-	for i := 0; i < len(reqs); i += 25 {
-		batches <- reqs[i:min(i+25, len(reqs))]
-	}
-	close(batches)
-	wg.Wait()
+	moto.PutItems(t, db, table, copies)
 }
 
 // replaceInStrings copies an item, replacing old by new in every string.

@@ -3,7 +3,6 @@ package dynamostore
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,39 +16,19 @@ import (
 	"github.com/sofie/integrations/shared/store/storetest"
 )
 
-// seed writes connections with BatchWriteItem (25 a call, 4 writers).
+// seed writes connections as the store would, in batches (moto.PutItems).
 func seed(t testing.TB, db *dynamodb.Client, table string, conns []store.Connection) {
 	t.Helper()
-	var reqs []types.WriteRequest
+	items := make([]map[string]types.AttributeValue, 0, len(conns))
 	for _, c := range conns {
 		c.Version = 1
 		item, err := marshal(newConnItem(c))
 		if err != nil {
 			t.Fatal(err)
 		}
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		items = append(items, item)
 	}
-	batches := make(chan []types.WriteRequest)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for b := range batches {
-				for len(b) > 0 {
-					out, err := db.BatchWriteItem(t.Context(), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: b}})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					b = out.UnprocessedItems[table]
-				}
-			}
-		})
-	}
-	for i := 0; i < len(reqs); i += 25 {
-		batches <- reqs[i:min(i+25, len(reqs))]
-	}
-	close(batches)
-	wg.Wait()
+	moto.PutItems(t, db, table, items)
 }
 
 // TestDueQueryReadsOnlyDue: of 10,000 connections 100 are due; finding them

@@ -1,0 +1,44 @@
+package moto
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// PutItems writes items to table with BatchWriteItem, 25 a call (the API's
+// limit) from 4 writers, resending whatever comes back unprocessed. Seeding
+// thousands of items one PutItem at a time would take minutes on
+// moto_server; the store's own writes are what tests exercise, not this.
+func PutItems(t testing.TB, db *dynamodb.Client, table string, items []map[string]types.AttributeValue) {
+	t.Helper()
+	ctx := context.Background()
+	batches := make(chan []types.WriteRequest)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for b := range batches {
+				for len(b) > 0 {
+					out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: b}})
+					if err != nil {
+						t.Errorf("seeding %s: %v", table, err)
+						return
+					}
+					b = out.UnprocessedItems[table]
+				}
+			}
+		})
+	}
+	for i := 0; i < len(items); i += 25 {
+		batch := make([]types.WriteRequest, 0, 25)
+		for _, it := range items[i:min(i+25, len(items))] {
+			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		}
+		batches <- batch
+	}
+	close(batches)
+	wg.Wait()
+}
