@@ -119,10 +119,19 @@ func newScenario(b *testing.B, opts ...localtest.Option) *scenario {
 	return s
 }
 
-// connect runs start, the provider and the callback through env's API.
+// connect runs start, the provider, the callback and the completion through
+// env's API.
 func (s *scenario) connect(b *testing.B, token, provider string) {
 	b.Helper()
-	expect(b, s.env.Do("GET", s.callbackURL(b, token, provider), "", nil), 302)
+	expect(b, s.env.Complete(token, org, expect(b, s.env.Do("GET", s.callbackURL(b, token, provider), "", nil), 302)), 200)
+}
+
+// completion runs start, the provider and the callback through env's API and
+// returns the completion handle the callback handed to returnTo.
+func (s *scenario) completion(b *testing.B, token, provider string) string {
+	b.Helper()
+	_, handle := s.env.Completion(expect(b, s.env.Do("GET", s.callbackURL(b, token, provider), "", nil), 302))
+	return handle
 }
 
 // callbackURL starts a connection through env's API and plays the browser

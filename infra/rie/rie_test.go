@@ -139,6 +139,8 @@ var scenario = []struct {
 		{file: "StartConnection.json", status: 409, code: "provider_disabled"},
 		// The sample's state was never issued: an HTML page, no exchange.
 		{file: "Callback.json", status: 400},
+		// The sample's handle was never issued: nobody's completion.
+		{file: "CompleteConnection.json", status: 404, code: "completion_not_found"},
 		{file: "ListConnections.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			wantLen(t, b["connections"], 0)
 		}},

@@ -13,15 +13,16 @@ import (
 func oauthRoutes(d *Deps) []httpapi.Route {
 	// Only a Deps without stores fails here (when just the route table is
 	// wanted, as by the template test): its routes answer 503, never panic.
-	start, callback, list, disconnect := unavailable, unavailable, unavailable, unavailable
+	start, callback, complete, list, disconnect := unavailable, unavailable, unavailable, unavailable, unavailable
 	if api, err := connectionsAPI(d); err != nil {
 		slog.Warn("connections service not built", "err", err.Error())
 	} else {
-		start, callback, list, disconnect = api.Start, api.Callback, api.List, api.Disconnect
+		start, callback, complete, list, disconnect = api.Start, api.Callback, api.Complete, api.List, api.Disconnect
 	}
 	return []httpapi.Route{
 		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: start},
 		{Method: "GET", Path: connections.CallbackPath, Handler: callback, Public: true},
+		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}/complete", Handler: complete},
 		{Method: "GET", Path: "/v1/orgs/{orgId}/connections", Handler: list},
 		{Method: "DELETE", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: disconnect},
 	}

@@ -317,5 +317,7 @@ type Store interface {
 	Integrations
 	Audit
 	States
+	Completions
 	Connections
+	Grants
 }
