@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/infra/testenv/moto"
@@ -295,7 +296,7 @@ type probe struct {
 func newProbe(b *testing.B, env *localtest.Env) *probe {
 	b.Helper()
 	p := &probe{jwt: []byte("bench-jwt-secret")}
-	d, err := app.Build(context.Background(), env.Config,
+	d, err := localapp.Build(context.Background(), env.Config,
 		app.WithAWSAPIOptions(p.aws.Middleware, p.calls.Middleware, p.secrets.Middleware))
 	if err != nil {
 		b.Fatalf("build dependencies: %v", err)
@@ -317,7 +318,7 @@ func newProbe(b *testing.B, env *localtest.Env) *probe {
 	}
 	handlers := map[string]lambda.Handler{}
 	for _, id := range t.FunctionIDs() {
-		h, err := app.Handler(d, id)
+		h, err := localapp.Handler(d, id)
 		if err != nil {
 			b.Fatal(err)
 		}

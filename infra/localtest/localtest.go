@@ -49,6 +49,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
@@ -233,7 +234,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Config = cfg
 
 	ctx := context.Background()
-	deps, err := app.Build(ctx, cfg)
+	deps, err := localapp.Build(ctx, cfg)
 	if err != nil {
 		t.Fatalf("localtest: build dependencies: %v", err)
 	}
