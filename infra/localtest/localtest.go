@@ -101,6 +101,7 @@ type settings struct {
 	handlers    map[string]lambda.Handler
 	mutate      []func(*app.Deps)
 	wire        *Wire
+	build       []app.Option
 }
 
 // Option configures New.
@@ -140,6 +141,13 @@ func WithClock(t time.Time) Option {
 // WithHandler replaces one function's Lambda handler.
 func WithHandler(functionID string, h lambda.Handler) Option {
 	return func(s *settings) { s.handlers[functionID] = h }
+}
+
+// WithBuildOptions passes options to app.Build, e.g.
+// app.WithAWSAPIOptions(counter.Middleware) to count the AWS calls the
+// functions make (WithAWS).
+func WithBuildOptions(opts ...app.Option) Option {
+	return func(s *settings) { s.build = append(s.build, opts...) }
 }
 
 // WithDeps changes the dependencies after they are built and before the
@@ -234,7 +242,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Config = cfg
 
 	ctx := context.Background()
-	deps, err := localapp.Build(ctx, cfg)
+	deps, err := localapp.Build(ctx, cfg, s.build...)
 	if err != nil {
 		t.Fatalf("localtest: build dependencies: %v", err)
 	}

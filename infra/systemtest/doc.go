@@ -21,6 +21,8 @@
 //     caller × organization.
 //   - leak_test.go: one whole run with planted credentials, searched for in
 //     everything the run produced.
+//   - warm_test.go: warm requests make no AWS calls, counted at the SDK on
+//     the AWS adapters.
 //
 // It has tests only.
 package systemtest

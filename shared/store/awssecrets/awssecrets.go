@@ -34,8 +34,14 @@
 // cached in process for Options.CacheTTL (SECRETS_CACHE_TTL_SECONDS) with a
 // bounded number of entries, and an instance's own Put or Delete drops its
 // entry at once (other instances see the change within the TTL). Keys by
-// version id never change and are cached regardless of the TTL. Missing
-// client secrets are not cached.
+// version id never change and are cached regardless of the TTL.
+//
+// "Not found" answers are cached for the same TTL, like values: without it
+// a deployment with no default client for a provider (or an org without its
+// own secret) would call GetSecretValue on every request that asks, e.g.
+// once per provider on every GET /v1/providers. A put or delete through
+// this instance drops the entry, positive or negative, so an admin who sets
+// a secret sees it at once; other instances within the TTL.
 //
 // Secret values never appear in an error or a log line: errors carry the
 // secret's name and the SDK's error, which never echoes a value.
@@ -189,14 +195,25 @@ func checkCtx(ctx context.Context) error {
 
 // --- reads -------------------------------------------------------------------
 
+// notFound is the cache's entry for a secret that does not exist (or is
+// scheduled for deletion).
+type notFound struct{}
+
 // getString reads a secret's current string through the cache; missing is
 // store.ErrNotFound.
 func (s *Store) getString(ctx context.Context, name string) (string, error) {
 	if v, ok := s.vals.get(name, s.o.Now()); ok {
+		if _, missing := v.(notFound); missing {
+			return "", store.ErrNotFound
+		}
 		return v.(string), nil
 	}
 	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 	if isNotFound(err) || isMarkedForDeletion(err) {
+		s.log.DebugContext(ctx, "secret not found", "secret", name)
+		if s.o.CacheTTL > 0 {
+			s.vals.put(name, notFound{}, s.o.Now().Add(s.o.CacheTTL))
+		}
 		return "", store.ErrNotFound
 	}
 	if err != nil {

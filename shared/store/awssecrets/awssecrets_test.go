@@ -190,6 +190,86 @@ func TestCache(t *testing.T) {
 	}
 }
 
+// TestNegativeCache: a secret that does not exist costs one call per TTL,
+// not one per read (issue 13: GET /v1/providers asked for every missing
+// default client on every request); this instance's own put or delete is
+// seen at once, another instance's within the TTL; without a TTL nothing is
+// cached.
+func TestNegativeCache(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t)
+	s := f.store(t, nil, time.Minute)
+	other := f.store(t, nil, time.Minute)
+	gets := func() int { return f.calls.Calls("Secrets Manager", "GetSecretValue") }
+	missing := func(st *awssecrets.Store, what string) {
+		t.Helper()
+		if _, err := st.GetClientSecret(ctx, "org-1", "salesforce"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: client secret: %v, want ErrNotFound", what, err)
+		}
+		if _, err := st.DefaultClient(ctx, "salesforce"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: default client: %v, want ErrNotFound", what, err)
+		}
+	}
+
+	for _, st := range []*awssecrets.Store{s, other} {
+		missing(st, "first read")
+	}
+	f.calls.Reset()
+	for range 3 {
+		missing(s, "warm read")
+		missing(other, "warm read")
+	}
+	if n := gets(); n != 0 {
+		t.Fatalf("warm reads of missing secrets made %d GetSecretValue calls, want 0", n)
+	}
+
+	// Own writes invalidate the negative entries at once.
+	if err := s.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDefaultClient(ctx, "salesforce", store.DefaultClient{ClientID: "fake-id", ClientSecret: "fake-default-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.GetClientSecret(ctx, "org-1", "salesforce"); err != nil || v != "fake-client-secret-1" {
+		t.Fatalf("own put not seen: %v", err)
+	}
+	if dc, err := s.DefaultClient(ctx, "salesforce"); err != nil || dc.ClientID != "fake-id" {
+		t.Fatalf("own default client put not seen: %v", err)
+	}
+	// Another instance keeps its answer for the TTL, then asks again.
+	missing(other, "other instance within the TTL")
+	f.now = f.now.Add(time.Minute)
+	if v, err := other.GetClientSecret(ctx, "org-1", "salesforce"); err != nil || v != "fake-client-secret-1" {
+		t.Fatalf("other instance after the TTL: %v", err)
+	}
+
+	// Own delete: missing at once, and that answer is cached in turn.
+	if err := s.DeleteClientSecret(ctx, "org-1", "salesforce"); err != nil {
+		t.Fatal(err)
+	}
+	f.calls.Reset()
+	for range 3 {
+		if _, err := s.GetClientSecret(ctx, "org-1", "salesforce"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("get after own delete: %v", err)
+		}
+	}
+	if n := gets(); n != 1 {
+		t.Fatalf("3 reads after a delete made %d GetSecretValue calls, want 1", n)
+	}
+
+	// No TTL, no cache: every read asks.
+	uncached := f.store(t, nil, 0)
+	f.calls.Reset()
+	for range 3 {
+		if _, err := uncached.DefaultClient(ctx, "google_workspace"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := gets(); n != 3 {
+		t.Fatalf("uncached: %d calls, want 3", n)
+	}
+}
+
 // TestTokenKeyFromTemplateSecret: a secret made the way template.yaml makes
 // it (a generated string) yields a key whose id is the VersionId, and an
 // AWSPREVIOUS version still opens after an outside rotation.
