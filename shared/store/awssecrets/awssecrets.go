@@ -6,13 +6,23 @@
 // integrations/prod), which keeps environments apart and lets IAM grant each
 // function exactly the names it reads:
 //
-//	<prefix>/orgs/<org>/<provider>/client-secret   an org's own client secret (plain string)
+//	<prefix>/orgs/<org>/<provider>/client_secret   an org's own client secret (plain string)
 //	<prefix>/default-clients/<provider>            the platform's client: {"clientId": "...", "clientSecret": "..."}
 //	TOKEN_KEY_SECRET_ID                            the token-encryption key (template.yaml creates it)
 //
 // Org and provider ids are validated before they become part of a name
 // (org: [A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}, provider: [a-z0-9][a-z0-9_-]{0,63}),
 // so no id can reach another org's secrets ("/" and ".." are refused).
+//
+// No name ends in a hyphen followed by six characters: Secrets Manager
+// appends "-" and six random characters to every secret's ARN, and a name
+// that already ends that way is taken for a complete ARN when it is used as
+// a partial one ("we recommend that you don't create secret names ending
+// with a hyphen followed by six characters",
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+// and https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen).
+// Hence client_secret, not client-secret, and a check on every name built
+// here (CheckName).
 //
 // The service creates org client secrets on first put and deletes them
 // without a recovery window (an admin removing a secret wants it gone); it
@@ -148,7 +158,7 @@ func ClientSecretName(prefix, orgID, provider string) (string, error) {
 	if !validProvider.MatchString(provider) {
 		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
 	}
-	return strings.Trim(prefix, "/") + "/orgs/" + orgID + "/" + provider + "/client-secret", nil
+	return CheckName(strings.Trim(prefix, "/") + "/orgs/" + orgID + "/" + provider + "/client_secret")
 }
 
 // DefaultClientName is the name of the platform's client for provider.
@@ -156,7 +166,26 @@ func DefaultClientName(prefix, provider string) (string, error) {
 	if !validProvider.MatchString(provider) {
 		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
 	}
-	return strings.Trim(prefix, "/") + "/default-clients/" + provider, nil
+	return CheckName(strings.Trim(prefix, "/") + "/default-clients/" + provider)
+}
+
+// TokenKeyName is the token key secret's name under prefix: what the
+// template names it, and what local runs create.
+func TokenKeyName(prefix string) (string, error) {
+	return CheckName(strings.Trim(prefix, "/") + "/token-key")
+}
+
+// arnSuffixLike is the end of a name Secrets Manager would mistake for the
+// random suffix of a complete ARN.
+var arnSuffixLike = regexp.MustCompile(`-.{6}$`)
+
+// CheckName returns name, or an error when it ends in a hyphen followed by
+// six characters (see the package documentation).
+func CheckName(name string) (string, error) {
+	if arnSuffixLike.MatchString(name) {
+		return "", fmt.Errorf("awssecrets: secret name %q ends in a hyphen and six characters, which Secrets Manager takes for an ARN suffix", name)
+	}
+	return name, nil
 }
 
 // --- errors ------------------------------------------------------------------
