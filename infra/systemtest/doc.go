@@ -21,6 +21,8 @@
 //     caller × organization.
 //   - leak_test.go: one whole run with planted credentials, searched for in
 //     everything the run produced.
+//   - secretdeletion_test.go: a client secret set right after its removal,
+//     against Secrets Manager's asynchronous deletion simulated at the wire.
 //   - warm_test.go: warm requests make no AWS calls, counted at the SDK on
 //     the AWS adapters.
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/sofie/integrations/infra/testenv/moto"
 	"github.com/sofie/integrations/shared/catalog"
@@ -320,6 +321,95 @@ func TestNegativeCache(t *testing.T) {
 	if n := gets(); n != 3 {
 		t.Fatalf("uncached: %d calls, want 3", n)
 	}
+}
+
+// TestPutAfterForcedDeletion: setting a client secret right after removing
+// it meets Secrets Manager's background deletion (CreateSecret refused with
+// InvalidRequestException while it finishes, simulated at the wire by
+// moto.SimulateSecretDeletionDelay; see
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html).
+// The put waits it out with backoff within its budget and the request's
+// deadline; when the deletion outlasts them it fails with
+// store.ErrUnavailable, having stored nothing.
+func TestPutAfterForcedDeletion(t *testing.T) {
+	cases := []struct {
+		name     string
+		delay    time.Duration // how long the deletion takes
+		budget   time.Duration
+		reserve  time.Duration
+		deadline time.Duration // of the request's context; 0: none
+		stored   bool
+		maxTook  time.Duration
+	}{
+		{name: "settles within the budget", delay: 700 * time.Millisecond, budget: 5 * time.Second, stored: true, maxTook: 4 * time.Second},
+		{name: "outlasts the budget", delay: time.Minute, budget: 400 * time.Millisecond, maxTook: 3 * time.Second},
+		{name: "outlasts the deadline's share", delay: time.Minute, budget: time.Minute, reserve: 800 * time.Millisecond, deadline: 1200 * time.Millisecond, maxTook: 1100 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			f := newFixture(t)
+			refused := moto.SimulateSecretDeletionDelay(t, f.prefix, tc.delay)
+			s, err := awssecrets.New(f.sm, awssecrets.Options{
+				Prefix: f.prefix, CacheTTL: time.Minute, SettleBudget: tc.budget, DeadlineReserve: tc.reserve,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteClientSecret(ctx, "org-1", "salesforce"); err != nil {
+				t.Fatal(err)
+			}
+			putCtx := ctx
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				putCtx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			start := time.Now()
+			err = s.PutClientSecret(putCtx, "org-1", "salesforce", "fake-client-secret-2")
+			took := time.Since(start)
+			if took > tc.maxTook {
+				t.Errorf("the put took %v, want at most %v", took, tc.maxTook)
+			}
+			if refused.Hits() == 0 {
+				t.Fatal("no CreateSecret met the unfinished deletion: the simulation did not apply")
+			}
+			name, _ := awssecrets.ClientSecretName(f.prefix, "org-1", "salesforce")
+			raw, getErr := f.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+			if tc.stored {
+				if err != nil {
+					t.Fatalf("put after the deletion: %v", err)
+				}
+				if took < tc.delay {
+					t.Errorf("the put succeeded after %v, before the deletion finished (%v)", took, tc.delay)
+				}
+				if getErr != nil || aws.ToString(raw.SecretString) != "fake-client-secret-2" {
+					t.Fatalf("stored value: %v", getErr)
+				}
+				if refused.Hits() < 2 {
+					t.Errorf("%d refused creates: the put did not back off and retry", refused.Hits())
+				}
+				return
+			}
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Fatalf("put: %v, want ErrUnavailable", err)
+			}
+			if strings.Contains(err.Error(), "fake-client-secret") {
+				t.Fatalf("the error quotes the value: %v", err)
+			}
+			if !isNotFound(getErr) {
+				t.Fatalf("after a failed put the secret exists (%v)", getErr)
+			}
+		})
+	}
+}
+
+func isNotFound(err error) bool {
+	var nf *smtypes.ResourceNotFoundException
+	return errors.As(err, &nf)
 }
 
 // TestTokenKeyFromTemplateSecret: a secret made the way template.yaml makes
