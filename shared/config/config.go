@@ -46,7 +46,7 @@ var all = Functions
 var Vars = []Var{
 	{Name: "ENVIRONMENT", Default: "prod", Functions: all, Doc: "Deployment environment: prod, staging, dev; local and test are for local runs and allow provider endpoint overrides."},
 	{Name: "TABLE_NAME", Functions: all, Doc: "DynamoDB table holding configs, connections, states and audit entries."},
-	{Name: "SECRETS_PREFIX", Functions: []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "Prefix of this deployment's Secrets Manager secret names, e.g. integrations/prod (see README, Secret names)."},
+	{Name: "SECRETS_PREFIX", Functions: []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "Prefix of this deployment's Secrets Manager secret names: integrations/<stack name> in the template (see README, Secret names)."},
 	{Name: "TOKEN_KEY_SECRET_ID", Functions: []string{OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "ARN of the token-encryption key secret."},
 	{Name: "AVAILABLE_PROVIDERS", Default: "microsoft365,google_workspace,salesforce", Functions: all, Doc: "Providers offered in this deployment (comma-separated)."},
 	{Name: "CLAIM_USER", Default: "sub", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the user id."},

@@ -2,9 +2,9 @@
 //
 // # Secret names
 //
-// Every name starts with the deployment's SECRETS_PREFIX (for example
-// integrations/prod), which keeps environments apart and lets IAM grant each
-// function exactly the names it reads:
+// Every name starts with the deployment's SECRETS_PREFIX
+// (integrations/<stack name> in template.yaml), which keeps deployments
+// apart and lets IAM grant each function exactly the names it reads:
 //
 //	<prefix>/orgs/<org>/<provider>/client_secret   an org's own client secret (plain string)
 //	<prefix>/default-clients/<provider>            the platform's client: {"clientId": "...", "clientSecret": "..."}
@@ -123,7 +123,7 @@ type API interface {
 
 // Options configure a Store.
 type Options struct {
-	// Prefix is SECRETS_PREFIX, e.g. "integrations/prod".
+	// Prefix is SECRETS_PREFIX, e.g. "integrations/integrations-prod".
 	Prefix string
 	// TokenKeySecretID names the token-key secret (name or ARN); empty in
 	// functions that never seal or open tokens.

@@ -1,0 +1,119 @@
+package templatetest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sofie/integrations/infra/localserver"
+	"github.com/sofie/integrations/shared/store/awssecrets"
+)
+
+// rawResources reads the template's resources with their attributes
+// (DeletionPolicy, UpdateReplacePolicy), which the local server's parser
+// keeps only in part.
+func rawResources(t *testing.T) map[string]struct {
+	Type                string         `yaml:"Type"`
+	DeletionPolicy      string         `yaml:"DeletionPolicy"`
+	UpdateReplacePolicy string         `yaml:"UpdateReplacePolicy"`
+	Properties          map[string]any `yaml:"Properties"`
+} {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]struct {
+			Type                string         `yaml:"Type"`
+			DeletionPolicy      string         `yaml:"DeletionPolicy"`
+			UpdateReplacePolicy string         `yaml:"UpdateReplacePolicy"`
+			Properties          map[string]any `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Resources
+}
+
+// TestRollbackLeavesNothingBehind: the stateful resources survive a stack
+// deletion and a replacement, but not the rollback of the operation that
+// created them. With DeletionPolicy Retain a failed first deployment keeps
+// the table and the named token-key secret, and the next attempt fails with
+// "already exists"; RetainExceptOnCreate deletes what the rolled-back
+// operation created
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html).
+func TestRollbackLeavesNothingBehind(t *testing.T) {
+	res := rawResources(t)
+	for _, id := range []string{"Table", "TokenKeySecret"} {
+		r, ok := res[id]
+		if !ok {
+			t.Fatalf("no resource %s", id)
+		}
+		if r.DeletionPolicy != "RetainExceptOnCreate" || r.UpdateReplacePolicy != "Retain" {
+			t.Errorf("%s: DeletionPolicy %q, UpdateReplacePolicy %q; want RetainExceptOnCreate and Retain", id, r.DeletionPolicy, r.UpdateReplacePolicy)
+		}
+	}
+	for id, r := range res {
+		if r.DeletionPolicy == "Retain" {
+			t.Errorf("%s: DeletionPolicy Retain survives the rollback of a failed first deployment", id)
+		}
+	}
+}
+
+// TestSecretNamesAreTheStacks: every secret name of a deployment starts
+// with integrations/<stack name>. Stack names are unique in an account and
+// region, so two stacks of the same Environment never share a secret (the
+// token key, an org's client secret, a default client); and every name so
+// built keeps Secrets Manager's naming rule (awssecrets.CheckName).
+func TestSecretNamesAreTheStacks(t *testing.T) {
+	tmpl := loadTemplate(t)
+	prefix := resolveSub(t, tmpl.Globals["Function"], "Environment", "Variables", "SECRETS_PREFIX")
+	if prefix != "integrations/${AWS::StackName}" {
+		t.Fatalf("SECRETS_PREFIX is %q, want integrations/${AWS::StackName}", prefix)
+	}
+	name := resolveSub(t, map[string]any{"r": tmpl.Resources["TokenKeySecret"].Properties}, "r", "Name")
+	if name != prefix+"/token-key" {
+		t.Errorf("the token key secret is named %q, want %s/token-key", name, prefix)
+	}
+	// The only secret names the template spells out are under the prefix
+	// (TestPoliciesGrantExactlyWhatTheCodeCalls holds the policies to it).
+	b, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		if j := strings.Index(line, "integrations/${"); j >= 0 && !strings.HasPrefix(line[j:], prefix+"/") && !strings.HasPrefix(line[j:], prefix+"\n") && strings.TrimSpace(line[j:]) != prefix {
+			t.Errorf("template.yaml:%d names a secret outside %s: %s", i+1, prefix, strings.TrimSpace(line))
+		}
+	}
+
+	seen := map[string]string{}
+	for _, stack := range []string{"integrations-prod", "integrations-staging", "team-a-abcdef", strings.Repeat("s", 128)} {
+		p := strings.ReplaceAll(prefix, "${AWS::StackName}", stack)
+		key, err := awssecrets.TokenKeyName(p)
+		if err != nil {
+			t.Fatalf("stack %s: %v", stack, err)
+		}
+		if key != strings.ReplaceAll(name, "${AWS::StackName}", stack) {
+			t.Errorf("stack %s: the template's token key name and awssecrets.TokenKeyName differ", stack)
+		}
+		if other, dup := seen[key]; dup {
+			t.Errorf("stacks %s and %s share the secret %s", other, stack, key)
+		}
+		seen[key] = stack
+		if _, err := awssecrets.ClientSecretName(p, strings.Repeat("o", 128), strings.Repeat("p", 64)); err != nil {
+			t.Errorf("stack %s: the longest client secret name: %v", stack, err)
+		}
+	}
+	// make run with STORE=aws uses the names a stack called "local" would.
+	local := strings.ReplaceAll(prefix, "${AWS::StackName}", "local")
+	key, _ := awssecrets.TokenKeyName(local)
+	if localserver.LocalDefaults["SECRETS_PREFIX"] != local || localserver.LocalDefaults["TOKEN_KEY_SECRET_ID"] != key {
+		t.Errorf("local defaults %s, %s; want %s, %s", localserver.LocalDefaults["SECRETS_PREFIX"], localserver.LocalDefaults["TOKEN_KEY_SECRET_ID"], local, key)
+	}
+}
