@@ -1,8 +1,10 @@
 package templatetest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,5 +117,50 @@ func TestSecretNamesAreTheStacks(t *testing.T) {
 	key, _ := awssecrets.TokenKeyName(local)
 	if localserver.LocalDefaults["SECRETS_PREFIX"] != local || localserver.LocalDefaults["TOKEN_KEY_SECRET_ID"] != key {
 		t.Errorf("local defaults %s, %s; want %s, %s", localserver.LocalDefaults["SECRETS_PREFIX"], localserver.LocalDefaults["TOKEN_KEY_SECRET_ID"], local, key)
+	}
+}
+
+// TestRefreshSchedulePattern holds RefreshSchedule's AllowedPattern (read
+// from template.yaml) to EventBridge's schedule expressions: a rate of 1
+// takes the singular unit and a larger one the plural; cron() has six
+// fields (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rate-expressions.html,
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
+// For rate(), the local server's parser agrees with the pattern, so make run
+// refuses what a deployment would.
+func TestRefreshSchedulePattern(t *testing.T) {
+	tmpl := loadTemplate(t)
+	valid := []string{
+		"rate(1 minute)", "rate(1 hour)", "rate(1 day)",
+		"rate(2 minutes)", "rate(5 minutes)", "rate(10 minutes)", "rate(12 hours)", "rate(7 days)", "rate(100 minutes)",
+		"cron(0/5 * * * ? *)", "cron(0 8 ? * MON-FRI *)", "cron(15 10 ? * 6L 2026-2030)", "cron(0 0 1,15 * ? *)", "cron(0 9 ? * 2#1 *)",
+	}
+	invalid := []string{
+		"rate(1 minutes)", "rate(5 minute)", "rate(1 hours)", "rate(2 hour)", "rate(1 days)", "rate(3 day)",
+		"rate(0 minutes)", "rate(0 minute)", "rate(05 minutes)", "rate(-5 minutes)", "rate(5 weeks)", "rate(5  minutes)",
+		"rate(5minutes)", "rate(5 minutes", "rate( 5 minutes)", "Rate(5 minutes)", "rate(1.5 hours)",
+		"cron(* * * * *)", "cron(0 8 * * ? * *)", "cron()", "cron(0 8 * * ? *", "cron(0  8 * * ? *)", "cron(0 8 * * ? *); x",
+		"", "5 minutes", "at(2030-01-01T00:00:00)", "rate(5 minutes) ",
+	}
+	for _, v := range valid {
+		if err := tmpl.CheckParameter("RefreshSchedule", v); err != nil {
+			t.Errorf("refused %q: %v", v, err)
+		}
+	}
+	for _, v := range invalid {
+		if err := tmpl.CheckParameter("RefreshSchedule", v); err == nil {
+			t.Errorf("accepted %q", v)
+		}
+	}
+	for _, v := range append(slices.Clone(valid), invalid...) {
+		if !strings.HasPrefix(v, "rate(") {
+			continue
+		}
+		_, parseErr := localserver.ParseRate(v)
+		if (parseErr == nil) != (tmpl.CheckParameter("RefreshSchedule", v) == nil) {
+			t.Errorf("%q: the template's pattern and localserver.ParseRate disagree (parse: %v)", v, parseErr)
+		}
+	}
+	if def := fmt.Sprint(tmpl.Parameters["RefreshSchedule"].Default); tmpl.CheckParameter("RefreshSchedule", def) != nil {
+		t.Errorf("the default %q does not match the pattern", def)
 	}
 }
