@@ -11,6 +11,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sofie/integrations/infra/localserver"
+	"github.com/sofie/integrations/shared/config"
+	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store/awssecrets"
 )
 
@@ -162,5 +164,30 @@ func TestRefreshSchedulePattern(t *testing.T) {
 	}
 	if def := fmt.Sprint(tmpl.Parameters["RefreshSchedule"].Default); tmpl.CheckParameter("RefreshSchedule", def) != nil {
 		t.Errorf("the default %q does not match the pattern", def)
+	}
+}
+
+// TestMetricLinesSurviveTheLogLevel holds RefreshFunction's LoggingConfig
+// to its metric lines: Lambda filters application logs by level only with
+// LogFormat JSON, sending a line when its level is the configured one or
+// more severe, a line without a valid level counting as INFO
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+// The level the metric lines carry at the template's ApplicationLogLevel
+// (refresh.MetricsLevel, which the function gets from AWS_LAMBDA_LOG_LEVEL)
+// must be one Lambda keeps; shared/refresh tests every other level.
+func TestMetricLinesSurviveTheLogLevel(t *testing.T) {
+	tmpl := loadTemplate(t)
+	props := tmpl.Functions[config.RefreshFunction].Properties
+	if f := dig(props, "LoggingConfig", "LogFormat"); f != "JSON" {
+		t.Fatalf("RefreshFunction LogFormat %v: the metric lines are parsed as JSON", f)
+	}
+	level, _ := dig(props, "LoggingConfig", "ApplicationLogLevel").(string)
+	configured := slices.Index(refresh.LambdaLogLevels, level)
+	if configured < 0 {
+		t.Fatalf("ApplicationLogLevel %q is not one of Lambda's levels %v", level, refresh.LambdaLogLevels)
+	}
+	line := refresh.MetricsLevel(level)
+	if slices.Index(refresh.LambdaLogLevels, line) < configured {
+		t.Errorf("at ApplicationLogLevel %s Lambda drops the metric lines (level %s), and the refresh alarm goes quiet", level, line)
 	}
 }
