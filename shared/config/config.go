@@ -54,7 +54,7 @@ var Vars = []Var{
 	{Name: "CLAIM_ROLES", Default: "roles", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the caller's roles."},
 	{Name: "CLAIM_GROUPS", Default: "groups", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the caller's groups (pilot rollout)."},
 	{Name: "ADMIN_ROLE", Default: "org_admin", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "Role that may administer an organization."},
-	{Name: "PUBLIC_BASE_URL", Functions: []string{AdminFunction, OAuthFunction}, Doc: "Base URL of the API as users' browsers see it (custom domain); empty derives https://<api-domain> from each request. The OAuth redirect URI is <base>/oauth/callback."},
+	{Name: "PUBLIC_BASE_URL", Functions: []string{AdminFunction, OAuthFunction}, Doc: "Base URL of the API as users' browsers see it: a custom domain with its API mapping key, if any (https://api.example.com/integrations); empty derives https://<domain>/<mapping key> from each request. The OAuth redirect URI is <base>/oauth/callback."},
 	{Name: "ALLOWED_RETURN_URLS", Functions: []string{OAuthFunction}, Doc: "Comma-separated URL prefixes a connection's returnTo must start with."},
 	{Name: "PROVIDER_TIMEOUT_MS", Default: "10000", Functions: all, Doc: "Timeout of every call to a provider, in milliseconds."},
 	{Name: "SECRETS_CACHE_TTL_SECONDS", Default: "300", Functions: all, Doc: "How long a warm function keeps a secret before asking Secrets Manager again."},
@@ -173,8 +173,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("STORE %q is not aws or embedded", c.Store))
 	}
 	if c.PublicBaseURL != "" {
-		if u, err := url.Parse(c.PublicBaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(c.IsLocal() && u.Scheme == "http")) {
-			errs = append(errs, errors.New("PUBLIC_BASE_URL must be an absolute https URL"))
+		if u, err := url.Parse(c.PublicBaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(c.IsLocal() && u.Scheme == "http")) ||
+			u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, errors.New("PUBLIC_BASE_URL must be an absolute https URL (a path, such as an API mapping key, but no query)"))
 		}
 	}
 	for _, p := range c.AllowedReturnURLs {
