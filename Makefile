@@ -5,6 +5,7 @@
 #   make token    USER=u1 ORG=o1 ROLES=org_admin GROUPS=pilot: a local bearer token
 #   make test     everything CI runs (.ci/run), fuzzing included (see test-fuzz)
 #   make build    the four Lambda bootstraps for linux/arm64, with their sizes
+#   make smoke    check a deployed stack: SMOKE_API SMOKE_TOKEN SMOKE_ORG SMOKE_REFRESH_FUNCTION [SMOKE_INVOKE_ENDPOINT SMOKE_RETURN_TO] (README, Deploy)
 #   make bench    every benchmark (~6 min, not part of make test) -> bench/results.md
 #   sam build     uses the build-<LogicalId> targets below
 
@@ -30,7 +31,7 @@ CFN_LINT_VERSION := 1.51.0
 RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/... ./infra/systemtest/...
 RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest)(/|$$)
 
-.PHONY: help run token build bench test test-static test-go test-fuzz lint-template tools \
+.PHONY: help run token smoke build bench test test-static test-go test-fuzz lint-template tools \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction clean
 
 help:
@@ -72,6 +73,11 @@ run:
 
 token:
 	@$(GO) run ./infra/cmd/token -user '$(USER)' -org '$(ORG)' -roles '$(ROLES)' -groups '$(GROUPS)'
+
+# The operator's smoke test of a deployed stack (or of make run), configured
+# by the SMOKE_* environment variables; exits non-zero on any failure.
+smoke:
+	$(GO) run ./infra/cmd/smoke
 
 # ---- benchmarks ---------------------------------------------------------------
 # Not part of make test. Prints one markdown report and writes it to

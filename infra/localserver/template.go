@@ -315,7 +315,7 @@ func (t *Template) schedule(name string, p map[string]any) (Schedule, error) {
 	return s, nil
 }
 
-var rateRE = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+var rateRE = regexp.MustCompile(`^rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)$`)
 
 // ParseRate parses an EventBridge rate expression, "rate(5 minutes)". As in
 // EventBridge, a value of 1 takes the singular unit and any other value the

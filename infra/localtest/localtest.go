@@ -101,6 +101,8 @@ type settings struct {
 	handlers    map[string]lambda.Handler
 	mutate      []func(*app.Deps)
 	wire        *Wire
+	build       []app.Option
+	mappingKey  string
 }
 
 // Option configures New.
@@ -140,6 +142,22 @@ func WithClock(t time.Time) Option {
 // WithHandler replaces one function's Lambda handler.
 func WithHandler(functionID string, h lambda.Handler) Option {
 	return func(s *settings) { s.handlers[functionID] = h }
+}
+
+// WithAPIMappingKey serves the API as under a custom domain with this API
+// mapping key: at URL + "/" + key + <route>, with events whose rawPath keeps
+// the key (localserver.Options.APIMappingKey). PUBLIC_BASE_URL defaults to
+// URL + "/" + key, and the fake provider's default clients accept the
+// redirect URI under it.
+func WithAPIMappingKey(key string) Option {
+	return func(s *settings) { s.mappingKey = key }
+}
+
+// WithBuildOptions passes options to app.Build, e.g.
+// app.WithAWSAPIOptions(counter.Middleware) to count the AWS calls the
+// functions make (WithAWS).
+func WithBuildOptions(opts ...app.Option) Option {
+	return func(s *settings) { s.build = append(s.build, opts...) }
 }
 
 // WithDeps changes the dependencies after they are built and before the
@@ -198,11 +216,15 @@ func New(t testing.TB, opts ...Option) *Env {
 	t.Cleanup(api.Close)
 	e.URL = api.URL
 
+	base := api.URL
+	if s.mappingKey != "" {
+		base += "/" + s.mappingKey
+	}
 	vars := map[string]string{
 		"ENVIRONMENT":         "test",
 		"STORE":               "embedded",
 		"LOCAL_DATA_DIR":      t.TempDir(),
-		"PUBLIC_BASE_URL":     api.URL,
+		"PUBLIC_BASE_URL":     base,
 		"ALLOWED_RETURN_URLS": ReturnURL + "," + api.URL + "/",
 	}
 	if s.fake {
@@ -211,7 +233,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			fo.Now = e.Clock.Now
 		}
 		if fo.DefaultRedirectURIs == nil {
-			fo.DefaultRedirectURIs = []string{api.URL + "/oauth/callback"}
+			fo.DefaultRedirectURIs = []string{base + "/oauth/callback"}
 		}
 		e.Fake = fakeprovider.New(fo)
 		fake := httptest.NewServer(e.Fake)
@@ -234,7 +256,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Config = cfg
 
 	ctx := context.Background()
-	deps, err := localapp.Build(ctx, cfg)
+	deps, err := localapp.Build(ctx, cfg, s.build...)
 	if err != nil {
 		t.Fatalf("localtest: build dependencies: %v", err)
 	}
@@ -259,6 +281,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		Deps:      deps,
 		Handlers:  s.handlers,
 		JWTSecret: jwtSecret,
+
+		APIMappingKey: s.mappingKey,
 	})
 	if err != nil {
 		t.Fatalf("localtest: %v", err)

@@ -441,8 +441,8 @@ func TestTableIsWhatTheAdapterNeeds(t *testing.T) {
 	if dig(r.Properties, "SSESpecification", "SSEEnabled") != true {
 		t.Error("server-side encryption is not enabled")
 	}
-	if r.DeletionPolicy != "Retain" || tmpl.Resources["TokenKeySecret"].DeletionPolicy != "Retain" {
-		t.Error("the table and the token key must survive a stack deletion (DeletionPolicy: Retain)")
+	if r.DeletionPolicy != "RetainExceptOnCreate" || tmpl.Resources["TokenKeySecret"].DeletionPolicy != "RetainExceptOnCreate" {
+		t.Error("the table and the token key must survive a stack deletion (DeletionPolicy: RetainExceptOnCreate; TestRollbackLeavesNothingBehind)")
 	}
 	gen, _ := tmpl.Resources["TokenKeySecret"].Properties["GenerateSecretString"].(map[string]any)
 	if gen == nil {
