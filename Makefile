@@ -1,10 +1,11 @@
 # Integration administration service.
 #
-#   make run      local API on 127.0.0.1:3000, Lambda Invoke API on :3001
+#   make run      local API and web console on 127.0.0.1:3000, Lambda Invoke API on :3001
 #                 (FAKE_PROVIDERS=1: fake Microsoft/Google/Salesforce on :3002)
 #   make token    USER=u1 ORG=o1 ROLES=org_admin GROUPS=pilot: a local bearer token
 #   make test     everything CI runs (.ci/run), fuzzing included (see test-fuzz)
 #   make build    the four Lambda bootstraps for linux/arm64, with their sizes
+#   make web      the web console (web/ -> web/dist: npm ci, tsc)
 #   make bench    every benchmark (~6 min, not part of make test) -> bench/results.md
 #   sam build     uses the build-<LogicalId> targets below
 
@@ -30,7 +31,7 @@ CFN_LINT_VERSION := 1.51.0
 RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/... ./infra/systemtest/...
 RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest)(/|$$)
 
-.PHONY: help run token build bench test test-static test-go test-fuzz lint-template tools \
+.PHONY: help run token build bench test test-static test-go test-fuzz lint-template tools web \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction clean
 
 help:
@@ -65,9 +66,18 @@ build:
 		awk -v id=$$id -v s=$$s 'BEGIN { printf "%-22s %12d %8.2f\n", id, s, s/1048576 }'; \
 	done
 
+# The web console: TypeScript modules compiled by the pinned tsc, plus the
+# static files, into web/dist (not committed; the local server serves it
+# from disk). npm ci runs again only when the lockfile changes.
+web: web/node_modules/.package-lock.json
+	cd web && npm run --silent build
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
 # Flags of the local server, e.g. RUN_ARGS='-schedule-every=30s -log-level=debug'.
 RUN_ARGS ?=
-run:
+run: web
 	$(GO) run ./infra/cmd/localserver $(RUN_ARGS)
 
 token:
@@ -100,8 +110,11 @@ tools:
 	@# The local server's test drives Debian's AWS CLI (aws lambda invoke).
 	@test -x /usr/bin/aws || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; } || \
 		{ echo "the AWS CLI is missing: apt-get install awscli"; [ "$${CI:-}" != true ]; }
+	@# The browser tests (infra/browsertest) drive Debian's Chromium; they fail without it.
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
-test: tools test-static lint-template test-go test-fuzz
+test: tools web test-static lint-template test-go test-fuzz
 
 test-static:
 	$(GO) vet ./...
@@ -159,4 +172,4 @@ test-fuzz:
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) .aws-sam
+	rm -rf $(BUILD_DIR) .aws-sam web/dist
