@@ -6,6 +6,7 @@
 #   make test     everything CI runs (.ci/run), fuzzing included (see test-fuzz)
 #   make build    the four Lambda bootstraps for linux/arm64, with their sizes
 #   make web      the web console (web/ -> web/dist: npm ci, tsc)
+#   make console-deploy STACK=name  upload it to a stack deployed with ConsoleClientId
 #   make bench    every benchmark (~6 min, not part of make test) -> bench/results.md
 #   sam build     uses the build-<LogicalId> targets below
 
@@ -31,7 +32,7 @@ CFN_LINT_VERSION := 1.51.0
 RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/... ./infra/systemtest/...
 RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest)(/|$$)
 
-.PHONY: help run token build bench test test-static test-go test-fuzz lint-template tools web \
+.PHONY: help run token build bench test test-static test-go test-fuzz lint-template tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction clean
 
 help:
@@ -74,6 +75,25 @@ web: web/node_modules/.package-lock.json
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+# Uploads the built console to the bucket of a stack deployed with
+# ConsoleClientId, with the stack's own config.json (its ConsoleConfig
+# output: OIDC sign-in), and invalidates the CloudFront cache.
+console-deploy: web
+	@test -n "$(STACK)" || { echo "usage: make console-deploy STACK=<stack name>"; exit 1; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" \
+		--query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out ConsoleBucketName); \
+	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "$(STACK) hosts no console: deploy it with ConsoleClientId"; exit 1; fi; \
+	cfg=$$(mktemp); trap 'rm -f "$$cfg"' EXIT; out ConsoleConfig > "$$cfg"; \
+	aws s3 sync web/dist "s3://$$bucket" --delete --exclude config.json; \
+	aws s3 cp "$$cfg" "s3://$$bucket/config.json" --content-type application/json; \
+	aws cloudfront create-invalidation --distribution-id "$$(out ConsoleDistributionId)" --paths '/*' >/dev/null; \
+	echo "console: $$(out ConsoleUrl)"
+
+# Rewrites the README's screenshots (docs/console-*.png) from the browser walk.
+screenshots: web
+	$(GO) test -count=1 -run TestWalk ./infra/browsertest -update-screenshots
 
 # Flags of the local server, e.g. RUN_ARGS='-schedule-every=30s -log-level=debug'.
 RUN_ARGS ?=

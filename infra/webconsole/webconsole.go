@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -293,4 +294,42 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
+}
+
+// subRef is a ${Name} or ${Resource.Attribute} of an Fn::Sub.
+var subRef = regexp.MustCompile(`\$\{([^}!]+)\}`)
+
+// TemplateConfig is the config.json a deployment of tmpl uploads: its
+// ConsoleConfig output with the parameter values params (defaults for the
+// rest). A resource's id or attribute, which only CloudFormation knows,
+// becomes "<Name>".
+func TemplateConfig(tmpl *localserver.Template, params map[string]string) (Config, error) {
+	out, _ := tmpl.Outputs["ConsoleConfig"].(map[string]any)
+	sub, _ := out["Value"].(map[string]any)
+	text, ok := sub["Fn::Sub"].(string)
+	if !ok {
+		return Config{}, errors.New("template: the ConsoleConfig output is not a one-argument Fn::Sub")
+	}
+	var bad error
+	text = subRef.ReplaceAllStringFunc(text, func(m string) string {
+		name := m[2 : len(m)-1]
+		if _, isResource := tmpl.Resources[strings.Split(name, ".")[0]]; isResource {
+			return "<" + name + ">"
+		}
+		v, err := tmpl.Evaluate(map[string]any{"Ref": name}, params)
+		if err != nil {
+			bad = errors.Join(bad, err)
+		}
+		return fmt.Sprint(v)
+	})
+	if bad != nil {
+		return Config{}, fmt.Errorf("template: ConsoleConfig: %w", bad)
+	}
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("template: ConsoleConfig is not the console's configuration: %w", err)
+	}
+	return c, nil
 }
