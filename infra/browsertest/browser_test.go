@@ -91,14 +91,16 @@ func consoleDir(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("the web console is not built: run make web (%v)", err)
 	}
-	_ = filepath.WalkDir(filepath.Join(root, "web", "src"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if st, err := d.Info(); err == nil && st.ModTime().After(built.ModTime()) {
-				t.Fatalf("web/dist is older than %s: run make web", p)
+	for _, src := range []string{"src", "public"} {
+		_ = filepath.WalkDir(filepath.Join(root, "web", src), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if st, err := d.Info(); err == nil && st.ModTime().After(built.ModTime()) {
+					t.Fatalf("web/dist is older than %s: run make web", p)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	return dist
 }
 

@@ -15,7 +15,6 @@ const (
 	org            = "o-acme"
 	google         = "google_workspace"
 	calendarScope  = "https://www.googleapis.com/auth/calendar.readonly"
-	completeRoute  = "POST /v1/orgs/{orgId}/connections/{provider}/complete"
 	googleCard     = "#integration-google_workspace"
 	googleApp      = "#app-google_workspace"
 	googleEditorID = "#ed-google_workspace"
@@ -35,7 +34,6 @@ const (
 // It saves the README's screenshots under docs/.
 func TestWalk(t *testing.T) {
 	env := localtest.New(t, localtest.WithConsole(consoleDir(t)), localtest.WithFakeOptions(fakeprovider.Options{AutoApprove: false}))
-	_, completes := completionServed(env)
 
 	// 1. The admin enables Google Workspace for the pilot group.
 	admin := newPage(t, "admin")
@@ -79,9 +77,12 @@ func TestWalk(t *testing.T) {
 	bob.waitText("h1", "Sign in to the fake Google Workspace")
 	bob.setChecked(`input[name=scope][value="`+calendarScope+`"]`, false)
 	bob.click(`button[name=decision][value=allow]`)
-	back := bob.returnFromProvider(env, completes)
+	bob.returnFromProvider(env)
+	if c := env.Connection(org, "u-bob", google); c != nil {
+		t.Fatalf("a connection exists before the user completed it: %+v", c)
+	}
 	bob.devSignIn("u-bob", org, false, "pilot") // the token lived in the tab's memory only
-	bob.waitText("#notice", "Google Workspace connected")
+	bob.waitText("#notice", "Google Workspace connected as "+fakeprovider.DefaultGoogleUser+". Some permissions were not granted")
 	bob.waitText(googleApp+" .status", "Status: Connected")
 	missing := bob.waitText(googleApp+" .missing", "Missing permission: Calendar")
 	if !strings.Contains(missing, ": read "+calendarScope) {
@@ -93,22 +94,21 @@ func TestWalk(t *testing.T) {
 	if c := env.Connection(org, "u-bob", google); c == nil || !slices.Contains(c.MissingScopes, calendarScope) {
 		t.Fatalf("stored connection %+v: want one missing %s", c, calendarScope)
 	}
-	_ = back
+	bob.screenshot("console-connected-apps.png")
 
 	// 3. The user reconnects and grants everything.
 	bob.click(googleApp + " button[data-action=connect]")
 	bob.waitText("h1", "Sign in to the fake Google Workspace")
 	bob.click(`button[name=decision][value=allow]`)
-	bob.returnFromProvider(env, completes)
+	bob.returnFromProvider(env)
 	bob.devSignIn("u-bob", org, false, "pilot")
-	bob.waitText("#notice", "Google Workspace connected")
+	bob.waitText("#notice", "Google Workspace connected as "+fakeprovider.DefaultGoogleUser+".")
 	bob.waitText(googleApp+" .account", fakeprovider.DefaultGoogleUser)
 	bob.waitText(googleApp+" .usable", "Calendar")
 	bob.waitFor("the missing permissions to go", `!document.querySelector("#app-google_workspace .missing")`)
 	if c := env.Connection(org, "u-bob", google); c == nil || len(c.MissingScopes) != 0 {
 		t.Fatalf("stored connection after reconnecting %+v: want every scope granted", c)
 	}
-	bob.screenshot("console-connected-apps.png")
 
 	// 4. Diagnostics: why doesn't it work? It does.
 	bob.click(googleApp + " button[aria-controls=diag-google_workspace]")
@@ -139,7 +139,7 @@ func TestWalk(t *testing.T) {
 	admin.click(googleApp + " button[data-action=connect]")
 	admin.waitText("h1", "Sign in to the fake Google Workspace")
 	admin.click(`button[name=decision][value=allow]`)
-	admin.returnFromProvider(env, completes)
+	admin.returnFromProvider(env)
 	admin.devSignIn("u-alice", org, true, "pilot")
 	admin.waitText(googleApp+" .status", "Status: Connected")
 	admin.click(`nav a[href="#/integrations"]`)
@@ -176,34 +176,46 @@ func TestWalk(t *testing.T) {
 	bob.noExceptions()
 }
 
-// completionServed reports whether the service has the connect flow's
-// completion route (the callback then leaves connections pending).
-func completionServed(env *localtest.Env) (string, bool) {
-	for _, f := range env.Server.Template().Functions {
-		for _, r := range f.Routes {
-			if r.Key() == completeRoute {
-				return r.Key(), true
-			}
-		}
-	}
-	return completeRoute, false
-}
-
 // returnFromProvider waits for the browser to come back from the provider
-// to the console, and checks the callback's answer: pending with a
-// completion handle, which the console removes from the address bar.
-func (p *page) returnFromProvider(env *localtest.Env, completes bool) *url.URL {
+// to the console with a pending completion, which asks the user to sign in
+// to finish and has left the address bar (and the tab's history).
+func (p *page) returnFromProvider(env *localtest.Env) {
 	p.t.Helper()
 	p.waitFor("the console after the provider", `location.origin === `+js(env.URL)+` && !!document.querySelector("#dev-sign-in")`)
+	p.waitText("#main", "Sign in to finish connecting your account.")
 	u, err := url.Parse(p.location())
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	if u.RawQuery != "" {
-		p.t.Errorf("the console left the callback's parameters in the address bar: %s", u)
+		p.t.Errorf("the console left the callback's parameters in the address bar: %s", u.Redacted())
 	}
-	if completes {
-		p.waitText("#main", "Sign in to finish connecting your account.")
+}
+
+// TestOnlyTheStarterCompletes: the browser that comes back from the
+// provider is signed in as someone else (a shared machine, or a link sent
+// to a colleague). Posting the completion with their token connects nobody,
+// and the console says why; a refused provider answer is reported as such.
+func TestOnlyTheStarterCompletes(t *testing.T) {
+	env := localtest.New(t, localtest.WithConsole(consoleDir(t)))
+	seedGoogle(t, env)
+	p := newPage(t, "shared machine")
+	p.navigate(env.URL + "/")
+	p.devSignIn("u-bob", org, false, "")
+	p.click(googleApp + " button[data-action=connect]")
+	p.returnFromProvider(env)
+	p.devSignIn("u-carol", org, false, "")
+	p.waitText("#notice", "started by someone else")
+	p.waitText(googleApp+" .status", "Not connected")
+	for _, user := range []string{"u-bob", "u-carol"} {
+		if c := env.Connection(org, user, google); c != nil {
+			t.Errorf("%s has a connection after a completion posted by another user: %+v", user, c)
+		}
 	}
-	return u
+
+	// The provider refuses (the user denied access): nothing to finish.
+	env.Fake.Inject(fakeprovider.Fault{Provider: google, Kind: fakeprovider.KindAuthorize, Error: "access_denied", Times: 1})
+	p.click(googleApp + " button[data-action=connect]")
+	p.waitText("#notice", "You declined access at the provider.")
+	p.noExceptions()
 }

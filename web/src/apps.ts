@@ -174,20 +174,11 @@ export function takeConnectReturn(): ConnectReturn | null {
 
 /**
  * finishConnect completes a pending connection with the signed-in user's
- * token (POST .../complete), or reports the callback's error. It says what
- * happened in the status region and returns whether a connection exists now.
+ * token (POST .../complete). It says what happened in the status region and
+ * returns whether a connection exists now.
  */
 export async function finishConnect(ctx: Ctx, r: ConnectReturn): Promise<boolean> {
   const name = (await ctx.catalog()).find((p) => p.id === r.provider)?.displayName ?? r.provider;
-  if (r.status === "error") {
-    ctx.notify(`${name}: ${callbackErrorLabel(r.code ?? "unknown")}`, "error");
-    return false;
-  }
-  if (r.status === "connected") {
-    // The callback of a service that finishes connections by itself.
-    ctx.notify(`${name} connected.`);
-    return true;
-  }
   if (r.status !== "pending" || !r.completion) {
     ctx.notify(`${name}: the provider sent back an answer the console does not understand.`, "error");
     return false;

@@ -3,6 +3,7 @@
 
 import { Api, problemText, type ProviderInfo } from "./api.js";
 import { appsView, finishConnect, takeConnectReturn, type ConnectReturn } from "./apps.js";
+import { callbackErrorLabel } from "./labels.js";
 import { auditView } from "./audit.js";
 import { loadConfig, type Config } from "./config.js";
 import type { Ctx } from "./context.js";
@@ -238,6 +239,11 @@ async function start(): Promise<void> {
     return;
   }
   document.documentElement.dataset.signIn = cfg.signIn;
+  if (pending && pending.status !== "pending") {
+    // Nothing to finish: say what the provider or the callback refused.
+    notify(`The connection did not succeed. ${callbackErrorLabel(pending.code ?? "unknown")}`, "error");
+    pending = null;
+  }
   showSignIn();
 }
 
