@@ -1,7 +1,7 @@
 // Command localserver is `make run`: the service's four functions behind an
-// emulated API Gateway (127.0.0.1:3000), the Lambda Invoke API
-// (127.0.0.1:3001), the web console at http://127.0.0.1:3000/ (package
-// webconsole, from web/dist), RefreshFunction on the template's schedule, and with
+// emulated API Gateway (127.0.0.1:3000) with the web console on the same
+// origin (package webconsole, from web/dist), the Lambda Invoke API
+// (127.0.0.1:3001), RefreshFunction on the template's schedule, and with
 // FAKE_PROVIDERS=1 the fake provider (127.0.0.1:3002) standing in for
 // Microsoft, Google and Salesforce. See package localserver.
 //
