@@ -230,7 +230,7 @@ func (p *page) waitFor(what, expr string) {
 	p.t.Helper()
 	var last error
 	if !p.poll(func() (bool, error) {
-		ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](expr))
+		ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
 		last = err
 		return ok, err
 	}) {

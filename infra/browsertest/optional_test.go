@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sofie/integrations/infra/localtest"
@@ -77,17 +78,7 @@ func TestNewerAPIFieldsAreShown(t *testing.T) {
 		}
 		proxy.ServeHTTP(w, r)
 	})
-	h, err := webconsole.Handler(api, webconsole.Options{
-		Dir: consoleDir(t), Config: webconsole.LocalConfig(env.Config.Claims),
-		DevSignIn: func(id webconsole.DevIdentity) (string, error) {
-			return env.Token(id.User, id.Org, id.Roles, id.Groups), nil
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	console := httptest.NewServer(h)
-	t.Cleanup(console.Close)
+	console := consoleBefore(t, env, api)
 
 	admin := newPage(t, "admin")
 	admin.navigate(console.URL + "/")
@@ -153,4 +144,50 @@ func rewrite(resp *http.Response, edit func(map[string]any)) error {
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return nil
+}
+
+// consoleBefore serves the console, with the development sign-in of env, in
+// front of api (a handler standing between the console and env's API).
+func consoleBefore(t *testing.T, env *localtest.Env, api http.Handler) *httptest.Server {
+	t.Helper()
+	h, err := webconsole.Handler(api, webconsole.Options{
+		Dir: consoleDir(t), Config: webconsole.LocalConfig(env.Config.Claims),
+		DevSignIn: func(id webconsole.DevIdentity) (string, error) {
+			return env.Token(id.User, id.Org, id.Roles, id.Groups), nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := httptest.NewServer(h)
+	t.Cleanup(console.Close)
+	return console
+}
+
+// TestExpiredSessionAsksToSignInAgain: when the API stops accepting the
+// token (it expired), the console drops it and shows the sign-in, and the
+// view that was loading does not paint over it.
+func TestExpiredSessionAsksToSignInAgain(t *testing.T) {
+	env := localtest.New(t)
+	target, _ := url.Parse(env.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var expired atomic.Bool
+	console := consoleBefore(t, env, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if expired.Load() {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"status":401,"title":"Unauthorized","code":"unauthorized"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	p := newPage(t, "admin")
+	p.navigate(console.URL + "/")
+	p.devSignIn("u-alice", org, true, "")
+	p.waitText(googleCard+" .status", "Status:")
+	expired.Store(true)
+	p.click(`nav a[href="#/audit"]`)
+	p.waitText("#main", "Your session has ended: sign in again.")
+	p.waitFor("the sign-in to stay", `new Promise(r => setTimeout(() => r(!!document.querySelector("#dev-sign-in") && !document.querySelector("#identity")), 300))`)
+	p.noExceptions()
 }

@@ -219,12 +219,16 @@ async function render(focus = true): Promise<void> {
   nav.hidden = false;
   document.title = `${here.title} · Organization Settings`;
   replace(main, h("p", { role: "status" }, "Loading…"));
+  const session = ctx;
+  let view: HTMLElement;
   try {
-    const view = await here.view(ctx);
-    replace(main, view);
+    view = await here.view(session);
   } catch (e) {
-    replace(main, h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : "Something went wrong."));
+    view = h("p", { class: "error", role: "alert" }, e instanceof Error ? e.message : "Something went wrong.");
   }
+  // A 401 on the way signed the user out: the sign-in stays on screen.
+  if (ctx !== session) return;
+  replace(main, view);
   if (focus) main.querySelector<HTMLElement>("h2")?.focus();
 }
 
