@@ -147,7 +147,7 @@ type Options struct {
 
 type handler struct {
 	api       http.Handler
-	root      *os.Root
+	dir       string
 	config    []byte
 	csp       string
 	devSignIn func(DevIdentity) (string, error)
@@ -164,15 +164,11 @@ func Handler(api http.Handler, o Options) (http.Handler, error) {
 	if _, err := os.Stat(path.Join(o.Dir, "index.html")); err != nil {
 		return nil, fmt.Errorf("web console: %s has no index.html (run make web): %w", o.Dir, err)
 	}
-	root, err := os.OpenRoot(o.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("web console: %w", err)
-	}
 	cfg, err := json.Marshal(o.Config)
 	if err != nil {
 		return nil, fmt.Errorf("web console: %w", err)
 	}
-	return &handler{api: api, root: root, config: cfg, csp: ContentSecurityPolicy(o.Config), devSignIn: o.DevSignIn}, nil
+	return &handler{api: api, dir: o.Dir, config: cfg, csp: ContentSecurityPolicy(o.Config), devSignIn: o.DevSignIn}, nil
 }
 
 // ContentSecurityPolicy is the console's policy: its own scripts and styles
@@ -225,13 +221,14 @@ func (h *handler) headers(w http.ResponseWriter) {
 }
 
 // serveFile serves a file of the console (/ is index.html), reporting
-// whether there was one. os.Root keeps every name inside the directory.
+// whether there was one. os.OpenInRoot keeps every name inside the
+// directory (no "..", no symbolic link out).
 func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, p string) bool {
 	name := strings.TrimPrefix(path.Clean(p), "/")
 	if name == "" {
 		name = "index.html"
 	}
-	f, err := h.root.Open(name)
+	f, err := os.OpenInRoot(h.dir, name)
 	if err != nil {
 		return false
 	}
