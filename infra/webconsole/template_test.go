@@ -32,11 +32,11 @@ var deployParams = map[string]string{
 	"ClaimOrg":          "https://example.com/org",
 }
 
-// TestDeployedConsoleSignsInWithOIDC: the config.json a deployment uploads
+// TestTemplateConsoleConfigSignsInWithOIDC: the config.json a deployment uploads
 // (the ConsoleConfig output) signs in with the template's issuer and the
 // console's client, reads the claims the functions read, and has no
 // development sign-in.
-func TestDeployedConsoleSignsInWithOIDC(t *testing.T) {
+func TestTemplateConsoleConfigSignsInWithOIDC(t *testing.T) {
 	c, err := TemplateConfig(loadTemplate(t), deployParams)
 	if err != nil {
 		t.Fatal(err)
