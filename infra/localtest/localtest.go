@@ -21,6 +21,7 @@
 //   - the local server's API handler in an httptest server (the same code as
 //     make run: template routes, JWT authorizer, API Gateway v2 events, each
 //     function's own Lambda handler), and its Lambda Invoke API;
+//   - WithConsole: the web console on the API's origin, as make run serves it;
 //   - a JSON slog logger capturing every log line (Logs), printed when the
 //     test fails.
 //
@@ -51,6 +52,7 @@ import (
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
+	"github.com/sofie/integrations/infra/webconsole"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/store"
@@ -103,6 +105,12 @@ type settings struct {
 	wire        *Wire
 	build       []app.Option
 	mappingKey  string
+	console     *consoleSettings
+}
+
+type consoleSettings struct {
+	dir    string
+	config *webconsole.Config
 }
 
 // Option configures New.
@@ -164,6 +172,19 @@ func WithBuildOptions(opts ...app.Option) Option {
 // handlers are (e.g. wrap HTTPClient or Store to inject faults).
 func WithDeps(fn func(*app.Deps)) Option {
 	return func(s *settings) { s.mutate = append(s.mutate, fn) }
+}
+
+// WithConsole also serves the web console built in dir (make web) on the
+// API's origin (Env.URL), as make run does: with the development sign-in,
+// minting the test's tokens.
+func WithConsole(dir string) Option {
+	return func(s *settings) { s.console = &consoleSettings{dir: dir} }
+}
+
+// WithDeployedConsole serves the console with a deployment's configuration
+// (/config.json) instead: no development sign-in.
+func WithDeployedConsole(dir string, c webconsole.Config) Option {
+	return func(s *settings) { s.console = &consoleSettings{dir: dir, config: &c} }
 }
 
 // New starts the service for one test. Everything stops when the test ends.
@@ -289,6 +310,15 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	e.Server = srv
 	h := srv.APIHandler()
+	if c := s.console; c != nil {
+		o := webconsole.Options{Dir: c.dir, Config: webconsole.LocalConfig(cfg.Claims), DevSignIn: webconsole.MintWith(jwtSecret, cfg.Claims)}
+		if c.config != nil {
+			o.Config, o.DevSignIn = *c.config, nil
+		}
+		if h, err = webconsole.Handler(h, o); err != nil {
+			t.Fatalf("localtest: %v", err)
+		}
+	}
 	apiHandler.Store(&h)
 	inv := httptest.NewServer(srv.InvokeHandler())
 	t.Cleanup(inv.Close)

@@ -221,6 +221,14 @@ func resolve(t *testing.T, tmpl *localserver.Template, v any) string {
 		if r, ok := x["Ref"].(string); ok {
 			return ref(r)
 		}
+		if _, ok := x["Fn::If"]; ok {
+			// The branch a deployment with sampleParams takes.
+			v, err := tmpl.Evaluate(x, sampleParams)
+			if err != nil {
+				t.Fatalf("resolve %v: %v", x, err)
+			}
+			return resolve(t, tmpl, v)
+		}
 		if s, ok := x["Fn::Sub"].(string); ok {
 			return regexp.MustCompile(`\$\{([^}]+)\}`).ReplaceAllStringFunc(s, func(m string) string {
 				return ref(strings.TrimSuffix(strings.TrimPrefix(m, "${"), "}"))
