@@ -261,7 +261,7 @@ func (v *v2Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 	ctx = stripMappingKey(ctx, &ev) // a custom domain's API mapping key (basepath.go)
 	resp, err := v.adapter.ProxyWithContext(ctx, ev)
 	if err != nil {
-		slog.ErrorContext(ctx, "cannot convert API Gateway event", "err", err.Error(), "requestId", ev.RequestContext.RequestID)
+		slog.ErrorContext(ctx, "cannot convert API Gateway event", "err", err.Error(), "apiRequestId", ev.RequestContext.RequestID)
 		p := problem.New(http.StatusBadRequest, problem.CodeMalformedBody, "The request could not be read.")
 		p.RequestID = ev.RequestContext.RequestID
 		body, _ := json.Marshal(p)
