@@ -12,8 +12,10 @@
 //   - validation_failed (400) with per-field errors; field codes: required,
 //     invalid_format, invalid_value, not_applicable, unknown_capability,
 //     duplicate, too_many, too_long, too_short, same_as_client_id,
-//     out_of_range, invalid_cursor, and the catalog's consumers_not_allowed,
-//     https_required, host_not_allowed, lightning_url;
+//     out_of_range, invalid_cursor, invisible_character (a Unicode format
+//     character such as a zero-width space or a bidi control, in any text
+//     field), and the catalog's consumers_not_allowed, https_required,
+//     host_not_allowed, lightning_url;
 //   - credential_in_field (400): a non-secret field holds a credential-shaped
 //     value (package hygiene); the field errors say which, and the problem's
 //     secureField names the only field credentials belong in;
