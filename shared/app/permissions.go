@@ -73,8 +73,9 @@ var Permissions = map[string]Permission{
 	},
 	config.RefreshFunction: {
 		// The due-index, leases (claim: UpdateItem; outcome: conditional
-		// PutItem), configs (read).
-		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		// PutItem), configs (read). Scan only for the operator's re-seal
+		// invocation (ScanConnections), which must reach every connection.
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		Indexes:      []string{"DueRefresh"},
 		Secrets: map[string][]string{
 			SecretOrgClients:     {"secretsmanager:GetSecretValue"},

@@ -315,6 +315,7 @@ type Secrets interface {
 
 // Store bundles the table-backed ports, as one adapter implements them.
 type Store interface {
+	ConnectionScan // scan.go
 	Integrations
 	Audit
 	States

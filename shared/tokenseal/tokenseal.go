@@ -255,3 +255,12 @@ func (v *Vault) NeedsReseal(ctx context.Context, sealed []byte) (bool, error) {
 	}
 	return Stale(sealed, kr.Current)
 }
+
+// CurrentKeyID returns the id of the key SealToken seals with now.
+func (v *Vault) CurrentKeyID(ctx context.Context) (string, error) {
+	kr, err := v.Secrets.TokenKeys(ctx)
+	if err != nil {
+		return "", fmt.Errorf("tokenseal: token keys: %w", err)
+	}
+	return kr.Current, nil
+}
