@@ -26,8 +26,10 @@
 //     org), body_too_large (413), unsupported_media_type (415),
 //     malformed_body (400), internal_error (500, nothing about the cause).
 //
-// A credential check reports valid, invalid_client, unreachable or
-// unverified; it never blocks a save.
+// A credential check reports valid, invalid_client, unreachable,
+// unverified or rate_limited (more than CredentialCheckLimit a minute for
+// the org); it never blocks a save, and each outcome is audited as
+// credentials.checked.
 package admin
 
 import (
@@ -313,7 +315,7 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 		}
 	}
 	if s.shouldCheck(p, saved, v) {
-		v.CredentialCheck = s.checkCredentials(ctx, saved, redirectURI)
+		v.CredentialCheck = s.checkCredentials(ctx, who, saved, redirectURI)
 	}
 	return Update{View: v, Created: created}, nil
 }

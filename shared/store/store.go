@@ -316,6 +316,7 @@ type Secrets interface {
 // Store bundles the table-backed ports, as one adapter implements them.
 type Store interface {
 	ConnectionScan // scan.go
+	RateLimits     // limits.go
 	Integrations
 	Audit
 	States

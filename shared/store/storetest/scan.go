@@ -20,6 +20,8 @@ func TestScanConnections(t *testing.T, newStore NewStore) {
 			store.AuditEntry{OrgID: "org-1", ID: "a1", At: T0, Actor: "admin-1", Provider: "salesforce", Action: "integration.created"})
 		must(t, "put integration", err)
 		must(t, "create state", s.CreateState(ctx(t), State("s1")))
+		_, err = s.Allow(ctx(t), "credential_check", "org-1", T0, 10, T0.Add(time.Hour))
+		must(t, "count", err)
 		got, next, err := s.ScanConnections(ctx(t), store.Page{})
 		must(t, "scan", err)
 		if len(got) != 0 || next != "" {
