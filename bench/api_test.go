@@ -93,6 +93,14 @@ var routeCases = []routeCase{
 		user := fmt.Sprintf("u-callback-%04d", i)
 		return request{method: "GET", target: s.callbackURL(b, s.env.MemberToken(user, org, pilotGroup), catalog.GoogleWorkspace)}
 	}},
+	// The same user completes it (the pending tokens opened, sealed for the
+	// connection, stored).
+	{"POST /v1/orgs/{orgId}/connections/{provider}/complete", 200, func(b *testing.B, s *scenario, p *probe, i int) request {
+		user := fmt.Sprintf("u-complete-%04d", i)
+		handle := s.completion(b, s.env.MemberToken(user, org, pilotGroup), catalog.GoogleWorkspace)
+		return request{method: "POST", target: orgPath + "/connections/" + catalog.GoogleWorkspace + "/complete", token: p.member(b, user),
+			body: jsonBody(map[string]string{"completion": handle})}
+	}},
 	{"GET /v1/orgs/{orgId}/connections", 200, func(b *testing.B, s *scenario, p *probe, i int) request {
 		return request{method: "GET", target: orgPath + "/connections", token: p.member(b, memberUser)}
 	}},

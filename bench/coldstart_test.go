@@ -41,7 +41,7 @@ var coldStartEvents = []struct {
 // BenchmarkColdStart starts each function's built bootstrap (built for this
 // machine's architecture with the Lambda build's flags) under the Lambda
 // Runtime Interface Emulator (package infra/rie) with its representative
-// event, on the embedded store and on the AWS adapters (moto_server). Each
+// event, on the AWS adapters (moto_server). Each
 // iteration is one cold start followed by warmInvokes warm invocations of
 // the same event. Reported, medians over the iterations:
 //
@@ -82,21 +82,11 @@ func BenchmarkColdStart(b *testing.B) {
 		bins[e.function], sizes[e.function] = bin, fi.Size()
 	}
 
-	for _, storeKind := range []string{"embedded", "aws"} {
-		var opts []localtest.Option
-		if storeKind == "aws" {
-			opts = append(opts, localtest.WithAWS())
-		}
-		s := newScenario(b, opts...)
+	// The bootstraps link only the AWS stores: they run on moto_server.
+	for _, storeKind := range []string{"aws"} {
+		s := newScenario(b, localtest.WithAWS())
 		quietLogs()
-		env := bootstrapEnv(s, storeKind)
-		if storeKind == "embedded" {
-			// The bootstraps open the same database file, which allows
-			// one process at a time; env's API is not used from here on.
-			if err := s.env.Deps.Close(); err != nil {
-				b.Fatal(err)
-			}
-		}
+		env := bootstrapEnv(s)
 		for _, e := range coldStartEvents {
 			// The name carries the event: make bench's table shows it.
 			b.Run(e.function+"/"+strings.TrimSuffix(e.event, ".json")+"/"+storeKind, func(b *testing.B) {
@@ -137,25 +127,21 @@ func BenchmarkColdStart(b *testing.B) {
 
 // bootstrapEnv is the functions' environment for the scenario's stores,
 // fake provider and API URL.
-func bootstrapEnv(s *scenario, storeKind string) []string {
+func bootstrapEnv(s *scenario) []string {
 	cfg := s.env.Config
 	vars := map[string]string{
 		"ENVIRONMENT":                "test",
-		"STORE":                      storeKind,
+		"STORE":                      "aws",
 		"PUBLIC_BASE_URL":            s.env.URL,
 		"PROVIDER_ENDPOINT_OVERRIDE": s.env.FakeURL,
 		"ALLOWED_RETURN_URLS":        localtest.ReturnURL + "," + eventsReturnURL,
+		"TABLE_NAME":                 cfg.TableName,
+		"SECRETS_PREFIX":             cfg.SecretsPrefix,
+		"TOKEN_KEY_SECRET_ID":        cfg.TokenKeySecretID,
 	}
-	if storeKind == "embedded" {
-		vars["LOCAL_DATA_DIR"] = cfg.LocalDataDir
-	} else {
-		vars["TABLE_NAME"] = cfg.TableName
-		vars["SECRETS_PREFIX"] = cfg.SecretsPrefix
-		vars["TOKEN_KEY_SECRET_ID"] = cfg.TokenKeySecretID
-		// localtest points the SDK at moto_server process-wide.
-		for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
-			vars[k] = os.Getenv(k)
-		}
+	// localtest points the SDK at moto_server process-wide.
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+		vars[k] = os.Getenv(k)
 	}
 	var env []string
 	for k, v := range vars {

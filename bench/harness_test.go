@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/infra/testenv/moto"
@@ -119,10 +120,19 @@ func newScenario(b *testing.B, opts ...localtest.Option) *scenario {
 	return s
 }
 
-// connect runs start, the provider and the callback through env's API.
+// connect runs start, the provider, the callback and the completion through
+// env's API.
 func (s *scenario) connect(b *testing.B, token, provider string) {
 	b.Helper()
-	expect(b, s.env.Do("GET", s.callbackURL(b, token, provider), "", nil), 302)
+	expect(b, s.env.Complete(token, org, expect(b, s.env.Do("GET", s.callbackURL(b, token, provider), "", nil), 302)), 200)
+}
+
+// completion runs start, the provider and the callback through env's API and
+// returns the completion handle the callback handed to returnTo.
+func (s *scenario) completion(b *testing.B, token, provider string) string {
+	b.Helper()
+	_, handle := s.env.Completion(expect(b, s.env.Do("GET", s.callbackURL(b, token, provider), "", nil), 302))
+	return handle
 }
 
 // callbackURL starts a connection through env's API and plays the browser
@@ -286,7 +296,7 @@ type probe struct {
 func newProbe(b *testing.B, env *localtest.Env) *probe {
 	b.Helper()
 	p := &probe{jwt: []byte("bench-jwt-secret")}
-	d, err := app.Build(context.Background(), env.Config,
+	d, err := localapp.Build(context.Background(), env.Config,
 		app.WithAWSAPIOptions(p.aws.Middleware, p.calls.Middleware, p.secrets.Middleware))
 	if err != nil {
 		b.Fatalf("build dependencies: %v", err)
@@ -308,7 +318,7 @@ func newProbe(b *testing.B, env *localtest.Env) *probe {
 	}
 	handlers := map[string]lambda.Handler{}
 	for _, id := range t.FunctionIDs() {
-		h, err := app.Handler(d, id)
+		h, err := localapp.Handler(d, id)
 		if err != nil {
 			b.Fatal(err)
 		}

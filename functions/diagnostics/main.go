@@ -1,5 +1,6 @@
-// Command diagnostics is the DiagnosticsFunction Lambda function: it only wires configuration,
-// stores and the handler from package app.
+// Command diagnostics is the DiagnosticsFunction Lambda function. It links only
+// what its routes use: the shared AWS stores (package app) and its own
+// handler (package diagnosticsfn).
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sofie/integrations/shared/app"
+	"github.com/sofie/integrations/shared/app/diagnosticsfn"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/logging"
 )
@@ -26,5 +28,5 @@ func main() {
 		slog.Error("cannot start", "err", err.Error())
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(app.DiagnosticsHandler(deps), lambda.WithEnableSIGTERM(func() { _ = deps.Close() }))
+	lambda.StartWithOptions(diagnosticsfn.Handler(deps), lambda.WithEnableSIGTERM(func() { _ = deps.Close() }))
 }

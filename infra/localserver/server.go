@@ -41,6 +41,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
 
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/shared/app"
 )
 
@@ -56,7 +57,7 @@ const (
 type Options struct {
 	// Template is the path of template.yaml.
 	Template string
-	// Deps builds each function's handler through app.Handler. May be nil
+	// Deps builds each function's handler through localapp.Handler. May be nil
 	// when Handlers covers every function of the template.
 	Deps *app.Deps
 	// Handlers replace the handler of some functions (tests).
@@ -149,7 +150,7 @@ func New(o Options) (*Server, error) {
 			if o.Deps == nil {
 				return nil, fmt.Errorf("local server: no handler for %s (no Deps given)", id)
 			}
-			if h, err = app.Handler(o.Deps, id); err != nil {
+			if h, err = localapp.Handler(o.Deps, id); err != nil {
 				return nil, fmt.Errorf("local server: template function %s: %w", id, err)
 			}
 		}

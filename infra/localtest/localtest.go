@@ -49,6 +49,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
@@ -233,7 +234,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Config = cfg
 
 	ctx := context.Background()
-	deps, err := app.Build(ctx, cfg)
+	deps, err := localapp.Build(ctx, cfg)
 	if err != nil {
 		t.Fatalf("localtest: build dependencies: %v", err)
 	}
@@ -450,6 +451,55 @@ func (e *Env) Authorize(authorizationURL string) *Response {
 	}
 	e.t.Fatalf("localtest: too many redirects from %s", authorizationURL)
 	return nil
+}
+
+// Completion reads the outcome a callback answer carries to the returnTo
+// page: the provider and the completion handle of a pending connection.
+// It fails the test unless the callback redirected with status=pending.
+func (e *Env) Completion(cb *Response) (provider, handle string) {
+	e.t.Helper()
+	loc := cb.Location()
+	if cb.Status != http.StatusFound || loc == nil {
+		e.t.Fatalf("localtest: the callback answered %s, not a redirect to returnTo", cb)
+	}
+	q := loc.Query()
+	if q.Get("status") != "pending" || q.Get("completion") == "" || q.Get("provider") == "" {
+		e.t.Fatalf("localtest: the callback redirected to %s, not with a pending completion", loc.Redacted())
+	}
+	return q.Get("provider"), q.Get("completion")
+}
+
+// Complete does what the app's page at returnTo does with a callback's
+// answer: it posts the completion handle, with token (the signed-in
+// user's), to POST /v1/orgs/{org}/connections/{provider}/complete, and
+// returns the API's answer (200 with the connection when token is the
+// starting user's).
+func (e *Env) Complete(token, org string, cb *Response) *Response {
+	e.t.Helper()
+	provider, handle := e.Completion(cb)
+	return e.Do("POST", "/v1/orgs/"+org+"/connections/"+provider+"/complete", token, map[string]any{"completion": handle})
+}
+
+// Connect runs a whole connection as the user of token: start (body, with
+// ReturnURL as returnTo unless body names one), the fake provider's
+// redirects, the callback, and the completion. It fails the test unless the
+// completion answers 200, and returns that answer.
+func (e *Env) Connect(token, org, provider string, body map[string]any) *Response {
+	e.t.Helper()
+	b := map[string]any{"returnTo": ReturnURL}
+	for k, v := range body {
+		b[k] = v
+	}
+	start := e.Do("POST", "/v1/orgs/"+org+"/connections/"+provider, token, b)
+	authURL, _ := start.Object()["authorizationUrl"].(string)
+	if start.Status != http.StatusCreated || authURL == "" {
+		e.t.Fatalf("localtest: start %s: %s", provider, start)
+	}
+	done := e.Complete(token, org, e.Authorize(authURL))
+	if done.Status != http.StatusOK {
+		e.t.Fatalf("localtest: complete %s: %s", provider, done)
+	}
+	return done
 }
 
 // Invoke calls a function through the Lambda Invoke API with payload

@@ -23,8 +23,8 @@ func TestWireAndScanTable(t *testing.T) {
 	}
 	r := env.Do("POST", "/v1/orgs/o1/connections/"+catalog.GoogleWorkspace, member, map[string]any{"returnTo": localtest.ReturnURL})
 	authURL, _ := r.Object()["authorizationUrl"].(string)
-	if cb := env.Authorize(authURL); cb.Location() == nil || cb.Location().Query().Get("status") != "connected" {
-		t.Fatalf("connect: %s", cb)
+	if done := env.Complete(member, "o1", env.Authorize(authURL)); done.Status != 200 {
+		t.Fatalf("connect: %s", done)
 	}
 
 	kinds := wire.Kinds()

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/infra/rie"
 	"github.com/sofie/integrations/infra/testenv/moto"
@@ -139,6 +140,8 @@ var scenario = []struct {
 		{file: "StartConnection.json", status: 409, code: "provider_disabled"},
 		// The sample's state was never issued: an HTML page, no exchange.
 		{file: "Callback.json", status: 400},
+		// The sample's handle was never issued: nobody's completion.
+		{file: "CompleteConnection.json", status: 404, code: "completion_not_found"},
 		{file: "ListConnections.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			wantLen(t, b["connections"], 0)
 		}},
@@ -239,8 +242,9 @@ func buildAll(t *testing.T) *built {
 }
 
 // TestEveryBootstrapAnswersItsEvents posts every events/ file to the built
-// bootstrap of its function through the runtime emulator, on the embedded
-// store and on the AWS adapters against moto_server.
+// bootstrap of its function through the runtime emulator, on the AWS
+// adapters against moto_server (the only stores a bootstrap links; see
+// TestBootstrapsRefuseTheEmbeddedStore).
 func TestEveryBootstrapAnswersItsEvents(t *testing.T) {
 	b := buildAll(t)
 	// The scenario covers exactly the files in events/.
@@ -263,14 +267,33 @@ func TestEveryBootstrapAnswersItsEvents(t *testing.T) {
 		t.Fatalf("events/ holds %v, the scenario covers %v", files, covered)
 	}
 
-	for _, store := range []string{"embedded", "aws"} {
-		t.Run(store, func(t *testing.T) {
-			runScenario(t, b, store)
-		})
+	runScenario(t, b)
+}
+
+// TestBootstrapsRefuseTheEmbeddedStore: the embedded store is for local
+// runs only and is not linked into a Lambda build; a bootstrap configured
+// for it fails its init instead of starting on nothing.
+func TestBootstrapsRefuseTheEmbeddedStore(t *testing.T) {
+	b := buildAll(t)
+	ctx := context.Background()
+	env := []string{"ENVIRONMENT=test", "STORE=embedded", "LOCAL_DATA_DIR=" + t.TempDir(), "ALLOWED_RETURN_URLS=https://app.example.com/"}
+	for _, id := range []string{config.AdminFunction, config.RefreshFunction} {
+		emu, err := rie.Start(ctx, rie.Config{Emulator: b.emulator, Bootstrap: b.bootstrap[id], FunctionName: id, Timeout: 10, Env: env})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		out, _, _ := emu.Invoke(ctx, []byte(`"warm-up"`))
+		// (The reason is logged by the function; the emulator reports the
+		// failed init. shared/app's TestEmbeddedStoreIsNotBuiltIn checks
+		// the reason itself.)
+		if strings.Contains(string(out), "statusCode") || !strings.Contains(emu.Output(), "Init failed") {
+			t.Errorf("%s started on STORE=embedded: %s\n%s", id, out, emu.Output())
+		}
+		emu.Stop()
 	}
 }
 
-func runScenario(t *testing.T, b *built, storeKind string) {
+func runScenario(t *testing.T, b *built) {
 	ctx := context.Background()
 	fake := httptest.NewServer(fakeprovider.New(fakeprovider.Options{AutoApprove: true}))
 	t.Cleanup(fake.Close)
@@ -280,20 +303,15 @@ func runScenario(t *testing.T, b *built, storeKind string) {
 		"PROVIDER_ENDPOINT_OVERRIDE": fake.URL,
 		"ALLOWED_RETURN_URLS":        "https://app.example.com/",
 	}
-	var rec *callRecorder // AWS calls of the bootstraps (STORE=aws)
-	var endpoint string
-	if storeKind == "embedded" {
-		vars["STORE"], vars["LOCAL_DATA_DIR"] = "embedded", t.TempDir()
-	} else {
-		rec, endpoint = newCallRecorder(t, moto.Endpoint(t))
-		prefix := moto.Prefix(t)
-		for k, v := range map[string]string{
-			"STORE": "aws", "TABLE_NAME": prefix + "table",
-			"SECRETS_PREFIX": "integrations/" + prefix + "rie", "TOKEN_KEY_SECRET_ID": "integrations/" + prefix + "rie/token-key",
-			"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": moto.Region,
-		} {
-			vars[k] = v
-		}
+	// Every AWS call of the bootstraps goes through the recorder.
+	rec, endpoint := newCallRecorder(t, moto.Endpoint(t))
+	prefix := moto.Prefix(t)
+	for k, v := range map[string]string{
+		"STORE": "aws", "TABLE_NAME": prefix + "table",
+		"SECRETS_PREFIX": "integrations/" + prefix + "rie", "TOKEN_KEY_SECRET_ID": "integrations/" + prefix + "rie/token-key",
+		"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": moto.Region,
+	} {
+		vars[k] = v
 	}
 	seedDefaultClients(t, vars)
 
@@ -375,7 +393,7 @@ func runScenario(t *testing.T, b *built, storeKind string) {
 		}
 		if len(warm) > 0 {
 			t.Logf("%-20s %-8s bootstrap %5.2f MiB  cold (process start to first answer) %7.1f ms  warm median %5.2f ms",
-				sc.function, storeKind, float64(b.sizes[sc.function])/(1<<20), ms(cold), ms(warm[len(warm)/2]))
+				sc.function, "aws", float64(b.sizes[sc.function])/(1<<20), ms(cold), ms(warm[len(warm)/2]))
 		}
 	}
 }
@@ -464,11 +482,11 @@ func seedDefaultClients(t *testing.T, vars map[string]string) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	d, err := app.Build(ctx, cfg)
+	d, err := localapp.Build(ctx, cfg)
 	if err != nil {
 		t.Fatalf("build dependencies for seeding: %v", err)
 	}
-	defer d.Close() // the embedded store's file lock must be free for the bootstraps
+	defer d.Close()
 	if err := localserver.SeedDefaultClients(ctx, d.Secrets, fakeprovider.DefaultClients()); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,18 @@ type routeCase struct {
 	// request returns the concrete path (orgId and provider filled in), the
 	// body (nil for none) and extra headers.
 	request func(org string) (path string, body any, hdr http.Header)
+	// forCaller, when set, replaces request for a route whose request
+	// depends on who calls: it may prepare state for the caller (user id)
+	// of the own org (ownOrg).
+	forCaller func(t *testing.T, w *world, org, ownOrg, user string) (path string, body any, hdr http.Header)
+}
+
+// completion prepares a pending completion started by user of ownOrg (the
+// whole flow up to the callback) and returns the request that completes
+// it on org's path: the starting user's own request when org is ownOrg.
+func completion(t *testing.T, w *world, org, ownOrg, user string) (string, any, http.Header) {
+	out := pending(t, w.callback(t, w.toCallback(t, w.start(t, ownOrg, w.member(ownOrg, user), matrixProvider, ""))))
+	return fill("/v1/orgs/{orgId}/connections/{provider}/complete", org), map[string]string{"completion": out.Get("completion")}, nil
 }
 
 const matrixProvider = catalog.GoogleWorkspace
@@ -52,22 +64,23 @@ func fill(path, org string) string {
 // routeCases: one per template route. A route the template gains without
 // an entry here fails TestAuthorizationMatrix.
 var routeCases = map[string]routeCase{
-	"GET /v1/providers":                            {signedIn, 200, plain("/v1/providers")},
-	"GET /v1/orgs/{orgId}/integrations":            {orgMember, 200, plain("/v1/orgs/{orgId}/integrations")},
-	"GET /v1/orgs/{orgId}/audit":                   {orgAdmin, 200, plain("/v1/orgs/{orgId}/audit")},
-	"GET /v1/orgs/{orgId}/connections":             {orgMember, 200, plain("/v1/orgs/{orgId}/connections")},
-	"GET /v1/orgs/{orgId}/integrations/{provider}": {orgAdmin, 200, plain("/v1/orgs/{orgId}/integrations/{provider}")},
-	"PUT /v1/orgs/{orgId}/integrations/{provider}": {orgAdmin, 200, withBody("/v1/orgs/{orgId}/integrations/{provider}",
+	"GET /v1/providers":                            {access: signedIn, ok: 200, request: plain("/v1/providers")},
+	"GET /v1/orgs/{orgId}/integrations":            {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/integrations")},
+	"GET /v1/orgs/{orgId}/audit":                   {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/audit")},
+	"GET /v1/orgs/{orgId}/connections":             {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections")},
+	"GET /v1/orgs/{orgId}/integrations/{provider}": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}")},
+	"PUT /v1/orgs/{orgId}/integrations/{provider}": {access: orgAdmin, ok: 200, request: withBody("/v1/orgs/{orgId}/integrations/{provider}",
 		integrationBody(matrixProvider), http.Header{"If-Match": {"*"}})},
-	"PUT /v1/orgs/{orgId}/integrations/{provider}/client-secret": {orgAdmin, 200, withBody("/v1/orgs/{orgId}/integrations/{provider}/client-secret",
+	"PUT /v1/orgs/{orgId}/integrations/{provider}/client-secret": {access: orgAdmin, ok: 200, request: withBody("/v1/orgs/{orgId}/integrations/{provider}/client-secret",
 		map[string]string{"clientSecret": "fake-client-secret-matrix"}, nil)},
-	"DELETE /v1/orgs/{orgId}/integrations/{provider}/client-secret": {orgAdmin, 200, plain("/v1/orgs/{orgId}/integrations/{provider}/client-secret")},
-	"POST /v1/orgs/{orgId}/connections/{provider}": {orgMember, 201, withBody("/v1/orgs/{orgId}/connections/{provider}",
+	"DELETE /v1/orgs/{orgId}/integrations/{provider}/client-secret": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/client-secret")},
+	"POST /v1/orgs/{orgId}/connections/{provider}": {access: orgMember, ok: 201, request: withBody("/v1/orgs/{orgId}/connections/{provider}",
 		map[string]string{"returnTo": localtest.ReturnURL}, nil)},
-	"DELETE /v1/orgs/{orgId}/connections/{provider}":     {orgMember, 200, plain("/v1/orgs/{orgId}/connections/{provider}")},
-	"GET /v1/orgs/{orgId}/diagnostics/{provider}":        {orgMember, 200, plain("/v1/orgs/{orgId}/diagnostics/{provider}?capability=email")},
-	"POST /v1/orgs/{orgId}/integrations/{provider}/test": {orgAdmin, 200, plain("/v1/orgs/{orgId}/integrations/{provider}/test")},
-	"GET /oauth/callback":                                {public, 400, plain("/oauth/callback?state=not-a-state&code=not-a-code")},
+	"POST /v1/orgs/{orgId}/connections/{provider}/complete": {access: orgMember, ok: 200, forCaller: completion},
+	"DELETE /v1/orgs/{orgId}/connections/{provider}":        {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections/{provider}")},
+	"GET /v1/orgs/{orgId}/diagnostics/{provider}":           {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/diagnostics/{provider}?capability=email")},
+	"POST /v1/orgs/{orgId}/integrations/{provider}/test":    {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/test")},
+	"GET /oauth/callback":                                   {access: public, ok: 400, request: plain("/oauth/callback?state=not-a-state&code=not-a-code")},
 }
 
 // caller is a column group of the matrix.
@@ -80,6 +93,15 @@ var callers = []caller{
 	{"no token", func(*world, string) string { return "" }},
 	{"member", func(w *world, org string) string { return w.member(org, "u-matrix-member") }},
 	{"admin", func(w *world, org string) string { return w.env.AdminToken("u-matrix-admin", org) }},
+}
+
+// callerUser is the user id behind a caller's token ("no token" borrows the
+// member's, for routes that prepare state).
+func callerUser(name string) string {
+	if name == "admin" {
+		return "u-matrix-admin"
+	}
+	return "u-matrix-member"
 }
 
 // expected is the status of one cell: a caller of org "own" calling the
@@ -170,7 +192,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if !isOwn {
 					org = other
 				}
-				path, body, hdr := rc.request(org)
+				var path string
+				var body any
+				var hdr http.Header
+				if rc.forCaller != nil {
+					path, body, hdr = rc.forCaller(t, w, org, own, callerUser(c.name))
+				} else {
+					path, body, hdr = rc.request(org)
+				}
 				// The caller always belongs to the own org.
 				resp := w.do(t, r.route.Method, path, c.token(w, own), body, hdr)
 				exp := rc.expected(c.name, isOwn)

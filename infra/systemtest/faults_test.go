@@ -568,8 +568,8 @@ func TestCallbackSurvivesStoreFaults(t *testing.T) {
 			t.Fatal("the state must stay pending and no connection exist")
 		}
 		// The user reloads the page: the same state now completes, once.
-		if out := w.callback(t, cb); out.Get("status") != "connected" {
-			t.Fatalf("reload: %v", out)
+		if resp := w.complete(t, org, user, pending(t, w.callback(t, cb))); resp.Status != 200 {
+			t.Fatalf("complete after the reload: %s", resp)
 		}
 		wantStateInvalid(t, w.do(t, "GET", cb, "", nil, nil))
 		if w.stateStored(t, stateOf(t, cb)) {
@@ -582,27 +582,55 @@ func TestCallbackSurvivesStoreFaults(t *testing.T) {
 		setup(t, org, provider)
 		cb := w.toCallback(t, w.start(t, org, w.member(org, user), provider, ""))
 		f := w.storeFault(t, moto.Fault{Operation: "DeleteItem", Contains: []string{"STATE#" + connections.StateID(stateOf(t, cb))}, Code: moto.ProvisionedThroughputExceeded, Times: moto.SDKAttemptsDynamoDB - 1})
-		if out := w.callback(t, cb); out.Get("status") != "connected" || f.Hits() != moto.SDKAttemptsDynamoDB-1 {
+		if out := w.callback(t, cb); out.Get("status") != "pending" || f.Hits() != moto.SDKAttemptsDynamoDB-1 {
 			t.Fatalf("callback %v after %d throttles", out, f.Hits())
 		}
 		wantStateInvalid(t, w.do(t, "GET", cb, "", nil, nil))
 	})
 	for _, p := range providers {
+		// The callback's one write is the pending completion: refused,
+		// nothing is kept, and the new tokens are given back.
+		t.Run("pending completion write throttled/"+p, func(t *testing.T) {
+			t.Parallel()
+			org, user := "org-cb-pend-"+p, "u-cb-pend"
+			setup(t, org, p)
+			email := w.account(p, "acct-cb-pend")
+			cb := w.toCallback(t, w.start(t, org, w.member(org, user), p, email))
+			w.storeFault(t, moto.Fault{Operation: "PutItem", Contains: []string{`"COMPLETION#`, `"` + org + `"`}, Code: moto.Throttling, Calls: 1})
+			out := w.callback(t, cb)
+			if out.Get("status") != "error" || out.Get("code") != "internal_error" || out.Get("provider") != p || out.Has("completion") {
+				t.Fatalf("callback %v, want error internal_error", out)
+			}
+			if w.conn(org, user, p) != nil || w.stateStored(t, stateOf(t, cb)) {
+				t.Fatal("a refused callback left a connection, or the state unconsumed")
+			}
+			wantStateInvalid(t, w.do(t, "GET", cb, "", nil, nil))
+			w.connect(t, org, user, p, email)
+			c := w.conn(org, user, p)
+			if tok := w.tokens(t, c); !w.live(tok.RefreshToken) || !w.live(tok.AccessToken) {
+				t.Fatal("the retried connection's tokens are not live")
+			}
+			unkeptTokensDead(t, w, wire, p, email, c)
+		})
+		// The completion's write is the connection: refused, the pending
+		// tokens are spent and given back, nothing is half-written, and
+		// connecting again works.
 		t.Run("connection write throttled/"+p, func(t *testing.T) {
 			t.Parallel()
 			org, user := "org-cb-save-"+p, "u-cb-save"
 			setup(t, org, p)
 			email := w.account(p, "acct-cb-save")
-			cb := w.toCallback(t, w.start(t, org, w.member(org, user), p, email))
+			out := pending(t, w.callback(t, w.toCallback(t, w.start(t, org, w.member(org, user), p, email))))
 			w.storeFault(t, moto.Fault{Operation: "PutItem", Contains: []string{`"USER#` + org + `#` + user + `"`}, Code: moto.Throttling, Calls: 1})
-			out := w.callback(t, cb)
-			if out.Get("status") != "error" || out.Get("code") != "internal_error" || out.Get("provider") != p {
-				t.Fatalf("callback %v, want error internal_error", out)
+			if resp := w.complete(t, org, user, out); resp.Status < 500 {
+				t.Fatalf("complete under a refused write answered %s", resp)
 			}
-			if w.conn(org, user, p) != nil || w.stateStored(t, stateOf(t, cb)) {
-				t.Fatal("a refused save left a connection, or the state unconsumed")
+			if w.conn(org, user, p) != nil {
+				t.Fatal("a refused completion left a connection")
 			}
-			wantStateInvalid(t, w.do(t, "GET", cb, "", nil, nil))
+			if resp := w.complete(t, org, user, out); resp.Status != 404 || resp.Code() != "completion_not_found" {
+				t.Fatalf("the spent completion again: %s", resp)
+			}
 			w.connect(t, org, user, p, email)
 			c := w.conn(org, user, p)
 			if tok := w.tokens(t, c); !w.live(tok.RefreshToken) || !w.live(tok.AccessToken) {
@@ -624,10 +652,10 @@ func TestCallbackSurvivesStoreFaults(t *testing.T) {
 			w.connect(t, org, user, p, email)
 			old := w.conn(org, user, p)
 			oldTok := w.tokens(t, old)
-			cb := w.toCallback(t, w.start(t, org, w.member(org, user), p, email))
+			out := pending(t, w.callback(t, w.toCallback(t, w.start(t, org, w.member(org, user), p, email))))
 			w.storeFault(t, moto.Fault{Operation: "PutItem", Contains: []string{`"USER#` + org + `#` + user + `"`}, Code: moto.Throttling, Calls: 1})
-			if out := w.callback(t, cb); out.Get("status") != "error" || out.Get("code") != "internal_error" {
-				t.Fatalf("callback %v, want error internal_error", out)
+			if resp := w.complete(t, org, user, out); resp.Status < 500 {
+				t.Fatalf("complete under a refused write answered %s", resp)
 			}
 			c := w.conn(org, user, p)
 			if c == nil || c.Version != old.Version || !bytes.Equal(c.SealedTokens, old.SealedTokens) {
@@ -670,8 +698,8 @@ func TestCallbackSurvivesStoreFaults(t *testing.T) {
 				t.Errorf("concurrent claim: %v", err)
 			}
 		}})
-		if out := w.callback(t, cb); out.Get("status") != "connected" {
-			t.Fatalf("reconnect beside a concurrent writer: %v", out)
+		if resp := w.complete(t, org, user, pending(t, w.callback(t, cb))); resp.Status != 200 {
+			t.Fatalf("reconnect beside a concurrent writer: %s", resp)
 		}
 		c := w.conn(org, user, catalog.Microsoft365)
 		tok := w.tokens(t, c)

@@ -40,6 +40,7 @@ var stableCodes = map[string]bool{
 	"validation_failed": true, "malformed_body": true, "body_too_large": true, "unsupported_media_type": true,
 	"precondition_failed": true, "precondition_required": true, "unknown_provider": true, "credential_in_field": true,
 	"provider_unavailable": true, "provider_disabled": true, "integration_incomplete": true, "not_in_rollout": true,
+	"completion_not_found": true,
 }
 
 // callbackCodes are the codes the callback's page may carry for input that
@@ -284,6 +285,23 @@ func FuzzStartConnection(f *testing.F) {
 			if err != nil || u.Host == "" || u.Query().Get("state") == "" || u.Query().Get("code_challenge") == "" {
 				t.Fatalf("authorization URL %q", a.AuthorizationURL)
 			}
+		}
+	})
+}
+
+// FuzzCompleteConnection: POST /v1/orgs/{orgId}/connections/{provider}/complete
+// with any body. No handle the fuzzer can produce is live: every answer is
+// a refusal (400 for a body without a completion, 404 otherwise), never a
+// connection and never a 5xx.
+func FuzzCompleteConnection(f *testing.F) {
+	g, _ := secretSeeds()
+	addBodySeeds(f, `{"completion":"`+g+`"}`, `{"completion":"`+strings.Repeat("A", 43)+`"}`, `{"completion":123}`)
+	fw := newFuzzWorld(f)
+	f.Fuzz(func(t *testing.T, body []byte, p uint8) {
+		rec := fw.send("POST", "/v1/orgs/"+fuzzOrg+"/connections/"+provider(p)+"/complete", "", fw.member, body, nil)
+		checkAPI(t, rec, plantedIn(body))
+		if rec.Code < 400 {
+			t.Fatalf("a fuzzed completion answered %d: %s", rec.Code, rec.Body)
 		}
 	})
 }

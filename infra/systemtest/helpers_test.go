@@ -234,13 +234,30 @@ func (w *world) callback(t testing.TB, callbackURL string) url.Values {
 	return loc.Query()
 }
 
-// connect runs a whole connection (start, provider, callback) and fails t
-// unless it connected.
+// complete does what the app's page at returnTo does with a callback
+// outcome: it posts the completion handle as the member user of org.
+func (w *world) complete(t testing.TB, org, user string, out url.Values) *localtest.Response {
+	t.Helper()
+	return w.do(t, "POST", "/v1/orgs/"+org+"/connections/"+out.Get("provider")+"/complete", w.member(org, user),
+		map[string]any{"completion": out.Get("completion")}, nil)
+}
+
+// pending fails t unless a callback outcome is a pending completion.
+func pending(t testing.TB, out url.Values) url.Values {
+	t.Helper()
+	if out.Get("status") != "pending" || out.Get("completion") == "" {
+		t.Fatalf("callback outcome %v, want a pending completion", out)
+	}
+	return out
+}
+
+// connect runs a whole connection (start, provider, callback, completion)
+// and fails t unless it connected.
 func (w *world) connect(t testing.TB, org, user, provider, loginHint string) {
 	t.Helper()
-	out := w.callback(t, w.toCallback(t, w.start(t, org, w.member(org, user), provider, loginHint)))
-	if out.Get("status") != "connected" {
-		t.Fatalf("connect %s/%s/%s: %v", org, user, provider, out)
+	out := pending(t, w.callback(t, w.toCallback(t, w.start(t, org, w.member(org, user), provider, loginHint))))
+	if resp := w.complete(t, org, user, out); resp.Status != 200 {
+		t.Fatalf("connect %s/%s/%s: complete answered %s", org, user, provider, resp)
 	}
 }
 
@@ -351,8 +368,13 @@ func (w *world) tryConnect(org, user, provider string) error {
 		return fmt.Errorf("provider: %s", at)
 	}
 	cb := w.env.Do("GET", loc.String(), "", nil)
-	if out := cb.Location(); cb.Status != 302 || out == nil || out.Query().Get("status") != "connected" {
+	out := cb.Location()
+	if cb.Status != 302 || out == nil || out.Query().Get("status") != "pending" {
 		return fmt.Errorf("callback: %s (%v)", cb, cb.Header.Get("Location"))
+	}
+	done := w.env.Do("POST", "/v1/orgs/"+org+"/connections/"+provider+"/complete", w.member(org, user), map[string]any{"completion": out.Query().Get("completion")})
+	if done.Status != 200 {
+		return fmt.Errorf("complete: %s", done)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/connections"
 	"github.com/sofie/integrations/shared/hygiene"
 )
 
@@ -246,10 +247,15 @@ func TestNoSecretLeaks(t *testing.T) {
 	// (with the PKCE verifier) is pending in the table. The user finishes it
 	// afterwards, so its verifier crosses the wire and is searched for in
 	// what the table held.
-	pending := w.toCallback(t, w.start(t, orgA, memberA, catalog.GoogleWorkspace, ""))
+	// Then the table is read again while the flow's tokens wait, sealed,
+	// in a pending completion, whose handle must not be stored either.
+	flow := w.toCallback(t, w.start(t, orgA, memberA, catalog.GoogleWorkspace, ""))
 	items := w.env.ScanTable()
-	if out := w.callback(t, pending); out.Get("status") != "connected" {
-		t.Fatalf("the pending flow: %v", out)
+	out := pending(t, w.callback(t, flow))
+	items = append(items, w.env.ScanTable()...)
+	planted[out.Get("completion")] = "completion handle"
+	if resp := w.complete(t, orgA, member, out); resp.Status != 200 {
+		t.Fatalf("the pending flow: %s", resp)
 	}
 
 	// What crossed the wire, planted too.
@@ -442,6 +448,20 @@ func responseTexts(w *world) []string {
 				if bytes.Equal(clean.Body, a.resp.Body) {
 					panic("the authorization URL was not found in its own answer")
 				}
+				a.resp = &clean
+			}
+		}
+		if a.method == "GET" && a.route == connections.CallbackPath && a.resp.Status == 302 {
+			// The completion handle's one way to the app's page at returnTo
+			// is this redirect (as the code's is the provider's redirect):
+			// it may appear there and nowhere else.
+			if loc := a.resp.Location(); loc != nil && loc.Query().Get("completion") != "" {
+				clean := *a.resp
+				clean.Header = a.resp.Header.Clone()
+				q := loc.Query()
+				q.Set("completion", "<completion handle>")
+				loc.RawQuery = q.Encode()
+				clean.Header.Set("Location", loc.String())
 				a.resp = &clean
 			}
 		}

@@ -91,6 +91,8 @@ var sampleRequests = map[string]sampleRequest{
 		body: `{"returnTo":"https://app.example.com/settings/connected-apps"}`},
 	"OAuthFunction/Callback": {method: "GET", path: "/oauth/callback?state=PLACEHOLDER-STATE-NOT-ISSUED&code=PLACEHOLDER-AUTHORIZATION-CODE&scope=openid+email", caller: "",
 		header: http.Header{"Accept": {"text/html,application/xhtml+xml"}, "Referer": {"https://accounts.google.com/"}}},
+	"OAuthFunction/CompleteConnection": {method: "POST", path: "/v1/orgs/o-acme/connections/google_workspace/complete", caller: "member",
+		body: `{"completion":"PLACEHOLDER-COMPLETION-HANDLE-NOT-ISSUED"}`},
 	"OAuthFunction/ListConnections":       {method: "GET", path: "/v1/orgs/o-acme/connections", caller: "member"},
 	"OAuthFunction/Disconnect":            {method: "DELETE", path: "/v1/orgs/o-acme/connections/google_workspace", caller: "member"},
 	"DiagnosticsFunction/Diagnose":        {method: "GET", path: "/v1/orgs/o-acme/diagnostics/microsoft365?user=u-bob&capability=email&action=read", caller: "admin"},

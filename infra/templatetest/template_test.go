@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
@@ -41,7 +42,7 @@ func buildDeps(t *testing.T) *app.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := app.Build(context.Background(), cfg)
+	d, err := localapp.Build(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +60,8 @@ func TestFunctionsAreBuiltFromTheirCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	handlers := map[string]string{
-		config.AdminFunction: "AdminHandler", config.OAuthFunction: "OAuthHandler",
-		config.RefreshFunction: "RefreshHandler", config.DiagnosticsFunction: "DiagnosticsHandler",
+		config.AdminFunction: "adminfn.Handler", config.OAuthFunction: "oauthfn.Handler",
+		config.RefreshFunction: "refreshfn.Handler", config.DiagnosticsFunction: "diagnosticsfn.Handler",
 	}
 	for _, id := range tmpl.FunctionIDs() {
 		f := tmpl.Functions[id]
@@ -91,8 +92,8 @@ func TestFunctionsAreBuiltFromTheirCommands(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 			continue
 		}
-		if !strings.Contains(string(main), "package main") || !strings.Contains(string(main), "app."+handlers[id]+"(") {
-			t.Errorf("%s: functions/%s/main.go does not start app.%s", id, m[1], handlers[id])
+		if !strings.Contains(string(main), "package main") || !strings.Contains(string(main), handlers[id]+"(") {
+			t.Errorf("%s: functions/%s/main.go does not start %s", id, m[1], handlers[id])
 		}
 	}
 }
@@ -111,7 +112,7 @@ func dig(m map[string]any, keys ...string) any {
 
 func TestRoutesMatchRouters(t *testing.T) {
 	tmpl := loadTemplate(t)
-	routes := app.Routes(buildDeps(t))
+	routes := localapp.Routes(buildDeps(t))
 	for _, id := range tmpl.FunctionIDs() {
 		inTemplate := map[string]bool{} // route key -> has authorizer
 		for _, r := range tmpl.Functions[id].Routes {
@@ -139,7 +140,7 @@ func TestRoutesMatchRouters(t *testing.T) {
 	}
 	for id := range routes {
 		if _, ok := tmpl.Functions[id]; !ok {
-			t.Errorf("app.Routes has routes for %s, which the template does not deploy", id)
+			t.Errorf("localapp.Routes has routes for %s, which the template does not deploy", id)
 		}
 	}
 	// Only the provider's redirect is public.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -58,10 +57,10 @@ func setClientChanged(c *store.Connection, now time.Time) {
 }
 
 // reinstate puts the connections taken off the due-index while the provider
-// was disabled back on it (refresh.Reinstate), due at once: the next run
+// was disabled back on it (store.Reinstate), due at once: the next run
 // refreshes them, or takes them off again with the reason that holds then.
 func (s *Service) reinstate(ctx context.Context, cfg store.Integration) (int, error) {
-	n, err := refresh.Reinstate(ctx, s.o.Store, cfg.OrgID, cfg.Provider, s.now)
+	n, err := store.Reinstate(ctx, s.o.Store, cfg.OrgID, cfg.Provider, s.now)
 	if n > 0 {
 		slog.InfoContext(ctx, "connections put back on the refresh schedule", "org", cfg.OrgID, "provider", cfg.Provider, "count", n)
 	}

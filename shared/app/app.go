@@ -1,22 +1,29 @@
-// Package app wires the service together: configuration, stores, the
-// provider client, and the Lambda handler of each function. Each
-// functions/<name>/main.go and the local server in infra/ build the same
-// handlers from here, so a local run exercises exactly what Lambda runs.
+// Package app builds the dependencies every function shares: the
+// configuration's stores (DynamoDB and Secrets Manager), the token vault,
+// the provider HTTP client and the OAuth client resolver. It links no
+// function's feature: each function's handler is wired by its own package
+// (shared/app/adminfn, oauthfn, refreshfn, diagnosticsfn), so a Lambda
+// binary links exactly what its routes use. The local server composes all
+// four (infra/localapp) and injects the embedded store, which no Lambda
+// build links.
 package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/outbound"
+	"github.com/sofie/integrations/shared/problem"
 	"github.com/sofie/integrations/shared/store"
 	"github.com/sofie/integrations/shared/tokenseal"
 )
@@ -43,6 +50,30 @@ type Option func(*buildOptions)
 
 type buildOptions struct {
 	awsAPIOptions []func(*middleware.Stack) error
+	store         store.Store
+	secrets       store.Secrets
+	closeStores   func() error
+	awsSetup      AWSSetup
+}
+
+// AWSSetup prepares the AWS stores before they are used: the local server
+// creates the table and the token key on a local DynamoDB and Secrets
+// Manager with it (infra/localapp). table and tokenKeyID are the names the
+// stores use.
+type AWSSetup func(ctx context.Context, ddb *dynamodb.Client, sm *secretsmanager.Client, table, tokenKeyID string) error
+
+// WithAWSSetup runs setup on the AWS clients before the stores are built.
+// Deployed functions never pass it: what they use, the template creates.
+func WithAWSSetup(setup AWSSetup) Option {
+	return func(o *buildOptions) { o.awsSetup = setup }
+}
+
+// WithStores gives Build the stores to use instead of opening the ones
+// the configuration names: the local server and tests inject the embedded
+// store this way (infra/localapp), which keeps it out of Lambda builds.
+// closeStores (may be nil) runs at Close.
+func WithStores(s store.Store, sec store.Secrets, closeStores func() error) Option {
+	return func(o *buildOptions) { o.store, o.secrets, o.closeStores = s, sec, closeStores }
 }
 
 // WithAWSAPIOptions adds middleware to the stack of every AWS SDK client the
@@ -71,9 +102,20 @@ func Build(ctx context.Context, cfg config.Config, opts ...Option) (*Deps, error
 		HTTPClient: outbound.NewClient(rw, cfg.ProviderTimeout),
 		Now:        time.Now,
 	}
-	if err := openStores(ctx, d, o); err != nil {
-		return nil, fmt.Errorf("open stores: %w", err)
+	switch {
+	case o.store != nil && o.secrets != nil:
+		d.Store, d.Secrets = o.store, o.secrets
+		if o.closeStores != nil {
+			d.closers = append(d.closers, o.closeStores)
+		}
+	case cfg.Store == "aws":
+		if err := openAWSStores(ctx, d, o); err != nil {
+			return nil, fmt.Errorf("open stores: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("STORE %q: %w", cfg.Store, errLocalOnly)
 	}
+	d.Tokens = &tokenseal.Vault{Secrets: d.Secrets}
 	d.Clients = &clients.Resolver{Catalog: d.Catalog, Secrets: d.Secrets, Rewriter: rw}
 	return d, nil
 }
@@ -90,17 +132,12 @@ func (d *Deps) Close() error {
 	return first
 }
 
-// Handler returns the Lambda handler of the function with that logical id.
-func Handler(d *Deps, logicalID string) (lambda.Handler, error) {
-	switch logicalID {
-	case config.AdminFunction:
-		return AdminHandler(d), nil
-	case config.OAuthFunction:
-		return OAuthHandler(d), nil
-	case config.RefreshFunction:
-		return RefreshHandler(d), nil
-	case config.DiagnosticsFunction:
-		return DiagnosticsHandler(d), nil
-	}
-	return nil, fmt.Errorf("no function %q", logicalID)
+// errLocalOnly: the embedded store is opened by the local server and tests
+// (infra/localapp), never by a deployed function.
+var errLocalOnly = errors.New("only the AWS stores (STORE=aws) are built in; the embedded store is injected by local runs with WithStores")
+
+// Unavailable answers the routes of a function whose service could not be
+// built (a Deps without stores, as the template and OpenAPI tests use).
+func Unavailable(w http.ResponseWriter, r *http.Request) {
+	problem.Write(w, r, problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "This function is not configured."))
 }

@@ -28,12 +28,13 @@ func TestWithAWSAPIOptionsSeesEveryStoreCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	var calls awscount.Counter
-	d, err := app.Build(t.Context(), cfg, app.WithAWSAPIOptions(calls.Middleware))
+	d, err := app.Build(t.Context(), cfg, app.WithAWSAPIOptions(calls.Middleware), app.WithAWSSetup(createStores))
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	defer d.Close()
-	// A local configuration creates the table and token key at Build.
+	// The setup (as the local server's) creates the table and token key at
+	// Build.
 	if calls.Calls("DynamoDB", "") == 0 || calls.Calls("Secrets Manager", "") == 0 {
 		t.Fatalf("Build's own calls were not seen: %s", calls.String())
 	}

@@ -39,10 +39,11 @@ type Permission struct {
 // is no IAM action for the transaction itself. What each store method calls
 // is in package dynamostore's documentation: GetIntegration and
 // GetConnection GetItem; the listings Query; PutIntegration (with its audit
-// entries), AppendAudit, CreateState, PutConnection and CompleteLease
-// PutItem; ConsumeState and DeleteConnection DeleteItem; ClaimLease
-// UpdateItem; ListProviderConnections queries index ByProvider and ListDue
-// index DueRefresh.
+// entries), AppendAudit, CreateState, CreateCompletion, PutConnection and
+// CompleteLease PutItem; ConsumeState, ConsumeCompletion and
+// DeleteConnection DeleteItem; ClaimLease UpdateItem;
+// ListProviderConnections queries index ByProvider, ListDue index
+// DueRefresh and ListGrantConnections index ByGrant.
 var Permissions = map[string]Permission{
 	config.AdminFunction: {
 		// Configs and audit entries: read, list, and versioned writes with
@@ -63,9 +64,12 @@ var Permissions = map[string]Permission{
 		},
 	},
 	config.OAuthFunction: {
-		// States (create, consume once by delete), connections (write after
-		// the callback, list, disconnect), configs (read).
+		// States and pending completions (create, consume once by delete),
+		// connections (write at the completion, list, disconnect), configs
+		// (read), and whether another connection holds a grant before a
+		// grant-wide revocation (index ByGrant).
 		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		Indexes:      []string{"ByGrant"},
 		Secrets: map[string][]string{
 			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
 			SecretDefaultClients: {"secretsmanager:GetSecretValue"},

@@ -13,40 +13,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sofie/integrations/shared/store/awssecrets"
-	"github.com/sofie/integrations/shared/store/boltstore"
 	"github.com/sofie/integrations/shared/store/dynamostore"
-	"github.com/sofie/integrations/shared/tokenseal"
 )
-
-// openStores sets d.Store, d.Secrets and d.Tokens from d.Config.Store: "aws"
-// for DynamoDB and Secrets Manager, "embedded" for the local durable stores
-// in LOCAL_DATA_DIR.
-func openStores(ctx context.Context, d *Deps, o buildOptions) error {
-	switch d.Config.Store {
-	case "embedded":
-		s, err := boltstore.Open(d.Config.LocalDataDir)
-		if err != nil {
-			return err
-		}
-		d.Store, d.Secrets = s, s
-		d.closers = append(d.closers, s.Close)
-	case "aws":
-		if err := openAWSStores(ctx, d, o); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("STORE %q is not aws or embedded", d.Config.Store)
-	}
-	d.Tokens = &tokenseal.Vault{Secrets: d.Secrets}
-	return nil
-}
 
 // openAWSStores builds the DynamoDB and Secrets Manager adapters from the
 // SDK's standard configuration (AWS_REGION, credentials chain,
 // AWS_ENDPOINT_URL). Local and test configurations (a moto_server behind
-// AWS_ENDPOINT_URL) also get defaults for what a developer does not set, and
-// the table and token-key secret are created if missing; deployed
-// configurations never create anything.
+// AWS_ENDPOINT_URL) also get defaults for what a developer does not set;
+// the local server creates the table and token-key secret there
+// (WithAWSSetup). Deployed configurations never create anything: the
+// template does.
 func openAWSStores(ctx context.Context, d *Deps, o buildOptions) error {
 	cfg := d.Config
 	var opts []func(*awsconfig.LoadOptions) error
@@ -76,11 +52,8 @@ func openAWSStores(ctx context.Context, d *Deps, o buildOptions) error {
 	}
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	sm := secretsmanager.NewFromConfig(awsCfg)
-	if cfg.IsLocal() {
-		if err := dynamostore.EnsureTable(ctx, ddb, cfg.TableName); err != nil {
-			return err
-		}
-		if err := awssecrets.EnsureTokenKey(ctx, sm, tokenKeyID); err != nil {
+	if o.awsSetup != nil {
+		if err := o.awsSetup(ctx, ddb, sm, cfg.TableName, tokenKeyID); err != nil {
 			return err
 		}
 		slog.InfoContext(ctx, "local AWS stores ready", "table", cfg.TableName, "secretsPrefix", prefix,

@@ -2,18 +2,22 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/oauth2"
 
 	"github.com/sofie/integrations/infra/testenv/moto"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/store"
+	"github.com/sofie/integrations/shared/store/awssecrets"
+	"github.com/sofie/integrations/shared/store/dynamostore"
 	"github.com/sofie/integrations/shared/store/storetest"
 )
 
@@ -23,11 +27,20 @@ func buildWith(t *testing.T, env map[string]string) *app.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := app.Build(t.Context(), cfg)
+	d, err := app.Build(t.Context(), cfg, app.WithAWSSetup(createStores))
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	return d
+}
+
+// createStores creates the table and the token key, as the local server
+// does before it builds on a local DynamoDB and Secrets Manager.
+func createStores(ctx context.Context, ddb *dynamodb.Client, sm *secretsmanager.Client, table, tokenKeyID string) error {
+	if err := dynamostore.EnsureTable(ctx, ddb, table); err != nil {
+		return err
+	}
+	return awssecrets.EnsureTokenKey(ctx, sm, tokenKeyID)
 }
 
 // storeSomething writes a connection with sealed tokens and a client
@@ -72,22 +85,25 @@ func readBack(t *testing.T, d *app.Deps, want []string) {
 	}
 }
 
-func TestEmbeddedStores(t *testing.T) {
-	env := map[string]string{"ENVIRONMENT": "local", "STORE": "embedded", "LOCAL_DATA_DIR": t.TempDir()}
-	d := buildWith(t, env)
-	want := storeSomething(t, d)
-	if err := d.Close(); err != nil {
+// TestEmbeddedStoreIsNotBuiltIn: a deployed function links only the AWS
+// stores; STORE=embedded without injected stores (infra/localapp injects
+// them for local runs) is refused at Build with that reason.
+func TestEmbeddedStoreIsNotBuiltIn(t *testing.T) {
+	cfg, err := config.FromEnv(func(k string) string {
+		return map[string]string{"ENVIRONMENT": "local", "STORE": "embedded", "LOCAL_DATA_DIR": t.TempDir()}[k]
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Durable: a restarted local server reads the same data and key.
-	d2 := buildWith(t, env)
-	defer d2.Close()
-	readBack(t, d2, want)
+	_, err = app.Build(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "injected by local runs") {
+		t.Fatalf("Build on STORE=embedded: %v, want the local-only refusal", err)
+	}
 }
 
 // TestAWSStoresOnMoto: STORE=aws with AWS_ENDPOINT_URL at a moto_server
-// creates the table and token key, works end to end, and a scan of the
-// table shows no plaintext token or secret.
+// (the table and token key created by the local setup) works end to end,
+// and a scan of the table shows no plaintext token or secret.
 func TestAWSStoresOnMoto(t *testing.T) {
 	ep := moto.Endpoint(t)
 	t.Setenv("AWS_ENDPOINT_URL", ep)

@@ -3,7 +3,6 @@ package connections
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -12,28 +11,32 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
-	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
 
 // Callback outcome statuses (the status= parameter).
 const (
-	OutcomeConnected = "connected"
-	OutcomeError     = "error"
+	// OutcomePending: the provider authorized and the tokens wait, sealed,
+	// for the user who started the connection to complete it.
+	OutcomePending = "pending"
+	OutcomeError   = "error"
 )
 
 // CallbackResult is the outcome of a provider redirect, for the browser.
 type CallbackResult struct {
-	Status   string // OutcomeConnected or OutcomeError
-	Code     string // stable error code; empty when connected
+	Status   string // OutcomePending or OutcomeError
+	Code     string // stable error code; empty when pending
 	Provider string // empty when the state was not usable
 	Message  string // for a person
 	// ReturnTo is the validated URL to redirect to; empty means answer with
 	// a page.
 	ReturnTo string
+	// Completion is the handle of the pending completion (OutcomePending):
+	// the page at ReturnTo posts it, with the user's own token, to the
+	// complete route.
+	Completion string
 	// MissingScopes of a partial grant.
 	MissingScopes []string
 }
@@ -47,18 +50,26 @@ func (r CallbackResult) Params() url.Values {
 	if r.Code != "" {
 		v.Set("code", r.Code)
 	}
+	if r.Completion != "" {
+		v.Set("completion", r.Completion)
+	}
 	return v
 }
 
-// Callback completes an authorization from the provider's redirect query
-// (state, code or error). The state is consumed before anything else, so a
-// replayed, unknown or expired state never reaches the token endpoint. The
-// query's values (state, code) and the tokens are never logged.
+// Callback finishes the provider's part of an authorization from its
+// redirect query (state, code or error): the state is consumed before
+// anything else, so a replayed, unknown or expired state never reaches the
+// token endpoint; the code is exchanged (codes are short-lived) and the
+// account identified. It never creates or replaces a connection: the
+// browser that followed the authorization link need not be the starting
+// user's, so the tokens are sealed into a pending completion that only that
+// user can complete (Complete). The query's values (state, code), the
+// handle and the tokens are never logged.
 func (s *Service) Callback(ctx context.Context, q url.Values) CallbackResult {
 	res, st := s.callback(ctx, q)
 	switch {
-	case res.Status == OutcomeConnected:
-		slog.InfoContext(ctx, "connection created", "org", st.OrgID, "user", st.UserID, "provider", st.Provider, "missingScopes", len(res.MissingScopes))
+	case res.Status == OutcomePending:
+		slog.InfoContext(ctx, "connection pending completion", "org", st.OrgID, "user", st.UserID, "provider", st.Provider, "missingScopes", len(res.MissingScopes))
 	case st.ID == "":
 		slog.WarnContext(ctx, "connection callback refused", "code", res.Code)
 	default:
@@ -84,6 +95,11 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	returnTo, _ := s.checkReturnTo(st.ReturnTo) // the allow-list may have changed since the start
 	fail := func(code, msg string) (CallbackResult, store.OAuthState) {
 		return CallbackResult{Status: OutcomeError, Code: code, Provider: st.Provider, Message: msg, ReturnTo: returnTo}, st
+	}
+	if returnTo == "" {
+		// Only the app's page at returnTo can hand the completion to the
+		// user who started: without one, do not even redeem the code.
+		return fail(CodeReturnToNotAllowed, "The app's return address is no longer allowed here. Start the connection again from the app.")
 	}
 	p, ok := s.opts.Catalog.Get(st.Provider)
 	if !ok {
@@ -140,7 +156,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	if err != nil {
 		// The tokens will not be kept: give them back where the provider
 		// allows it.
-		s.revokeQuietly(ctx, d, call, cl, tok, st, "")
+		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, st.UserID, p.ID, st.ClientRef, "")
 		var r *refusal
 		if errors.As(err, &r) {
 			return fail(r.code, r.message)
@@ -151,16 +167,16 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 
 	granted := grantedScopes(tok, st.Scopes)
 	missing := p.MissingScopes(st.Scopes, granted)
-	if _, err := s.save(ctx, p, st, tok, id, granted, missing, now); err != nil {
-		slog.ErrorContext(ctx, "store connection", "org", st.OrgID, "provider", p.ID, "err", err.Error())
-		s.revokeQuietly(ctx, d, call, cl, tok, st, id.account.ID)
+	handle, err := s.pend(ctx, st, tok, id, granted, missing, now)
+	if err != nil {
+		slog.ErrorContext(ctx, "store pending completion", "org", st.OrgID, "provider", p.ID, "err", err.Error())
+		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, st.UserID, p.ID, st.ClientRef, id.account.ID)
 		return fail(CodeInternal, "The connection could not be saved. Try again in a moment.")
 	}
-	msg := "Your " + p.DisplayName + " account is connected."
-	if len(missing) > 0 {
-		msg = "Your " + p.DisplayName + " account is connected, but some permissions were not granted; features that need them will not work until you reconnect and approve them."
-	}
-	return CallbackResult{Status: OutcomeConnected, Provider: p.ID, Message: msg, ReturnTo: returnTo, MissingScopes: missing}, st
+	return CallbackResult{
+		Status: OutcomePending, Provider: p.ID, ReturnTo: returnTo, Completion: handle, MissingScopes: missing,
+		Message: "Return to the app to finish connecting your " + p.DisplayName + " account.",
+	}, st
 }
 
 func stateInvalid() CallbackResult {
@@ -204,107 +220,54 @@ func accessExpiry(tok *oauth2.Token, id identity, now time.Time) time.Time {
 	return time.Time{}
 }
 
-// save seals the tokens and writes the connection. A reconnect replaces the
-// previous record whole: nothing of its tokens, failures or lease is kept,
-// and a refresh holding a lease on it loses it (its conditional write fails).
-func (s *Service) save(ctx context.Context, p catalog.Provider, st store.OAuthState, tok *oauth2.Token, id identity, granted, missing []string, now time.Time) (store.Connection, error) {
-	key := store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: p.ID}
-	expiry := accessExpiry(tok, id, now)
-	if id.expiryAssumed {
-		expiry = schedule.AssumeExpiry(ctx, nil, key, schedule.CauseIntrospectionFailed, now)
-	}
-	sealedTok := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, Expiry: expiry}
-	sealed, keyID, err := s.opts.Vault.SealToken(ctx, key, sealedTok)
-	if err != nil {
-		return store.Connection{}, fmt.Errorf("seal tokens of %s: %w", key, err)
-	}
-	c := store.Connection{
-		ConnKey:         key,
-		Status:          store.StatusConnected,
-		ClientRef:       st.ClientRef,
-		ConfigVersion:   st.ConfigVersion,
-		Account:         id.account,
-		RequestedScopes: st.Scopes,
-		GrantedScopes:   granted,
-		MissingScopes:   missing,
-		SealedTokens:    sealed,
-		TokenKeyID:      keyID,
-		AccessExpiresAt: expiry,
-		ConnectedAt:     now,
-		UpdatedAt:       now,
-	}
-	if id.expiryAssumed {
-		c.StatusReason = schedule.ReasonExpiryAssumed
-	}
-	hasRT := tok.RefreshToken != ""
-	if !hasRT {
-		c.LastError = &store.ConnError{
-			Code:    CodeNoRefreshToken,
-			Message: p.DisplayName + " did not issue a refresh token, so this connection stops working when its access token expires. Remove the app's access in your account's security settings, then connect again.",
-			Owner:   string(oauthfail.OwnerUser),
-			At:      now,
-		}
-		c.OffIndexReason = store.ReasonNoRefreshToken
-	}
-	c.NextRefreshAt = schedule.NextRefreshAt(p, c, hasRT, s.opts.RefreshMargin, now)
-
-	// Another writer (a refresh finishing, a second callback) may win
-	// between the read and the write; the newest authorization still wins.
-	for attempt := 0; ; attempt++ {
-		var expected int64
-		old, err := s.opts.Store.GetConnection(ctx, key)
-		switch {
-		case err == nil:
-			expected = old.Version
-		case errors.Is(err, store.ErrNotFound):
-		default:
-			return store.Connection{}, fmt.Errorf("read connection %s: %w", key, err)
-		}
-		saved, err := s.opts.Store.PutConnection(ctx, c, expected)
-		if errors.Is(err, store.ErrConflict) && attempt < 2 {
-			continue
-		}
-		if err != nil {
-			return store.Connection{}, fmt.Errorf("write connection %s: %w", key, err)
-		}
-		return saved, nil
-	}
-}
-
 // grantRevoker is a dialect whose revocation ends the whole grant (every
 // token of the client and account), not just the tokens presented.
 type grantRevoker interface{ revokesGrant() bool }
 
-// revokeQuietly gives back tokens that will not be kept (best effort).
-// Where revocation ends the whole grant (Google) and the user's stored
-// connection may hold tokens of the same grant (same client, and the same
-// account when account, the new tokens' account id, is known), they are
-// not given back: that would end the connection the user still has. An
-// unreadable stored connection counts as such a one.
-func (s *Service) revokeQuietly(ctx context.Context, d dialect, call caller, cl clients.Client, tok *oauth2.Token, st store.OAuthState, account string) {
-	if g, ok := d.(grantRevoker); ok && g.revokesGrant() && s.mayShareGrant(ctx, st, account) {
-		slog.InfoContext(ctx, "unused tokens not revoked: the grant is the stored connection's too", "org", st.OrgID, "provider", st.Provider)
+// revokeQuietly gives back tokens that will not be kept (best effort):
+// tokens obtained for (org, user, provider) under clientRef, of the
+// account accountID ("" when unknown). Where revocation ends the whole
+// grant (Google) and a stored connection may hold tokens of the same grant
+// (grantInUse), they are not given back: that would end a connection
+// someone still has.
+func (s *Service) revokeQuietly(ctx context.Context, d dialect, call caller, cl clients.Client, tok *oauth2.Token, orgID, userID, provider, clientRef, accountID string) {
+	if g, ok := d.(grantRevoker); ok && g.revokesGrant() && s.grantInUse(ctx, orgID, userID, provider, clientRef, accountID) {
+		slog.InfoContext(ctx, "unused tokens not revoked: the grant is a stored connection's too", "org", orgID, "provider", provider)
 		return
 	}
 	err := d.revoke(ctx, call, cl, tok)
 	switch {
 	case err == nil:
-		slog.InfoContext(ctx, "unused tokens revoked", "org", st.OrgID, "provider", st.Provider)
+		slog.InfoContext(ctx, "unused tokens revoked", "org", orgID, "provider", provider)
 	case errors.Is(err, errRevocationUnsupported):
 	default:
-		slog.WarnContext(ctx, "revoking unused tokens failed", "org", st.OrgID, "provider", st.Provider, "err", err.Error())
+		slog.WarnContext(ctx, "revoking unused tokens failed", "org", orgID, "provider", provider, "err", err.Error())
 	}
 }
 
-// mayShareGrant reports whether the user's stored connection for the state's
-// provider may hold tokens of the grant just obtained.
-func (s *Service) mayShareGrant(ctx context.Context, st store.OAuthState, account string) bool {
-	old, err := s.opts.Store.GetConnection(ctx, store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider})
+// grantInUse reports whether a stored connection may hold tokens of the
+// grant of accountID under clientRef. The starting user's own connection
+// is read directly (the index may lag behind a write a moment ago); any
+// other through the grant index. When the account is unknown, only the
+// user's own connection under the same client can be suspected. A store
+// error counts as in use: when in doubt, do not revoke a whole grant.
+func (s *Service) grantInUse(ctx context.Context, orgID, userID, provider, clientRef, accountID string) bool {
+	own, err := s.opts.Store.GetConnection(ctx, store.ConnKey{OrgID: orgID, UserID: userID, Provider: provider})
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return false
-	case err != nil:
+	case err == nil:
+		if own.ClientRef == clientRef && (accountID == "" || own.Account.ID == "" || own.Account.ID == accountID) {
+			return true
+		}
+	case !errors.Is(err, store.ErrNotFound):
 		return true
 	}
-	return old.ClientRef == st.ClientRef && (account == "" || old.Account.ID == "" || old.Account.ID == account)
+	if accountID == "" {
+		return false
+	}
+	keys, err := s.opts.Store.ListGrantConnections(ctx, store.GrantRef{Provider: provider, ClientRef: clientRef, AccountID: accountID}, 1)
+	if err != nil {
+		slog.WarnContext(ctx, "grant index lookup failed", "provider", provider, "err", err.Error())
+		return true
+	}
+	return len(keys) > 0
 }

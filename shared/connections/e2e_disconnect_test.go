@@ -41,9 +41,7 @@ func disconnect(t *testing.T, env *localtest.Env, token, provider string) discon
 // connected connects u-1 and returns the tokens the service stored.
 func connected(t *testing.T, env *localtest.Env, token, provider string) (access, refresh string) {
 	t.Helper()
-	if got := outcome(t, connect(t, env, token, provider, map[string]any{"returnTo": localtest.ReturnURL})); got.Get("status") != "connected" {
-		t.Fatalf("connect %s: %v", provider, got)
-	}
+	mustConnect(t, env, token, provider, map[string]any{"returnTo": localtest.ReturnURL})
 	c := env.Connection(org, "u-1", provider)
 	tok, err := env.Deps.Tokens.OpenToken(context.Background(), c.ConnKey, c.SealedTokens)
 	if err != nil {
@@ -185,9 +183,7 @@ func TestNoRefreshTokenIsStoredAsNotRefreshable(t *testing.T) {
 	}))
 	enable(t, env, catalog.GoogleWorkspace, nil)
 	tok := env.MemberToken("u-1", org)
-	if got := outcome(t, connect(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})); got.Get("status") != "connected" {
-		t.Fatalf("outcome = %v", got)
-	}
+	mustConnect(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})
 	c := env.Connection(org, "u-1", catalog.GoogleWorkspace)
 	if c.LastError == nil || c.LastError.Code != "no_refresh_token" || !c.NextRefreshAt.IsZero() || c.OffIndexReason != "no_refresh_token" {
 		t.Fatalf("stored = lastError %+v nextRefreshAt %v offIndex %q", c.LastError, c.NextRefreshAt, c.OffIndexReason)
@@ -209,9 +205,7 @@ func TestSalesforceExpiryAssumedWhenIntrospectionFails(t *testing.T) {
 	enable(t, env, catalog.Salesforce, nil)
 	env.Fake.Inject(fakeprovider.Fault{Provider: catalog.Salesforce, Kind: fakeprovider.KindIntrospect, Status: 503})
 	tok := env.MemberToken("u-1", org)
-	if got := outcome(t, connect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})); got.Get("status") != "connected" {
-		t.Fatalf("outcome = %v", got)
-	}
+	mustConnect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})
 	c := env.Connection(org, "u-1", catalog.Salesforce)
 	if want := env.Clock.Now().Add(30 * time.Minute); !c.AccessExpiresAt.Equal(want) || c.StatusReason != "access_expiry_assumed" {
 		t.Fatalf("accessExpiresAt %v (want %v), statusReason %q", c.AccessExpiresAt, want, c.StatusReason)

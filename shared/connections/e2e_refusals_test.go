@@ -41,8 +41,12 @@ func TestReplayedStateIsRefusedWithoutExchange(t *testing.T) {
 	enable(t, env, catalog.GoogleWorkspace, nil)
 	tok := env.MemberToken("u-1", org)
 	cb := atProvider(t, env, start(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL}).AuthorizationURL)
-	if got := outcome(t, env.Do("GET", cb, "", nil)); got.Get("status") != "connected" {
+	firstCB := env.Do("GET", cb, "", nil)
+	if got := outcome(t, firstCB); got.Get("status") != "pending" {
 		t.Fatalf("first callback: %v", got)
+	}
+	if resp := completeAs(t, env, tok, firstCB); resp.Status != 200 {
+		t.Fatalf("complete: %s", resp)
 	}
 	first := env.Connection(org, "u-1", catalog.GoogleWorkspace)
 
@@ -83,28 +87,39 @@ func TestExpiredStateIsRefusedWithoutExchange(t *testing.T) {
 }
 
 // The callback is public (the provider redirects a browser to it, with no
-// bearer token), so what binds a completion to a user is the state: it was
-// issued to one user of one org and creates a connection for that user
-// only, once.
+// bearer token), so it binds nothing to whoever's browser reaches it: the
+// state was issued to one user of one org, and only that user, posting the
+// completion with their own token, gets a connection, once.
 func TestStateBelongsToTheUserWhoStartedIt(t *testing.T) {
 	env := localtest.New(t)
 	enable(t, env, catalog.GoogleWorkspace, nil)
 	alice, bob := env.MemberToken("u-alice", org), env.MemberToken("u-bob", org)
 
-	// Alice's authorization completed in someone else's browser (a forwarded
-	// link): the connection is Alice's, never the other person's.
-	cb := atProvider(t, env, start(t, env, alice, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL}).AuthorizationURL)
-	if got := outcome(t, env.Do("GET", cb, "", nil)); got.Get("status") != "connected" {
+	// Alice's authorization finished in someone else's browser (a forwarded
+	// link): the callback connects nobody, and Bob's app posting the
+	// completion gets nothing and spends it.
+	cbURL := atProvider(t, env, start(t, env, alice, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL}).AuthorizationURL)
+	cb := env.Do("GET", cbURL, "", nil)
+	if got := outcome(t, cb); got.Get("status") != "pending" {
 		t.Fatalf("callback: %v", got)
 	}
+	if resp := completeAs(t, env, bob, cb); resp.Status != 404 || resp.Code() != "completion_not_found" {
+		t.Fatalf("bob completing alice's connection: %s", resp)
+	}
+	if resp := completeAs(t, env, alice, cb); resp.Status != 404 || resp.Code() != "completion_not_found" {
+		t.Fatalf("alice completing after bob spent it: %s", resp)
+	}
+	if n := len(list(t, env, alice).Connections) + len(list(t, env, bob).Connections); n != 0 {
+		t.Fatalf("%d connections after a foreign completion, want none", n)
+	}
+	// The same state cannot be used again, by anyone.
+	wantPage(t, env.Do("GET", cbURL, "", nil), "state_invalid")
+
+	// Alice, completing her own, is connected.
+	mustConnect(t, env, alice, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})
 	if n := len(list(t, env, alice).Connections); n != 1 {
 		t.Fatalf("alice has %d connections, want 1", n)
 	}
-	if n := len(list(t, env, bob).Connections); n != 0 {
-		t.Fatalf("bob has %d connections, want 0", n)
-	}
-	// ... and the same state cannot be used again, by anyone.
-	wantPage(t, env.Do("GET", cb, "", nil), "state_invalid")
 
 	// Bob cannot graft his own authorization code onto a state of Alice's:
 	// the code is bound (PKCE) to the verifier of Bob's start, and the fake
@@ -155,12 +170,38 @@ func TestReturnToMustBeAllowed(t *testing.T) {
 	if n := count(env, "", "", ""); n != 0 {
 		t.Fatalf("the fake received %d calls", n)
 	}
-	// Allowed, and absent (then the callback answers with a page).
+	// Allowed; and absent, which is refused: only the app's page at
+	// returnTo can complete a connection.
 	start(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL + "x"})
-	resp := env.Do("GET", atProvider(t, env, start(t, env, tok, catalog.GoogleWorkspace, nil).AuthorizationURL), "", nil)
-	conforms(t, "GET", "/oauth/callback", resp)
-	if resp.Status != 200 || !strings.Contains(string(resp.Body), "connected") || resp.Header.Get("Content-Security-Policy") == "" {
-		t.Fatalf("callback without returnTo: %s", resp)
+	for _, body := range []any{nil, map[string]any{}, map[string]any{"returnTo": ""}} {
+		resp := env.Do("POST", "/v1/orgs/"+org+"/connections/google_workspace", tok, body)
+		conforms(t, "POST", "/v1/orgs/{orgId}/connections/{provider}", resp)
+		if resp.Status != 400 {
+			t.Fatalf("start with body %v: %s", body, resp)
+		}
+	}
+}
+
+// A returnTo that is no longer allowed when the provider redirects back
+// (the deployment's list changed meanwhile): the code is not redeemed,
+// since the completion could not be handed to the app.
+func TestCallbackRefusesAReturnToNoLongerAllowed(t *testing.T) {
+	env := localtest.New(t)
+	enable(t, env, catalog.GoogleWorkspace, nil)
+	tok := env.MemberToken("u-1", org)
+	cbURL := atProvider(t, env, start(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL}).AuthorizationURL)
+	u, _ := url.Parse(cbURL)
+	st, err := env.Deps.Store.ConsumeState(context.Background(), connections.StateID(u.Query().Get("state")), env.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.ReturnTo = "https://no-longer-allowed.example/"
+	if err := env.Deps.Store.CreateState(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	wantPage(t, env.Do("GET", cbURL, "", nil), "return_to_not_allowed")
+	if n := count(env, catalog.GoogleWorkspace, fakeprovider.KindExchange, ""); n != 0 {
+		t.Fatalf("%d token exchanges", n)
 	}
 }
 
@@ -199,9 +240,7 @@ func TestGooglePartialGrantShowsMissingScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := env.MemberToken("u-1", org)
-	if got := outcome(t, connect(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})); got.Get("status") != "connected" {
-		t.Fatalf("outcome = %v", got)
-	}
+	mustConnect(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})
 	c := list(t, env, tok).Connections[0]
 	if c.Status != "connected" || !slices.Equal(c.MissingScopes, []string{calendar}) {
 		t.Fatalf("status %s, missingScopes %v, want [%s]", c.Status, c.MissingScopes, calendar)
@@ -234,9 +273,7 @@ func TestGoogleAccountOutsideHostedDomainIsRefused(t *testing.T) {
 		t.Fatalf("revocations of the refused account's token = %d, want 1", n)
 	}
 	// An account of the domain connects.
-	if got := outcome(t, connect(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})); got.Get("status") != "connected" {
-		t.Fatalf("domain account: %v", got)
-	}
+	mustConnect(t, env, tok, catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL})
 }
 
 func TestMicrosoftAccountOfAnotherTenantIsRefused(t *testing.T) {
@@ -314,6 +351,7 @@ func TestStartRefusals(t *testing.T) {
 	member := env.MemberToken("u-1", org)
 	pilot := env.MemberToken("u-2", org, "pilot")
 	admin := env.AdminToken("u-admin", org)
+	ret := map[string]any{"returnTo": localtest.ReturnURL}
 	tests := []struct {
 		name, token, path string
 		body              any
@@ -321,15 +359,16 @@ func TestStartRefusals(t *testing.T) {
 		code              string
 	}{
 		{"no token", "", "/v1/orgs/org-1/connections/google_workspace", nil, 401, "unauthorized"},
-		{"other org", member, "/v1/orgs/org-2/connections/google_workspace", nil, 404, "not_found"},
-		{"unknown provider", member, "/v1/orgs/org-1/connections/dropbox", nil, 404, "unknown_provider"},
-		{"not offered here", member, "/v1/orgs/org-1/connections/salesforce", nil, 409, "provider_unavailable"},
-		{"disabled", member, "/v1/orgs/org-1/connections/microsoft365", nil, 409, "provider_disabled"},
-		{"outside rollout", member, "/v1/orgs/org-1/connections/google_workspace", nil, 403, "not_in_rollout"},
-		{"admins are not exempt", admin, "/v1/orgs/org-1/connections/google_workspace", nil, 403, "not_in_rollout"},
+		{"other org", member, "/v1/orgs/org-2/connections/google_workspace", ret, 404, "not_found"},
+		{"unknown provider", member, "/v1/orgs/org-1/connections/dropbox", ret, 404, "unknown_provider"},
+		{"not offered here", member, "/v1/orgs/org-1/connections/salesforce", ret, 409, "provider_unavailable"},
+		{"disabled", member, "/v1/orgs/org-1/connections/microsoft365", ret, 409, "provider_disabled"},
+		{"outside rollout", member, "/v1/orgs/org-1/connections/google_workspace", ret, 403, "not_in_rollout"},
+		{"admins are not exempt", admin, "/v1/orgs/org-1/connections/google_workspace", ret, 403, "not_in_rollout"},
 		{"unknown field", pilot, "/v1/orgs/org-1/connections/google_workspace", map[string]any{"scopes": "all"}, 400, "validation_failed"},
-		{"bad login hint", pilot, "/v1/orgs/org-1/connections/google_workspace", map[string]any{"loginHint": "a b"}, 400, "validation_failed"},
-		{"in rollout", pilot, "/v1/orgs/org-1/connections/google_workspace", nil, 201, ""},
+		{"bad login hint", pilot, "/v1/orgs/org-1/connections/google_workspace", map[string]any{"returnTo": localtest.ReturnURL, "loginHint": "a b"}, 400, "validation_failed"},
+		{"no returnTo", pilot, "/v1/orgs/org-1/connections/google_workspace", nil, 400, "validation_failed"},
+		{"in rollout", pilot, "/v1/orgs/org-1/connections/google_workspace", ret, 201, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -347,11 +386,11 @@ func TestStartRefusals(t *testing.T) {
 		in.Rollout = store.Rollout{Mode: store.RolloutEveryone}
 		in.ConfigMode, in.ClientID = store.ConfigModeOrganization, "100000000002-orgclient.apps.googleusercontent.com"
 	})
-	if resp := env.Do("POST", "/v1/orgs/org-1/connections/google_workspace", member, nil); resp.Status != 409 || resp.Code() != "integration_incomplete" {
+	if resp := env.Do("POST", "/v1/orgs/org-1/connections/google_workspace", member, ret); resp.Status != 409 || resp.Code() != "integration_incomplete" {
 		t.Fatalf("org mode without secret: %s", resp)
 	}
 	env.SeedSecret(org, catalog.GoogleWorkspace, "fake-client-secret-1")
-	if resp := env.Do("POST", "/v1/orgs/org-1/connections/google_workspace", member, nil); resp.Status != 201 {
+	if resp := env.Do("POST", "/v1/orgs/org-1/connections/google_workspace", member, ret); resp.Status != 201 {
 		t.Fatalf("org mode with secret: %s", resp)
 	}
 	if n := count(env, "", "", ""); n != 0 {
@@ -362,7 +401,7 @@ func TestStartRefusals(t *testing.T) {
 func TestStartWithoutDefaultClientIsIncomplete(t *testing.T) {
 	env := localtest.New(t, localtest.WithoutFakeProvider())
 	enable(t, env, catalog.Microsoft365, nil)
-	resp := env.Do("POST", "/v1/orgs/org-1/connections/microsoft365", env.MemberToken("u-1", org), nil)
+	resp := env.Do("POST", "/v1/orgs/org-1/connections/microsoft365", env.MemberToken("u-1", org), map[string]any{"returnTo": localtest.ReturnURL})
 	if resp.Status != 409 || resp.Code() != "integration_incomplete" {
 		t.Fatalf("%s", resp)
 	}
@@ -375,7 +414,7 @@ func TestReconnectReplacesTheConnection(t *testing.T) {
 	env := localtest.New(t)
 	enable(t, env, catalog.Salesforce, nil)
 	tok := env.MemberToken("u-1", org)
-	connect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})
+	mustConnect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})
 	ctx := context.Background()
 	key := store.ConnKey{OrgID: org, UserID: "u-1", Provider: catalog.Salesforce}
 	now := env.Clock.Now()
@@ -386,9 +425,7 @@ func TestReconnectReplacesTheConnection(t *testing.T) {
 	oldTokens, _ := env.Deps.Tokens.OpenToken(ctx, key, leased.SealedTokens)
 
 	env.Clock.Advance(time.Minute)
-	if got := outcome(t, connect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})); got.Get("status") != "connected" {
-		t.Fatalf("reconnect: %v", got)
-	}
+	mustConnect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})
 	c := env.Connection(org, "u-1", catalog.Salesforce)
 	if c.Version <= leased.Version || c.LeaseOwner != "" || !c.LeaseUntil.IsZero() || c.LastError != nil || c.ConsecutiveFailures != 0 {
 		t.Fatalf("reconnected record kept old state: %+v", c)

@@ -138,6 +138,29 @@ func connect(t *testing.T, env *localtest.Env, token, provider string, body any)
 	return env.Do("GET", atProvider(t, env, start(t, env, token, provider, body).AuthorizationURL), "", nil)
 }
 
+// completeAs does what the app's page at returnTo does with the callback's
+// answer cb: it posts the completion handle with token, and returns the
+// answer (checked against openapi.yaml).
+func completeAs(t *testing.T, env *localtest.Env, token string, cb *localtest.Response) *localtest.Response {
+	t.Helper()
+	resp := env.Complete(token, org, cb)
+	conforms(t, "POST", "/v1/orgs/{orgId}/connections/{provider}/complete", resp)
+	return resp
+}
+
+// mustConnect runs start, the provider, the callback and the completion
+// as the user of token, and fails the test unless it connected.
+func mustConnect(t *testing.T, env *localtest.Env, token, provider string, body any) {
+	t.Helper()
+	cb := connect(t, env, token, provider, body)
+	if got := outcome(t, cb); got.Get("status") != "pending" {
+		t.Fatalf("connect %s: callback outcome %v", provider, got)
+	}
+	if resp := completeAs(t, env, token, cb); resp.Status != 200 {
+		t.Fatalf("complete %s: %s", provider, resp)
+	}
+}
+
 func count(env *localtest.Env, provider string, kind fakeprovider.Kind, outcome fakeprovider.Outcome) int {
 	return env.Fake.Count(fakeprovider.Filter{Provider: provider, Kind: kind, Outcome: outcome})
 }
@@ -237,7 +260,7 @@ func TestConnectEachProvider(t *testing.T) {
 			}
 			resp := env.Do("GET", cbURL, "", nil)
 			got := outcome(t, resp)
-			if got.Get("status") != "connected" || got.Get("provider") != provider || got.Get("tab") != "connected" || got.Has("code") {
+			if got.Get("status") != "pending" || got.Get("provider") != provider || got.Get("tab") != "connected" || got.Has("code") || len(got.Get("completion")) < 22 {
 				t.Fatalf("callback outcome = %v", got)
 			}
 			if resp.Header.Get("Referrer-Policy") != "no-referrer" {
@@ -245,6 +268,24 @@ func TestConnectEachProvider(t *testing.T) {
 			}
 			if n := count(env, provider, fakeprovider.KindExchange, fakeprovider.OutcomeOK); n != 1 {
 				t.Fatalf("%d successful token exchanges, want 1", n)
+			}
+			// The callback made no connection: only the pending completion.
+			if env.Connection(org, "u-1", provider) != nil || len(list(t, env, tok).Connections) != 0 {
+				t.Fatal("the callback stored a connection before the user completed it")
+			}
+			done := completeAs(t, env, tok, resp)
+			if done.Status != 200 {
+				t.Fatalf("complete: %s", done)
+			}
+			var item struct {
+				Provider string `json:"provider"`
+				Status   string `json:"status"`
+			}
+			if err := done.Decode(&item); err != nil || item.Provider != provider || item.Status != "connected" {
+				t.Fatalf("complete answered %s", done)
+			}
+			if again := completeAs(t, env, tok, resp); again.Status != 404 || again.Code() != "completion_not_found" {
+				t.Fatalf("a second completion with the same handle: %s", again)
 			}
 
 			// Listed with account and granted scopes.
@@ -315,7 +356,7 @@ func TestConnectEachProvider(t *testing.T) {
 			cb, _ := url.Parse(cbURL)
 			logs := env.LogText()
 			secrets := map[string]string{"access token": opened.AccessToken, "refresh token": opened.RefreshToken, "code": cb.Query().Get("code"), "state": cb.Query().Get("state"),
-				"client secret": fakeprovider.DefaultClients()[provider].ClientSecret}
+				"completion handle": got.Get("completion"), "client secret": fakeprovider.DefaultClients()[provider].ClientSecret}
 			for name, v := range secrets {
 				if v == "" || strings.Contains(logs, v) {
 					t.Errorf("the %s appears in the logs (or is empty)", name)

@@ -12,7 +12,7 @@ import (
 	"github.com/sofie/integrations/shared/problem"
 )
 
-// API adapts HTTP requests to the service: OAuthFunction's four routes.
+// API adapts HTTP requests to the service: OAuthFunction's routes.
 type API struct {
 	Service *Service
 	// PublicBaseURL is the API's base URL as browsers see it; empty derives
@@ -46,6 +46,8 @@ func (a *API) Start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req StartRequest
+	// An empty body decodes to no returnTo, which Start refuses with a
+	// field error that says what is missing.
 	if prob := httpapi.DecodeJSON(r, &req, true); prob != nil {
 		problem.Write(w, r, prob)
 		return
@@ -82,6 +84,29 @@ func (a *API) Callback(w http.ResponseWriter, r *http.Request) {
 		slog.ErrorContext(r.Context(), "returnTo could not be extended", "provider", res.Provider)
 	}
 	writePage(w, res)
+}
+
+// Complete serves POST /v1/orgs/{orgId}/connections/{provider}/complete:
+// the page at returnTo posts the completion handle with the signed-in
+// user's token, and gets the connection as an item of the listing.
+func (a *API) Complete(w http.ResponseWriter, r *http.Request) {
+	who, prob := auth.OrgMember(r)
+	if prob != nil {
+		problem.Write(w, r, prob)
+		return
+	}
+	var req CompleteRequest
+	if prob := httpapi.DecodeJSON(r, &req, false); prob != nil {
+		problem.Write(w, r, prob)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	v, err := a.Service.Complete(r.Context(), who, r.PathValue("provider"), req.Completion)
+	if err != nil {
+		problem.WriteError(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, v)
 }
 
 // List serves GET /v1/orgs/{orgId}/connections.

@@ -1,31 +1,17 @@
 package connections
 
 import (
-	"html/template"
+	"html"
 	"net/http"
+	"strings"
 )
 
-// pageTmpl is the page the callback answers with when it has nowhere to
-// send the browser back to. No script, style or external resource (the CSP
-// forbids them all); html/template escapes every value.
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{.Title}}</title>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-<p>{{.Message}}</p>
-{{if .Code}}<p>Error code: <code>{{.Code}}</code></p>{{end}}
-<p>You can close this window and return to the app.</p>
-</body>
-</html>
-`))
-
-// writePage answers the callback with a page describing res.
+// writePage answers the callback with a page describing res, when there is
+// nowhere to send the browser back to (an unusable state, a returnTo no
+// longer allowed). No script, style or external resource: the CSP forbids
+// them all. Every value is escaped with html.EscapeString (text content
+// only, never an attribute), which keeps html/template and its reflection
+// out of the binary.
 func writePage(w http.ResponseWriter, res CallbackResult) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -33,10 +19,20 @@ func writePage(w http.ResponseWriter, res CallbackResult) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
-	title, status := "Account connected", http.StatusOK
-	if res.Status != OutcomeConnected {
+	title, status := "Return to the app", http.StatusOK
+	if res.Status != OutcomePending {
 		title, status = "The account was not connected", http.StatusBadRequest
 	}
+	var b strings.Builder
+	b.WriteString("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"robots\" content=\"noindex\">\n")
+	b.WriteString("<title>" + html.EscapeString(title) + "</title>\n</head>\n<body>\n")
+	b.WriteString("<h1>" + html.EscapeString(title) + "</h1>\n")
+	b.WriteString("<p>" + html.EscapeString(res.Message) + "</p>\n")
+	if res.Code != "" {
+		b.WriteString("<p>Error code: <code>" + html.EscapeString(res.Code) + "</code></p>\n")
+	}
+	b.WriteString("<p>You can close this window and return to the app.</p>\n</body>\n</html>\n")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, struct{ Title, Message, Code string }{title, res.Message, res.Code})
+	_, _ = w.Write([]byte(b.String()))
 }

@@ -1,8 +1,10 @@
 // Package connections is the user-connection half of the product: a user
 // starts an OAuth authorization for one provider of their org, the
-// provider's redirect completes it (code exchange, granted scopes, account
-// identity, sealed tokens), and the user lists and disconnects their
-// connections. OAuthFunction serves it (see API for the HTTP side).
+// provider's redirect finishes the provider's part (code exchange, granted
+// scopes, account identity, tokens sealed into a pending completion), the
+// user completes it with their own token (complete.go says why that step
+// exists), and lists and disconnects their connections. OAuthFunction
+// serves it (see API for the HTTP side).
 //
 // What differs between providers (how the account is identified, how a
 // token is revoked, where the expiry comes from) lives in one file per
@@ -37,6 +39,9 @@ const (
 	// CodeNotInRollout: the org rolls the provider out to groups the caller
 	// is not in.
 	CodeNotInRollout = "not_in_rollout"
+	// CodeCompletionNotFound: no pending completion of the caller's for this
+	// handle (unknown, used, expired, or started by someone else).
+	CodeCompletionNotFound = "completion_not_found"
 )
 
 // Callback outcome codes (the code= parameter of the redirect to returnTo),
@@ -48,6 +53,9 @@ const (
 	CodeHostedDomain        = "hosted_domain_mismatch"
 	CodeAccountLookupFailed = "account_lookup_failed"
 	CodeInternal            = "internal_error"
+	// CodeReturnToNotAllowed: the start's returnTo is no longer on the
+	// allowed return URLs, so the completion could not be handed back.
+	CodeReturnToNotAllowed = "return_to_not_allowed"
 	// CodeNoRefreshToken is recorded as the connection's last error when the
 	// provider issued no refresh token: the connection works until its access
 	// token expires and cannot be refreshed.
@@ -73,6 +81,9 @@ type Stores interface {
 	GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error)
 	CreateState(ctx context.Context, s store.OAuthState) error
 	ConsumeState(ctx context.Context, id string, now time.Time) (store.OAuthState, error)
+	CreateCompletion(ctx context.Context, c store.PendingCompletion) error
+	ConsumeCompletion(ctx context.Context, id string, now time.Time) (store.PendingCompletion, error)
+	ListGrantConnections(ctx context.Context, g store.GrantRef, limit int) ([]store.ConnKey, error)
 	GetConnection(ctx context.Context, key store.ConnKey) (store.Connection, error)
 	ListUserConnections(ctx context.Context, orgID, userID string) ([]store.Connection, error)
 	PutConnection(ctx context.Context, c store.Connection, expectedVersion int64) (store.Connection, error)

@@ -23,11 +23,13 @@ import (
 	"github.com/sofie/integrations/shared/store"
 )
 
-// StartRequest is the optional body of a start.
+// StartRequest is the body of a start.
 type StartRequest struct {
-	// ReturnTo is where the browser goes after the callback; it must start
-	// with one of the deployment's allowed return URLs.
-	ReturnTo string `json:"returnTo,omitempty"`
+	// ReturnTo is the app's page the browser goes to after the callback,
+	// with the completion handle; it must start with one of the
+	// deployment's allowed return URLs. Required: only that page can
+	// complete the connection.
+	ReturnTo string `json:"returnTo"`
 	// LoginHint pre-selects the account at the provider (an email address).
 	LoginHint string `json:"loginHint,omitempty"`
 }
@@ -52,6 +54,10 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 	p, ok := s.opts.Catalog.Get(providerID)
 	if !ok {
 		return StartResult{}, problem.New(http.StatusNotFound, problem.CodeUnknownProvider, "No such provider.")
+	}
+	if req.ReturnTo == "" {
+		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: "required",
+			Message: "Give returnTo: the app's page that completes the connection when the provider sends the browser back."})
 	}
 	returnTo, err := s.checkReturnTo(req.ReturnTo)
 	if err != nil {

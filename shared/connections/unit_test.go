@@ -341,9 +341,23 @@ func TestPageEscapesAndForbidsScripts(t *testing.T) {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	rec = httptest.NewRecorder()
-	writePage(rec, CallbackResult{Status: OutcomeConnected, Message: "Your Salesforce account is connected."})
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Salesforce account is connected") {
-		t.Errorf("connected page = %d %s", rec.Code, rec.Body.String())
+	writePage(rec, CallbackResult{Status: OutcomePending, Message: "Return to the app to finish connecting your Salesforce account."})
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "finish connecting your Salesforce account") {
+		t.Errorf("pending page = %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// The pending outcome carries the completion handle to returnTo, beside
+// the returnTo's own query.
+func TestWithOutcomeCarriesTheCompletion(t *testing.T) {
+	got, err := withOutcome("https://app.example/apps?tab=connected", CallbackResult{Status: OutcomePending, Provider: "google_workspace", Completion: "h-123"}.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(got)
+	q := u.Query()
+	if q.Get("tab") != "connected" || q.Get("status") != "pending" || q.Get("completion") != "h-123" || q.Get("provider") != "google_workspace" || q.Has("code") {
+		t.Fatalf("withOutcome = %s", got)
 	}
 }
 

@@ -228,10 +228,8 @@ func (w *world) connect(token string) {
 		w.t.Fatalf("start connection: %s", resp)
 	}
 	u, _ := resp.Object()["authorizationUrl"].(string)
-	cb := w.env.Authorize(u)
-	loc := cb.Location()
-	if loc == nil || loc.Query().Get("status") != "connected" {
-		w.t.Fatalf("connection did not complete: %s (location %v)", cb, loc)
+	if done := w.env.Complete(token, org, w.env.Authorize(u)); done.Status != 200 {
+		w.t.Fatalf("connection did not complete: %s", done)
 	}
 }
 

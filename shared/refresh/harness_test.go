@@ -18,7 +18,7 @@ import (
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/infra/testenv/moto"
-	"github.com/sofie/integrations/shared/app"
+	"github.com/sofie/integrations/shared/app/refreshsvc"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store"
@@ -83,7 +83,7 @@ func newFixture(t testing.TB, opts ...localtest.Option) *fixture {
 // with test settings changed by mod.
 func (f *fixture) service(mod func(*refresh.Options)) *refresh.Service {
 	f.t.Helper()
-	o := app.RefreshOptions(f.env.Deps)
+	o := refreshsvc.Options(f.env.Deps)
 	o.Metrics = &f.metrics
 	if mod != nil {
 		mod(&o)

@@ -96,7 +96,7 @@ func TestNotRefreshableLeavesTheIndex(t *testing.T) {
 	if _, err := f.env.Deps.Store.PutIntegration(ctx, disabled, disabled.Version); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.Reinstate(ctx, "o-disabled", catalog.GoogleWorkspace)
+	n, err := store.Reinstate(ctx, f.env.Deps.Store, "o-disabled", catalog.GoogleWorkspace, f.env.Clock.Now)
 	if err != nil || n != 2 {
 		t.Fatalf("Reinstate = %d, %v; want 2", n, err)
 	}
@@ -130,7 +130,7 @@ func TestReinstateWaitsForAHeldLease(t *testing.T) {
 	var rerr error
 	go func() {
 		defer close(done)
-		n, rerr = refresh.Reinstate(ctx, st, "o-held", catalog.GoogleWorkspace, f.env.Clock.Now)
+		n, rerr = store.Reinstate(ctx, st, "o-held", catalog.GoogleWorkspace, f.env.Clock.Now)
 	}()
 	time.Sleep(150 * time.Millisecond) // Reinstate has walked past it
 	off := claimed

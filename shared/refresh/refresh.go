@@ -2,9 +2,6 @@
 // of RefreshFunction (Run) and the on-demand refresh diagnostics uses
 // (AccessToken, and ForceRefresh when the provider refuses a token that has
 // not expired) share one code path, one lease and one failure policy.
-// Reinstate puts the connections a disabled provider took off the due-index
-// back on it when the provider is enabled again (the admin service calls
-// it).
 //
 // # A run
 //

@@ -320,5 +320,7 @@ type Store interface {
 	Integrations
 	Audit
 	States
+	Completions
 	Connections
+	Grants
 }

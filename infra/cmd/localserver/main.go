@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
-	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/logging"
 )
@@ -100,7 +100,7 @@ func run() error {
 			return fmt.Errorf("LOCAL_DATA_DIR: %w", err)
 		}
 	}
-	deps, err := app.Build(ctx, cfg)
+	deps, err := localapp.Build(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("build dependencies: %w", err)
 	}

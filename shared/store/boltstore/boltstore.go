@@ -64,6 +64,8 @@ var (
 	bIntegrations = []byte("integrations")
 	bAudit        = []byte("audit")
 	bStates       = []byte("states")
+	bCompletions  = []byte("completions")
+	bConnsByGrant = []byte("conns_by_grant")
 	bConns        = []byte("connections")
 	bConnsByProv  = []byte("conns_by_provider")
 	bDue          = []byte("due")
@@ -72,7 +74,7 @@ var (
 	bTokenKeys    = []byte("token_keys")
 	bMeta         = []byte("meta")
 
-	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bConns, bConnsByProv, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta}
+	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta}
 
 	metaCurrentKey = []byte("token_key_current")
 )
@@ -148,7 +150,13 @@ func Open(dir string) (*Store, error) {
 				return err
 			}
 		}
-		return sweepStates(tx, time.Now())
+		if err := sweepExpired(tx.Bucket(bStates), time.Now()); err != nil {
+			return err
+		}
+		if err := sweepExpired(tx.Bucket(bCompletions), time.Now()); err != nil {
+			return err
+		}
+		return indexGrants(tx)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: initialise %s: %w", path, err)
@@ -178,16 +186,20 @@ func (s *Store) Close() error {
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
-// stateGrace is how long after expiry an unconsumed state is kept before
-// Open sweeps it: like DynamoDB's TTL deletion, removal is lazy, and
-// consuming an expired state is refused whether or not it was swept.
+// stateGrace is how long after expiry an unconsumed state or pending
+// completion is kept before Open sweeps it: like DynamoDB's TTL deletion,
+// removal is lazy, and consuming an expired one is refused whether or not
+// it was swept.
 const stateGrace = 24 * time.Hour
 
-func sweepStates(tx *bolt.Tx, now time.Time) error {
-	b := tx.Bucket(bStates)
+// sweepExpired deletes the records of b (states, pending completions) that
+// expired more than stateGrace ago.
+func sweepExpired(b *bolt.Bucket, now time.Time) error {
 	var dead [][]byte
 	if err := b.ForEach(func(k, v []byte) error {
-		var st store.OAuthState
+		var st struct {
+			ExpiresAt time.Time `json:"expiresAt"`
+		}
 		if json.Unmarshal(v, &st) != nil || st.ExpiresAt.Add(stateGrace).Before(now) {
 			dead = append(dead, bytes.Clone(k))
 		}

@@ -264,6 +264,9 @@ func writeConn(tx *bolt.Tx, c *store.Connection, old *store.Connection) error {
 			return err
 		}
 	}
+	if err := reindexGrant(tx, c, old); err != nil {
+		return err
+	}
 	if err := putJSON(tx.Bucket(bConns), connKey(c.ConnKey), c); err != nil {
 		return err
 	}
@@ -416,6 +419,9 @@ func (s *Store) DeleteConnection(ctx context.Context, k store.ConnKey) error {
 			}
 		}
 		if err := tx.Bucket(bConnsByProv).Delete(provIndexKey(k)); err != nil {
+			return err
+		}
+		if err := reindexGrant(tx, nil, &old); err != nil {
 			return err
 		}
 		return tx.Bucket(bConns).Delete(connKey(k))

@@ -81,6 +81,7 @@ const (
 	typeIntegration = "integration"
 	typeAudit       = "audit"
 	typeState       = "state"
+	typeCompletion  = "completion"
 	typeConnection  = "connection"
 )
 
@@ -124,6 +125,9 @@ type connItem struct {
 	// Only connections on the due-index carry these (sparse GSI).
 	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
 	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+	// Only connections whose account is known carry these (sparse GSI).
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
 	store.Connection
 }
 
@@ -150,6 +154,9 @@ func newConnItem(c store.Connection) connItem {
 	}
 	if !c.NextRefreshAt.IsZero() {
 		it.GSI2PK, it.GSI2SK = duePK(dueShard(c.ConnKey)), timeString(c.NextRefreshAt)
+	}
+	if g, ok := c.Grant(); ok {
+		it.GSI3PK, it.GSI3SK = grantPK(g), it.PK
 	}
 	return it
 }

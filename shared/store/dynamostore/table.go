@@ -19,6 +19,8 @@ const (
 	AttrGSI1SK = "GSI1SK"
 	AttrGSI2PK = "GSI2PK"
 	AttrGSI2SK = "GSI2SK"
+	AttrGSI3PK = "GSI3PK"
+	AttrGSI3SK = "GSI3SK"
 	// AttrTTL holds a state's expiry in epoch seconds for DynamoDB's TTL.
 	AttrTTL = "ttl"
 
@@ -26,6 +28,9 @@ const (
 	IndexByProvider = "ByProvider"
 	// IndexDue is the sparse, write-sharded due-refresh index.
 	IndexDue = "DueRefresh"
+	// IndexByGrant finds the connections holding tokens of one provider
+	// grant (sparse: connections whose account is known).
+	IndexByGrant = "ByGrant"
 
 	// DueShards is the number of due-index partitions (DUE#0 .. DUE#7).
 	DueShards = 8
@@ -85,11 +90,12 @@ func TableSpec(name string) TableDefinition {
 	return TableDefinition{
 		TableName:            name,
 		BillingMode:          "PAY_PER_REQUEST",
-		AttributeDefinitions: []AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK), s(AttrGSI2PK), s(AttrGSI2SK)},
+		AttributeDefinitions: []AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK), s(AttrGSI2PK), s(AttrGSI2SK), s(AttrGSI3PK), s(AttrGSI3SK)},
 		KeySchema:            keys(AttrPK, AttrSK),
 		GlobalSecondaryIndexes: []GlobalSecondaryIndex{
 			{IndexName: IndexByProvider, KeySchema: keys(AttrGSI1PK, AttrGSI1SK), Projection: Projection{ProjectionType: "ALL"}},
 			{IndexName: IndexDue, KeySchema: keys(AttrGSI2PK, AttrGSI2SK), Projection: Projection{ProjectionType: "KEYS_ONLY"}},
+			{IndexName: IndexByGrant, KeySchema: keys(AttrGSI3PK, AttrGSI3SK), Projection: Projection{ProjectionType: "KEYS_ONLY"}},
 		},
 		TimeToLiveSpecification: TimeToLive{AttributeName: AttrTTL, Enabled: true},
 	}

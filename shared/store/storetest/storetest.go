@@ -41,7 +41,9 @@ func TestStore(t *testing.T, newStore NewStore) {
 	t.Run("Integrations", func(t *testing.T) { TestIntegrations(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { TestAudit(t, newStore) })
 	t.Run("States", func(t *testing.T) { TestStates(t, newStore) })
+	t.Run("Completions", func(t *testing.T) { TestCompletions(t, newStore) })
 	t.Run("Connections", func(t *testing.T) { TestConnections(t, newStore) })
+	t.Run("Grants", func(t *testing.T) { TestGrants(t, newStore) })
 }
 
 // --- helpers ---------------------------------------------------------------

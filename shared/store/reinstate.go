@@ -1,12 +1,10 @@
-package refresh
+package store
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/sofie/integrations/shared/store"
 )
 
 // ReinstateLeaseWait bounds how long Reinstate waits for leases held on
@@ -15,9 +13,9 @@ const ReinstateLeaseWait = 3 * time.Second
 
 // Reinstate puts back on the due-index the org's connections of provider
 // that were taken off because the provider was disabled or not offered,
-// due at once, so the next run refreshes them (or takes them off again with
-// the reason that holds then). The admin service calls it when a provider
-// is enabled again. It returns how many it put back.
+// due at once, so the next refresh run refreshes them (or takes them off
+// again with the reason that holds then). The admin service calls it when
+// a provider is enabled again. It returns how many it put back.
 //
 // A connection someone holds the lease of may be in the middle of an
 // attempt that read the integration before it was enabled, and is about to
@@ -28,10 +26,10 @@ const ReinstateLeaseWait = 3 * time.Second
 // still held after that belongs to an attempt that is talking to the
 // provider, which it does only for an enabled integration, so its outcome
 // leaves the connection where it belongs.
-func Reinstate(ctx context.Context, st store.ConnectionWriter, orgID, provider string, now func() time.Time) (int, error) {
-	held := map[store.ConnKey]bool{}
-	mutate := func(c *store.Connection) bool {
-		if c.Status != store.StatusConnected && c.Status != store.StatusRefreshFailing {
+func Reinstate(ctx context.Context, st ConnectionWriter, orgID, provider string, now func() time.Time) (int, error) {
+	held := map[ConnKey]bool{}
+	mutate := func(c *Connection) bool {
+		if c.Status != StatusConnected && c.Status != StatusRefreshFailing {
 			delete(held, c.ConnKey)
 			return false // someone must act first; it stays off
 		}
@@ -41,13 +39,13 @@ func Reinstate(ctx context.Context, st store.ConnectionWriter, orgID, provider s
 			return false
 		}
 		delete(held, c.ConnKey)
-		if c.OffIndexReason != store.ReasonProviderDisabled && c.OffIndexReason != store.ReasonProviderUnavailable {
+		if c.OffIndexReason != ReasonProviderDisabled && c.OffIndexReason != ReasonProviderUnavailable {
 			return false
 		}
 		c.NextRefreshAt, c.OffIndexReason, c.UpdatedAt = t, "", t
 		return true
 	}
-	n, err := store.UpdateProviderConnections(ctx, st, orgID, provider, mutate)
+	n, err := UpdateProviderConnections(ctx, st, orgID, provider, mutate)
 	if err != nil {
 		return n, fmt.Errorf("reinstate %s/%s: %w", orgID, provider, err)
 	}
@@ -60,14 +58,14 @@ func Reinstate(ctx context.Context, st store.ConnectionWriter, orgID, provider s
 		pause = min(2*pause, 500*time.Millisecond)
 		for k := range held {
 			c, err := st.GetConnection(ctx, k)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, ErrNotFound) {
 				delete(held, k)
 				continue
 			}
 			if err != nil {
 				return n, fmt.Errorf("reinstate %s: %w", k, err)
 			}
-			_, wrote, err := store.UpdateConnection(ctx, st, c, mutate)
+			_, wrote, err := UpdateConnection(ctx, st, c, mutate)
 			if err != nil {
 				return n, fmt.Errorf("reinstate %s/%s: %w", orgID, provider, err)
 			}
@@ -79,7 +77,13 @@ func Reinstate(ctx context.Context, st store.ConnectionWriter, orgID, provider s
 	return n, nil
 }
 
-// Reinstate is the package's Reinstate on the service's store and clock.
-func (s *Service) Reinstate(ctx context.Context, orgID, provider string) (int, error) {
-	return Reinstate(ctx, s.o.Store, orgID, provider, s.now)
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

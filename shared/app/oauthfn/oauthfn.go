@@ -1,33 +1,43 @@
-package app
+// Package oauthfn wires OAuthFunction: user connections (package
+// connections) on the shared dependencies.
+package oauthfn
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/connections"
 	"github.com/sofie/integrations/shared/httpapi"
-	"github.com/sofie/integrations/shared/problem"
 )
 
-func oauthRoutes(d *Deps) []httpapi.Route {
-	// Only a Deps without stores fails here (when just the route table is
-	// wanted, as by the template test): its routes answer 503, never panic.
-	start, callback, list, disconnect := unavailable, unavailable, unavailable, unavailable
-	if api, err := connectionsAPI(d); err != nil {
+// Routes are OAuthFunction's routes. Only a Deps without stores fails to
+// build the service (when just the route table is wanted, as by the
+// template test): its routes answer 503, never panic.
+func Routes(d *app.Deps) []httpapi.Route {
+	start, callback, complete, list, disconnect := app.Unavailable, app.Unavailable, app.Unavailable, app.Unavailable, app.Unavailable
+	if api, err := newAPI(d); err != nil {
 		slog.Warn("connections service not built", "err", err.Error())
 	} else {
-		start, callback, list, disconnect = api.Start, api.Callback, api.List, api.Disconnect
+		start, callback, complete, list, disconnect = api.Start, api.Callback, api.Complete, api.List, api.Disconnect
 	}
 	return []httpapi.Route{
 		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: start},
 		{Method: "GET", Path: connections.CallbackPath, Handler: callback, Public: true},
+		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}/complete", Handler: complete},
 		{Method: "GET", Path: "/v1/orgs/{orgId}/connections", Handler: list},
 		{Method: "DELETE", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: disconnect},
 	}
 }
 
-func connectionsAPI(d *Deps) (*connections.API, error) {
+// Handler is OAuthFunction's Lambda handler.
+func Handler(d *app.Deps) lambda.Handler {
+	return httpapi.LambdaHandler(httpapi.NewRouter(Routes(d), d.Config.Claims))
+}
+
+func newAPI(d *app.Deps) (*connections.API, error) {
 	var vault connections.Vault
 	if d.Tokens != nil {
 		vault = d.Tokens
@@ -47,8 +57,4 @@ func connectionsAPI(d *Deps) (*connections.API, error) {
 		return nil, err
 	}
 	return &connections.API{Service: svc, PublicBaseURL: d.Config.PublicBaseURL}, nil
-}
-
-func unavailable(w http.ResponseWriter, r *http.Request) {
-	problem.Write(w, r, problem.New(http.StatusServiceUnavailable, problem.CodeUnavailable, "This function is not configured."))
 }

@@ -1,4 +1,4 @@
-package app_test
+package localapp_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sofie/integrations/infra/apispec"
+	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/catalog"
 )
@@ -20,7 +21,7 @@ import (
 func TestOpenAPIMatchesRouters(t *testing.T) {
 	spec := apispec.Repo(t)
 	served := map[string]bool{} // "GET /path" → public
-	for fn, routes := range app.Routes(&app.Deps{Catalog: catalog.New()}) {
+	for fn, routes := range localapp.Routes(&app.Deps{Catalog: catalog.New()}) {
 		for _, r := range routes {
 			key := r.Method + " " + r.Path
 			if _, dup := served[key]; dup {

@@ -1,4 +1,4 @@
-package app_test
+package refreshfn_test
 
 import (
 	"encoding/json"
@@ -9,15 +9,30 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sofie/integrations/shared/app"
+	"github.com/sofie/integrations/shared/app/refreshfn"
+	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/refresh"
+	"github.com/sofie/integrations/shared/store/boltstore"
 )
 
 // TestRefreshHandlerPayloads: a scheduled event runs the refresh, the
 // re-seal payload re-seals, and any other payload is refused.
 func TestRefreshHandlerPayloads(t *testing.T) {
-	d := buildWith(t, map[string]string{"ENVIRONMENT": "local", "STORE": "embedded", "LOCAL_DATA_DIR": t.TempDir()})
+	env := map[string]string{"ENVIRONMENT": "local", "STORE": "embedded", "LOCAL_DATA_DIR": t.TempDir()}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(env["LOCAL_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := app.Build(t.Context(), cfg, app.WithStores(st, st, st.Close))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer d.Close()
-	h := app.RefreshHandler(d)
+	h := refreshfn.Handler(d)
 	scheduled, _ := json.Marshal(events.EventBridgeEvent{Version: "0", ID: "e1", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now()})
 
 	out, err := h.Invoke(t.Context(), scheduled)

@@ -1,4 +1,7 @@
-package app
+// Package refreshfn wires RefreshFunction: the scheduled token refresh run,
+// and the operator's re-seal of every connection after a token key
+// rotation.
+package refreshfn
 
 import (
 	"bytes"
@@ -7,40 +10,13 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sofie/integrations/shared/app"
+	"github.com/sofie/integrations/shared/app/refreshsvc"
 	"github.com/sofie/integrations/shared/refresh"
 )
 
-// RefreshOptions are the refresh service's options from the dependencies
-// and configuration. Tests adjust them (metrics writer, logger) before
-// refresh.New.
-func RefreshOptions(d *Deps) refresh.Options {
-	return refresh.Options{
-		Catalog:            d.Catalog,
-		Store:              d.Store,
-		Clients:            d.Clients,
-		Vault:              d.Tokens,
-		HTTPClient:         d.HTTPClient,
-		Now:                d.Now,
-		AvailableProviders: d.Config.AvailableProviders,
-		Concurrency:        d.Config.RefreshConcurrency,
-		Margin:             d.Config.RefreshMargin,
-		Lease:              d.Config.RefreshLease,
-		DeadlineMargin:     d.Config.RefreshDeadlineMargin,
-		ProviderTimeout:    d.Config.ProviderTimeout,
-		// Set by the Lambda runtime; empty in local runs.
-		FunctionName: lambdacontext.FunctionName,
-	}
-}
-
-// NewRefreshService builds the refresh service: RefreshFunction's scheduled
-// run, and the on-demand AccessToken diagnostics uses.
-func NewRefreshService(d *Deps) (*refresh.Service, error) {
-	return refresh.New(RefreshOptions(d))
-}
-
-// RefreshHandler is RefreshFunction's Lambda handler.
+// Handler is RefreshFunction's Lambda handler.
 //
 // An EventBridge scheduled event runs the refresh: the event carries
 // nothing the run needs (the due-index says what to do); its deadline comes
@@ -52,8 +28,8 @@ func NewRefreshService(d *Deps) (*refresh.Service, error) {
 // version (refresh.Service.Reseal; see the README's key rotation procedure)
 // and answers how far it got and the cursor to continue with. Any other
 // action is refused.
-func RefreshHandler(d *Deps) lambda.Handler {
-	svc, buildErr := NewRefreshService(d)
+func Handler(d *app.Deps) lambda.Handler {
+	svc, buildErr := refreshsvc.New(d)
 	return lambda.NewHandler(func(ctx context.Context, payload json.RawMessage) (any, error) {
 		if buildErr != nil {
 			return nil, buildErr

@@ -1,18 +1,24 @@
-package app
+// Package diagnosticsfn wires DiagnosticsFunction: connection diagnostics
+// and the admin's test after changes (package diagnostics).
+package diagnosticsfn
 
 import (
 	"log/slog"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sofie/integrations/shared/app"
+	"github.com/sofie/integrations/shared/app/refreshsvc"
 	"github.com/sofie/integrations/shared/diagnostics"
 	"github.com/sofie/integrations/shared/httpapi"
 )
 
-// diagnosticsRoutes are DiagnosticsFunction's routes (package diagnostics).
-// A Deps without stores (only the route table is wanted, as by the template
-// and OpenAPI tests) still yields the routes; they answer 503.
-func diagnosticsRoutes(d *Deps) []httpapi.Route {
-	diagnose, test := unavailable, unavailable
-	if api, err := diagnosticsAPI(d); err != nil {
+// Routes are DiagnosticsFunction's routes. A Deps without stores (only the
+// route table is wanted, as by the template and OpenAPI tests) still
+// yields the routes; they answer 503.
+func Routes(d *app.Deps) []httpapi.Route {
+	diagnose, test := app.Unavailable, app.Unavailable
+	if api, err := newAPI(d); err != nil {
 		slog.Warn("diagnostics service not built", "err", err.Error())
 	} else {
 		diagnose, test = api.Diagnose, api.Test
@@ -23,11 +29,16 @@ func diagnosticsRoutes(d *Deps) []httpapi.Route {
 	}
 }
 
-func diagnosticsAPI(d *Deps) (*diagnostics.API, error) {
+// Handler is DiagnosticsFunction's Lambda handler.
+func Handler(d *app.Deps) lambda.Handler {
+	return httpapi.LambdaHandler(httpapi.NewRouter(Routes(d), d.Config.Claims))
+}
+
+func newAPI(d *app.Deps) (*diagnostics.API, error) {
 	// Access tokens come from the refresh service's on-demand path: the same
 	// lease and code path as RefreshFunction, so the two never refresh one
 	// connection twice.
-	tokens, err := NewRefreshService(d)
+	tokens, err := refreshsvc.New(d)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,243 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/auth"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/schedule"
+	"github.com/sofie/integrations/shared/store"
+)
+
+// Why a connection can only be completed by the user who started it: the
+// provider redirects whichever browser followed the authorization link to
+// the callback. Had the callback stored the connection, anyone could start
+// a connection in their own org (or their own name), send the link to a
+// victim who is already signed in at the provider, and own the victim's
+// mailbox as "their" connection. So the callback only parks the tokens,
+// sealed, in a pending completion bound to the state's org, user, provider
+// and client, and the page at returnTo posts its handle with the signed-in
+// user's own token. Anyone else's post finds nothing (the same 404 as an
+// unknown handle) and destroys the pending tokens, so the victim's own app
+// posting the handle it was handed ends the attack.
+
+// CompletionTTL is how long a pending completion can be completed.
+const CompletionTTL = 10 * time.Minute
+
+// MaxCompletionLength bounds a completion handle; ours are 43 characters.
+const MaxCompletionLength = 128
+
+// CompleteRequest is the body of POST .../connections/{provider}/complete.
+type CompleteRequest struct {
+	Completion string `json:"completion"`
+}
+
+// pendingKey binds a pending completion's sealed tokens: a key no
+// connection has (provider ids never contain '/').
+func pendingKey(pc store.PendingCompletion) store.ConnKey {
+	return store.ConnKey{OrgID: pc.OrgID, UserID: pc.UserID, Provider: "pending/" + pc.Provider + "/" + pc.ID}
+}
+
+// pend seals the tokens of a finished authorization into a pending
+// completion bound to the state, and returns its handle (256 random bits,
+// base64url; only its SHA-256 is stored).
+func (s *Service) pend(ctx context.Context, st store.OAuthState, tok *oauth2.Token, id identity, granted, missing []string, now time.Time) (string, error) {
+	handle, handleID, err := newState()
+	if err != nil {
+		return "", fmt.Errorf("generate completion handle: %w", err)
+	}
+	key := store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider}
+	expiry := accessExpiry(tok, id, now)
+	if id.expiryAssumed {
+		expiry = schedule.AssumeExpiry(ctx, nil, key, schedule.CauseIntrospectionFailed, now)
+	}
+	pc := store.PendingCompletion{
+		ID: handleID, OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider,
+		ClientRef: st.ClientRef, ConfigVersion: st.ConfigVersion,
+		Account: id.account, RequestedScopes: st.Scopes, GrantedScopes: granted, MissingScopes: missing,
+		AccessExpiresAt: expiry, ExpiryAssumed: id.expiryAssumed,
+		CreatedAt: now, ExpiresAt: now.Add(CompletionTTL),
+	}
+	sealedTok := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, Expiry: expiry}
+	if pc.SealedTokens, pc.TokenKeyID, err = s.opts.Vault.SealToken(ctx, pendingKey(pc), sealedTok); err != nil {
+		return "", fmt.Errorf("seal pending tokens of %s: %w", key, err)
+	}
+	if err := s.opts.Store.CreateCompletion(ctx, pc); err != nil {
+		return "", fmt.Errorf("store pending completion of %s: %w", key, err)
+	}
+	return handle, nil
+}
+
+func completionNotFound() *problem.Problem {
+	return problem.New(http.StatusNotFound, CodeCompletionNotFound, "This connection cannot be completed: it is unknown, was already completed or discarded, or has expired. Start the connection again.")
+}
+
+// Complete turns the pending completion behind handle into the caller's
+// connection, when the caller is the user who started it, in that org,
+// for that provider. Anyone else, and an unknown, used or expired handle,
+// gets the same completion_not_found problem; a pending completion someone
+// else posted is discarded (its tokens revoked where the provider can,
+// unless another connection holds the same grant). A completed connection
+// replaces the caller's previous one of the provider. Refusals are
+// *problem.Problem.
+func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, handle string) (View, error) {
+	p, ok := s.opts.Catalog.Get(providerID)
+	if !ok {
+		return View{}, problem.New(http.StatusNotFound, problem.CodeUnknownProvider, "No such provider.")
+	}
+	if handle == "" {
+		return View{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "completion", Code: "required", Message: "Give the completion handle the connection's return address received."})
+	}
+	if len(handle) > MaxCompletionLength {
+		return View{}, completionNotFound()
+	}
+	now := s.now()
+	pc, err := s.opts.Store.ConsumeCompletion(ctx, StateID(handle), now)
+	if errors.Is(err, store.ErrNotFound) {
+		slog.InfoContext(ctx, "completion refused: unknown, used or expired", "org", who.OrgID, "user", who.UserID, "provider", p.ID)
+		return View{}, completionNotFound()
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("consume pending completion: %w", err)
+	}
+	if pc.OrgID != who.OrgID || pc.UserID != who.UserID || pc.Provider != p.ID {
+		// Someone other than the starting user holds the handle: the link
+		// was followed in their browser. Nobody gets these tokens.
+		slog.WarnContext(ctx, "completion refused: not the user who started the connection; pending tokens discarded",
+			"org", who.OrgID, "user", who.UserID, "provider", p.ID,
+			"startedOrg", pc.OrgID, "startedUser", pc.UserID, "startedProvider", pc.Provider)
+		s.discard(ctx, pc)
+		return View{}, completionNotFound()
+	}
+	in, err := s.stillIssuing(ctx, p, pc)
+	if err != nil {
+		s.discard(ctx, pc)
+		return View{}, err
+	}
+	tok, err := s.opts.Vault.OpenToken(ctx, pendingKey(pc), pc.SealedTokens)
+	if err != nil {
+		return View{}, fmt.Errorf("open pending tokens of %s/%s/%s: %w", pc.OrgID, pc.UserID, pc.Provider, err)
+	}
+	c, err := s.save(ctx, p, pc, tok, now)
+	if err != nil {
+		s.discard(ctx, pc)
+		return View{}, err
+	}
+	slog.InfoContext(ctx, "connection completed", "org", c.OrgID, "user", c.UserID, "provider", c.Provider, "missingScopes", len(c.MissingScopes))
+	return NewView(p, &in, c), nil
+}
+
+// stillIssuing returns the integration when it is still the one that
+// issued the pending tokens: offered here, enabled, under the same client.
+// Between the callback and the completion an admin may have changed it.
+func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, pc store.PendingCompletion) (store.Integration, error) {
+	if !slices.Contains(s.opts.AvailableProviders, p.ID) {
+		return store.Integration{}, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
+	}
+	in, err := s.opts.Store.GetIntegration(ctx, pc.OrgID, p.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Integration{}, fmt.Errorf("read integration %s/%s: %w", pc.OrgID, p.ID, err)
+	}
+	if err != nil || !in.Enabled || in.ClientRef() != pc.ClientRef {
+		return store.Integration{}, problem.New(http.StatusConflict, CodeIntegrationChanged, "Your organization changed the "+p.DisplayName+" integration while you were connecting. Start the connection again.")
+	}
+	return in, nil
+}
+
+// discard gives back the tokens of a pending completion that will never
+// be completed (best effort): revoked where the provider allows it, unless
+// the grant is a stored connection's too.
+func (s *Service) discard(ctx context.Context, pc store.PendingCompletion) {
+	p, ok := s.opts.Catalog.Get(pc.Provider)
+	if !ok || !p.Revocation {
+		return
+	}
+	tok, err := s.opts.Vault.OpenToken(ctx, pendingKey(pc), pc.SealedTokens)
+	if err != nil {
+		slog.WarnContext(ctx, "discarded pending tokens could not be opened to revoke them", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
+		return
+	}
+	settings := catalog.Settings{AuthBaseURL: pc.Account.InstanceURL}
+	switch in, err := s.opts.Store.GetIntegration(ctx, pc.OrgID, pc.Provider); {
+	case err == nil:
+		settings = clients.SettingsOf(in)
+	case !errors.Is(err, store.ErrNotFound):
+		slog.WarnContext(ctx, "discarded pending tokens: integration unreadable, not revoked", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
+		return
+	}
+	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
+	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, pc.OrgID, pc.UserID, pc.Provider, pc.ClientRef, pc.Account.ID)
+}
+
+// save seals the completed tokens for the connection and writes it. A
+// reconnect replaces the previous record whole: nothing of its tokens,
+// failures or lease is kept, and a refresh holding a lease on it loses it
+// (its conditional write fails).
+func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.PendingCompletion, tok *oauth2.Token, now time.Time) (store.Connection, error) {
+	key := store.ConnKey{OrgID: pc.OrgID, UserID: pc.UserID, Provider: p.ID}
+	sealed, keyID, err := s.opts.Vault.SealToken(ctx, key, tok)
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("seal tokens of %s: %w", key, err)
+	}
+	c := store.Connection{
+		ConnKey:         key,
+		Status:          store.StatusConnected,
+		ClientRef:       pc.ClientRef,
+		ConfigVersion:   pc.ConfigVersion,
+		Account:         pc.Account,
+		RequestedScopes: pc.RequestedScopes,
+		GrantedScopes:   pc.GrantedScopes,
+		MissingScopes:   pc.MissingScopes,
+		SealedTokens:    sealed,
+		TokenKeyID:      keyID,
+		AccessExpiresAt: pc.AccessExpiresAt,
+		ConnectedAt:     now,
+		UpdatedAt:       now,
+	}
+	if pc.ExpiryAssumed {
+		c.StatusReason = schedule.ReasonExpiryAssumed
+	}
+	hasRT := tok.RefreshToken != ""
+	if !hasRT {
+		c.LastError = &store.ConnError{
+			Code:    CodeNoRefreshToken,
+			Message: p.DisplayName + " did not issue a refresh token, so this connection stops working when its access token expires. Remove the app's access in your account's security settings, then connect again.",
+			Owner:   string(oauthfail.OwnerUser),
+			At:      now,
+		}
+		c.OffIndexReason = store.ReasonNoRefreshToken
+	}
+	c.NextRefreshAt = schedule.NextRefreshAt(p, c, hasRT, s.opts.RefreshMargin, now)
+	// Another writer (a refresh finishing, a second completion) may win
+	// between the read and the write; the newest authorization still wins.
+	for attempt := 0; ; attempt++ {
+		var expected int64
+		old, err := s.opts.Store.GetConnection(ctx, key)
+		switch {
+		case err == nil:
+			expected = old.Version
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			return store.Connection{}, fmt.Errorf("read connection %s: %w", key, err)
+		}
+		saved, err := s.opts.Store.PutConnection(ctx, c, expected)
+		if errors.Is(err, store.ErrConflict) && attempt < 2 {
+			continue
+		}
+		if err != nil {
+			return store.Connection{}, fmt.Errorf("write connection %s: %w", key, err)
+		}
+		return saved, nil
+	}
+}
