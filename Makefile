@@ -1,10 +1,13 @@
 # Integration administration service.
 #
-#   make run      local API on 127.0.0.1:3000, Lambda Invoke API on :3001
+#   make run      local API and web console on 127.0.0.1:3000, Lambda Invoke API on :3001
 #                 (FAKE_PROVIDERS=1: fake Microsoft/Google/Salesforce on :3002)
 #   make token    USER=u1 ORG=o1 ROLES=org_admin GROUPS=pilot: a local bearer token
 #   make test     everything CI runs (.ci/run), fuzzing included (see test-fuzz)
 #   make build    the four Lambda bootstraps for linux/arm64, with their sizes
+#   make smoke    check a deployed stack: SMOKE_API SMOKE_TOKEN SMOKE_ORG SMOKE_REFRESH_FUNCTION [SMOKE_INVOKE_ENDPOINT SMOKE_RETURN_TO] (README, Deploy)
+#   make web      the web console (web/ -> web/dist: npm ci, tsc)
+#   make console-deploy STACK=name  upload it to a stack deployed with ConsoleClientId
 #   make bench    every benchmark (~6 min, not part of make test) -> bench/results.md
 #   sam build     uses the build-<LogicalId> targets below
 
@@ -30,7 +33,7 @@ CFN_LINT_VERSION := 1.51.0
 RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/... ./infra/systemtest/...
 RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest)(/|$$)
 
-.PHONY: help run token build bench test test-static test-go test-fuzz lint-template tools \
+.PHONY: help run token smoke build bench test test-static test-go test-fuzz lint-template tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction clean
 
 help:
@@ -65,13 +68,46 @@ build:
 		awk -v id=$$id -v s=$$s 'BEGIN { printf "%-22s %12d %8.2f\n", id, s, s/1048576 }'; \
 	done
 
+# The web console: TypeScript modules compiled by the pinned tsc, plus the
+# static files, into web/dist (not committed; the local server serves it
+# from disk). npm ci runs again only when the lockfile changes.
+web: web/node_modules/.package-lock.json
+	cd web && npm run --silent build
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+# Uploads the built console to the bucket of a stack deployed with
+# ConsoleClientId, with the stack's own config.json (its ConsoleConfig
+# output: OIDC sign-in), and invalidates the CloudFront cache.
+console-deploy: web
+	@test -n "$(STACK)" || { echo "usage: make console-deploy STACK=<stack name>"; exit 1; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" \
+		--query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out ConsoleBucketName); \
+	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "$(STACK) hosts no console: deploy it with ConsoleClientId"; exit 1; fi; \
+	cfg=$$(mktemp); trap 'rm -f "$$cfg"' EXIT; out ConsoleConfig > "$$cfg"; \
+	aws s3 sync web/dist "s3://$$bucket" --delete --exclude config.json; \
+	aws s3 cp "$$cfg" "s3://$$bucket/config.json" --content-type application/json; \
+	aws cloudfront create-invalidation --distribution-id "$$(out ConsoleDistributionId)" --paths '/*' >/dev/null; \
+	echo "console: $$(out ConsoleUrl)"
+
+# Rewrites the README's screenshots (docs/console-*.png) from the browser walk.
+screenshots: web
+	$(GO) test -count=1 -run TestWalk ./infra/browsertest -update-screenshots
+
 # Flags of the local server, e.g. RUN_ARGS='-schedule-every=30s -log-level=debug'.
 RUN_ARGS ?=
-run:
+run: web
 	$(GO) run ./infra/cmd/localserver $(RUN_ARGS)
 
 token:
 	@$(GO) run ./infra/cmd/token -user '$(USER)' -org '$(ORG)' -roles '$(ROLES)' -groups '$(GROUPS)'
+
+# The operator's smoke test of a deployed stack (or of make run), configured
+# by the SMOKE_* environment variables; exits non-zero on any failure.
+smoke:
+	$(GO) run ./infra/cmd/smoke
 
 # ---- benchmarks ---------------------------------------------------------------
 # Not part of make test. Prints one markdown report and writes it to
@@ -100,8 +136,11 @@ tools:
 	@# The local server's test drives Debian's AWS CLI (aws lambda invoke).
 	@test -x /usr/bin/aws || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; } || \
 		{ echo "the AWS CLI is missing: apt-get install awscli"; [ "$${CI:-}" != true ]; }
+	@# The browser tests (infra/browsertest) drive Debian's Chromium; they fail without it.
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
-test: tools test-static lint-template test-go test-fuzz
+test: tools web test-static lint-template test-go test-fuzz
 
 test-static:
 	$(GO) vet ./...
@@ -159,4 +198,4 @@ test-fuzz:
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) .aws-sam
+	rm -rf $(BUILD_DIR) .aws-sam web/dist

@@ -1,6 +1,7 @@
 package localserver
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -124,6 +125,20 @@ func (h *apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// dropped either way.
 		w = &corsWriter{ResponseWriter: w, c: c, origin: r.Header.Get("Origin")}
 	}
+	// A custom domain's API mapping selects the API by the path's leading
+	// segments; the route is matched without them, the event keeps them.
+	if p := h.s.mappingPrefix; p != "" {
+		if !strings.HasPrefix(r.URL.Path, p+"/") {
+			id := gatewayRequestID()
+			w.Header().Set("Apigw-Requestid", id)
+			writeProblem(w, r, id, problem.New(http.StatusNotFound, problem.CodeNotFound, "No such route."))
+			return
+		}
+		mapped := r.Clone(context.WithValue(r.Context(), rawPathKey{}, r.URL.EscapedPath()))
+		mapped.URL.Path = strings.TrimPrefix(r.URL.Path, p)
+		mapped.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, p)
+		r = mapped
+	}
 	// API Gateway matches routes on the exact method: HEAD is not GET.
 	if r.Method == http.MethodHead {
 		id := gatewayRequestID()
@@ -205,6 +220,13 @@ func (h *apiHandler) route(f *function, rt Route) http.HandlerFunc {
 	}
 }
 
+// mappingKeyRE is an API mapping key: API Gateway allows letters, digits
+// and $-_.+!*'(), in levels separated by /.
+var mappingKeyRE = regexp.MustCompile(`^[A-Za-z0-9$_.+!*'()-]+(/[A-Za-z0-9$_.+!*'()-]+)*$`)
+
+// rawPathKey holds a request's path as it came, API mapping key included.
+type rawPathKey struct{}
+
 // httpEvent builds the payload format 2.0 event API Gateway sends for r.
 func (s *Server) httpEvent(r *http.Request, rt Route, reqID string, body []byte, params map[string]string,
 	authz *events.APIGatewayV2HTTPRequestContextAuthorizerDescription) events.APIGatewayV2HTTPRequest {
@@ -253,10 +275,14 @@ func (s *Server) httpEvent(r *http.Request, rt Route, reqID string, body []byte,
 		params = nil
 	}
 
+	rawPath, mapped := r.Context().Value(rawPathKey{}).(string)
+	if !mapped {
+		rawPath = r.URL.EscapedPath()
+	}
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              rt.Key(),
-		RawPath:               r.URL.EscapedPath(),
+		RawPath:               rawPath,
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
 		Headers:               headers,
@@ -275,7 +301,7 @@ func (s *Server) httpEvent(r *http.Request, rt Route, reqID string, body []byte,
 			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    r.Method,
-				Path:      r.URL.EscapedPath(),
+				Path:      rawPath,
 				Protocol:  r.Proto,
 				SourceIP:  sourceIP,
 				UserAgent: r.UserAgent(),

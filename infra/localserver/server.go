@@ -80,6 +80,11 @@ type Options struct {
 	// them (ParametersFromEnv); the others keep their defaults. They are
 	// checked against each parameter's AllowedPattern.
 	Parameters map[string]string
+	// APIMappingKey serves the API as a custom domain with this API mapping
+	// key does ("integrations", "apps/integrations"): under /<key>/ only,
+	// routes matched without the key, events whose rawPath keeps it (see
+	// shared/httpapi/basepath.go).
+	APIMappingKey string
 }
 
 // Server emulates API Gateway and Lambda for the functions of a template.
@@ -93,6 +98,8 @@ type Server struct {
 	api       *apiHandler
 	// cors is the HttpApi's CORS configuration, nil when CORS is off.
 	cors *CORS
+	// mappingPrefix is "/" + Options.APIMappingKey, or "".
+	mappingPrefix string
 }
 
 type function struct {
@@ -140,6 +147,12 @@ func New(o Options) (*Server, error) {
 		if err := tmpl.CheckParameter(name, o.Parameters[name]); err != nil {
 			return nil, fmt.Errorf("local server: %w", err)
 		}
+	}
+	if o.APIMappingKey != "" {
+		if !mappingKeyRE.MatchString(o.APIMappingKey) {
+			return nil, fmt.Errorf("local server: API mapping key %q: letters, digits and $-_.+!*'() in /-separated levels", o.APIMappingKey)
+		}
+		s.mappingPrefix = "/" + o.APIMappingKey
 	}
 	if s.cors, err = tmpl.cors(o.Parameters); err != nil {
 		return nil, fmt.Errorf("local server: %w", err)

@@ -27,6 +27,8 @@ type Template struct {
 	// Functions are the AWS::Serverless::Function resources with the Globals
 	// applied, by logical id.
 	Functions map[string]*Function
+	// Outputs are the template's outputs, in CloudFormation JSON form.
+	Outputs map[string]any
 }
 
 // Parameter is a template parameter.
@@ -135,6 +137,7 @@ func ParseTemplate(b []byte) (*Template, error) {
 	}
 	t.Globals, _ = top["Globals"].(map[string]any)
 	t.Conditions, _ = top["Conditions"].(map[string]any)
+	t.Outputs, _ = top["Outputs"].(map[string]any)
 	params, _ := top["Parameters"].(map[string]any)
 	for name, v := range params {
 		m, _ := v.(map[string]any)
@@ -315,7 +318,7 @@ func (t *Template) schedule(name string, p map[string]any) (Schedule, error) {
 	return s, nil
 }
 
-var rateRE = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+var rateRE = regexp.MustCompile(`^rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)$`)
 
 // ParseRate parses an EventBridge rate expression, "rate(5 minutes)". As in
 // EventBridge, a value of 1 takes the singular unit and any other value the

@@ -21,6 +21,7 @@
 //   - the local server's API handler in an httptest server (the same code as
 //     make run: template routes, JWT authorizer, API Gateway v2 events, each
 //     function's own Lambda handler), and its Lambda Invoke API;
+//   - WithConsole: the web console on the API's origin, as make run serves it;
 //   - a JSON slog logger capturing every log line (Logs), printed when the
 //     test fails.
 //
@@ -51,6 +52,7 @@ import (
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
+	"github.com/sofie/integrations/infra/webconsole"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/store"
@@ -101,6 +103,14 @@ type settings struct {
 	handlers    map[string]lambda.Handler
 	mutate      []func(*app.Deps)
 	wire        *Wire
+	build       []app.Option
+	mappingKey  string
+	console     *consoleSettings
+}
+
+type consoleSettings struct {
+	dir    string
+	config *webconsole.Config
 }
 
 // Option configures New.
@@ -142,10 +152,39 @@ func WithHandler(functionID string, h lambda.Handler) Option {
 	return func(s *settings) { s.handlers[functionID] = h }
 }
 
+// WithAPIMappingKey serves the API as under a custom domain with this API
+// mapping key: at URL + "/" + key + <route>, with events whose rawPath keeps
+// the key (localserver.Options.APIMappingKey). PUBLIC_BASE_URL defaults to
+// URL + "/" + key, and the fake provider's default clients accept the
+// redirect URI under it.
+func WithAPIMappingKey(key string) Option {
+	return func(s *settings) { s.mappingKey = key }
+}
+
+// WithBuildOptions passes options to app.Build, e.g.
+// app.WithAWSAPIOptions(counter.Middleware) to count the AWS calls the
+// functions make (WithAWS).
+func WithBuildOptions(opts ...app.Option) Option {
+	return func(s *settings) { s.build = append(s.build, opts...) }
+}
+
 // WithDeps changes the dependencies after they are built and before the
 // handlers are (e.g. wrap HTTPClient or Store to inject faults).
 func WithDeps(fn func(*app.Deps)) Option {
 	return func(s *settings) { s.mutate = append(s.mutate, fn) }
+}
+
+// WithConsole also serves the web console built in dir (make web) on the
+// API's origin (Env.URL), as make run does: with the development sign-in,
+// minting the test's tokens.
+func WithConsole(dir string) Option {
+	return func(s *settings) { s.console = &consoleSettings{dir: dir} }
+}
+
+// WithDeployedConsole serves the console with a deployment's configuration
+// (/config.json) instead: no development sign-in.
+func WithDeployedConsole(dir string, c webconsole.Config) Option {
+	return func(s *settings) { s.console = &consoleSettings{dir: dir, config: &c} }
 }
 
 // New starts the service for one test. Everything stops when the test ends.
@@ -198,11 +237,15 @@ func New(t testing.TB, opts ...Option) *Env {
 	t.Cleanup(api.Close)
 	e.URL = api.URL
 
+	base := api.URL
+	if s.mappingKey != "" {
+		base += "/" + s.mappingKey
+	}
 	vars := map[string]string{
 		"ENVIRONMENT":         "test",
 		"STORE":               "embedded",
 		"LOCAL_DATA_DIR":      t.TempDir(),
-		"PUBLIC_BASE_URL":     api.URL,
+		"PUBLIC_BASE_URL":     base,
 		"ALLOWED_RETURN_URLS": ReturnURL + "," + api.URL + "/",
 	}
 	if s.fake {
@@ -211,7 +254,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			fo.Now = e.Clock.Now
 		}
 		if fo.DefaultRedirectURIs == nil {
-			fo.DefaultRedirectURIs = []string{api.URL + "/oauth/callback"}
+			fo.DefaultRedirectURIs = []string{base + "/oauth/callback"}
 		}
 		e.Fake = fakeprovider.New(fo)
 		fake := httptest.NewServer(e.Fake)
@@ -234,7 +277,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Config = cfg
 
 	ctx := context.Background()
-	deps, err := localapp.Build(ctx, cfg)
+	deps, err := localapp.Build(ctx, cfg, s.build...)
 	if err != nil {
 		t.Fatalf("localtest: build dependencies: %v", err)
 	}
@@ -259,12 +302,23 @@ func New(t testing.TB, opts ...Option) *Env {
 		Deps:      deps,
 		Handlers:  s.handlers,
 		JWTSecret: jwtSecret,
+
+		APIMappingKey: s.mappingKey,
 	})
 	if err != nil {
 		t.Fatalf("localtest: %v", err)
 	}
 	e.Server = srv
 	h := srv.APIHandler()
+	if c := s.console; c != nil {
+		o := webconsole.Options{Dir: c.dir, Config: webconsole.LocalConfig(cfg.Claims), DevSignIn: webconsole.MintWith(jwtSecret, cfg.Claims)}
+		if c.config != nil {
+			o.Config, o.DevSignIn = *c.config, nil
+		}
+		if h, err = webconsole.Handler(h, o); err != nil {
+			t.Fatalf("localtest: %v", err)
+		}
+	}
 	apiHandler.Store(&h)
 	inv := httptest.NewServer(srv.InvokeHandler())
 	t.Cleanup(inv.Close)

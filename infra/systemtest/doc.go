@@ -21,6 +21,11 @@
 //     caller × organization.
 //   - leak_test.go: one whole run with planted credentials, searched for in
 //     everything the run produced.
+//   - basepath_test.go: the API behind a custom domain's API mapping key.
+//   - secretdeletion_test.go: a client secret set right after its removal,
+//     against Secrets Manager's asynchronous deletion simulated at the wire.
+//   - warm_test.go: warm requests make no AWS calls, counted at the SDK on
+//     the AWS adapters.
 //
 // It has tests only.
 package systemtest

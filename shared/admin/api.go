@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/httpapi"
 	"github.com/sofie/integrations/shared/problem"
@@ -19,7 +17,7 @@ const CallbackPath = "/oauth/callback"
 type API struct {
 	Service *Service
 	// PublicBaseURL is the API's base URL as browsers see it; empty derives
-	// https://<API Gateway domain> from each request.
+	// https://<API Gateway domain><API mapping key> from each request.
 	PublicBaseURL string
 }
 
@@ -50,11 +48,8 @@ func (a *API) Routes() []httpapi.Route {
 // dummy-code credential check; "" when it cannot be known (no public base
 // URL and no API Gateway domain).
 func (a *API) redirectURI(r *http.Request) string {
-	if a.PublicBaseURL != "" {
-		return a.PublicBaseURL + CallbackPath
-	}
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.DomainName != "" {
-		return "https://" + rc.DomainName + CallbackPath
+	if base, ok := httpapi.PublicBaseURL(r, a.PublicBaseURL); ok {
+		return base + CallbackPath
 	}
 	return ""
 }

@@ -47,6 +47,7 @@ import (
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -159,10 +160,7 @@ func (s *Service) current(ctx context.Context, orgID, provider string) (store.In
 }
 
 func unconfigured(orgID, provider string) store.Integration {
-	return store.Integration{
-		OrgID: orgID, Provider: provider, ConfigMode: store.ConfigModeDefault,
-		Capabilities: []string{}, Rollout: store.Rollout{Mode: store.RolloutEveryone},
-	}
+	return readiness.Unconfigured(orgID, provider)
 }
 
 // Providers lists the catalog and, per provider, what this deployment offers.

@@ -6,85 +6,45 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
 
-// Integration statuses.
+// Integration statuses (package readiness decides them).
 const (
-	StatusReady      = "ready"
-	StatusIncomplete = "incomplete"
-	StatusDisabled   = "disabled"
+	StatusReady      = readiness.StatusReady
+	StatusIncomplete = readiness.StatusIncomplete
+	StatusDisabled   = readiness.StatusDisabled
 )
 
-// Missing items of an incomplete integration, in the order they are listed.
+// Missing items of an incomplete integration, in the order they are listed
+// (package readiness decides them; a provider field is listed by its name
+// in snake case).
 const (
-	MissingProviderUnavailable = "provider_unavailable"       // this deployment does not offer the provider
-	MissingDefaultClient       = "default_client_unavailable" // default mode, but the platform has no client here
-	MissingClientID            = "client_id"
-	MissingClientSecret        = "client_secret"
+	MissingProviderUnavailable = readiness.MissingProviderUnavailable
+	MissingDefaultClient       = readiness.MissingDefaultClient
+	MissingClientID            = readiness.MissingClientID
+	MissingClientSecret        = readiness.MissingClientSecret
 	MissingTenant              = "tenant"
 	MissingAuthBaseURL         = "auth_base_url"
-	MissingCapabilities        = "capabilities"
+	MissingCapabilities        = readiness.MissingCapabilities
 )
 
-// Status is an integration's readiness. Missing is listed even while the
-// integration is disabled: it is what enabling would still need.
+// Status is an integration's readiness as the admin API shows it. Missing
+// is listed even while the integration is disabled: it is what enabling
+// would still need.
 type Status struct {
 	State   string
 	Missing []string
 }
 
+// computeStatus is the integration's status: the one readiness rule, with
+// the stored record's word for whether the client secret is set. in is the
+// stored record, or the defaults of a provider the org never configured
+// (which are disabled).
 func computeStatus(p catalog.Provider, in store.Integration, offered, defaultClient bool) Status {
-	missing := []string{}
-	if !offered {
-		missing = append(missing, MissingProviderUnavailable)
-	}
-	if in.ConfigMode == store.ConfigModeOrganization {
-		if in.ClientID == "" {
-			missing = append(missing, MissingClientID)
-		}
-		if in.ClientSecretSetAt.IsZero() {
-			missing = append(missing, MissingClientSecret)
-		}
-	} else if !defaultClient {
-		missing = append(missing, MissingDefaultClient)
-	}
-	for _, f := range p.Fields {
-		if !f.Required {
-			continue
-		}
-		switch f.Name {
-		case "tenant":
-			if in.Tenant == "" {
-				missing = append(missing, MissingTenant)
-			}
-		case "authBaseUrl":
-			if in.AuthBaseURL == "" {
-				missing = append(missing, MissingAuthBaseURL)
-			}
-		}
-	}
-	if len(knownCaps(p, in.Capabilities)) == 0 {
-		missing = append(missing, MissingCapabilities)
-	}
-	switch {
-	case !in.Enabled:
-		return Status{State: StatusDisabled, Missing: missing}
-	case len(missing) > 0:
-		return Status{State: StatusIncomplete, Missing: missing}
-	}
-	return Status{State: StatusReady, Missing: missing}
-}
-
-// knownCaps drops capabilities this build's catalog no longer has.
-func knownCaps(p catalog.Provider, caps []string) []string {
-	out := []string{}
-	for _, c := range caps {
-		if _, ok := p.Capability(catalog.Capability(c)); ok {
-			out = append(out, c)
-		}
-	}
-	return out
+	v := readiness.Of(p, readiness.Facts{Offered: offered, Integration: &in, DefaultClient: defaultClient, ClientSecret: !in.ClientSecretSetAt.IsZero()})
+	return Status{State: v.Status(), Missing: v.Missing()}
 }
 
 // ProviderInfo is one entry of GET /v1/providers.
@@ -195,7 +155,7 @@ func timePtr(t time.Time) *time.Time {
 }
 
 func integrationView(p catalog.Provider, in store.Integration, st Status, offered, defaultClient bool, redirectURI string) IntegrationView {
-	caps := knownCaps(p, in.Capabilities)
+	caps := readiness.KnownCapabilities(p, in.Capabilities)
 	rollout := in.Rollout
 	if rollout.Mode == "" {
 		rollout.Mode = store.RolloutEveryone
@@ -253,15 +213,7 @@ func card(p catalog.Provider, in store.Integration, v IntegrationView, who auth.
 		}
 		c.Capabilities = append(c.Capabilities, cc)
 	}
-	c.InRollout = in.Enabled && inRollout(in.Rollout, who)
+	c.InRollout = in.Enabled && readiness.InRollout(in.Rollout, who)
 	c.Connectable = c.InRollout && v.Status == StatusReady
 	return c
-}
-
-// inRollout reports whether the caller is in the integration's rollout.
-func inRollout(r store.Rollout, who auth.Principal) bool {
-	if r.Mode != store.RolloutGroups {
-		return true
-	}
-	return slices.ContainsFunc(r.Groups, who.InGroup)
 }

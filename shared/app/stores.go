@@ -26,6 +26,7 @@ import (
 func openAWSStores(ctx context.Context, d *Deps, o buildOptions) error {
 	cfg := d.Config
 	var opts []func(*awsconfig.LoadOptions) error
+	var err error
 	prefix, tokenKeyID := cfg.SecretsPrefix, cfg.TokenKeySecretID
 	if cfg.IsLocal() {
 		if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
@@ -40,7 +41,9 @@ func openAWSStores(ctx context.Context, d *Deps, o buildOptions) error {
 			prefix = "integrations/" + cfg.Environment
 		}
 		if tokenKeyID == "" {
-			tokenKeyID = prefix + "/token-key"
+			if tokenKeyID, err = awssecrets.TokenKeyName(prefix); err != nil {
+				return err
+			}
 		}
 	}
 	if len(o.awsAPIOptions) > 0 {

@@ -46,7 +46,7 @@ var all = Functions
 var Vars = []Var{
 	{Name: "ENVIRONMENT", Default: "prod", Functions: all, Doc: "Deployment environment: prod, staging, dev; local and test are for local runs and allow provider endpoint overrides."},
 	{Name: "TABLE_NAME", Functions: all, Doc: "DynamoDB table holding configs, connections, states and audit entries."},
-	{Name: "SECRETS_PREFIX", Functions: []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "Prefix of this deployment's Secrets Manager secret names, e.g. integrations/prod (see README, Secret names)."},
+	{Name: "SECRETS_PREFIX", Functions: []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "Prefix of this deployment's Secrets Manager secret names: integrations/<stack name> in the template (see README, Secret names)."},
 	{Name: "TOKEN_KEY_SECRET_ID", Functions: []string{OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "ARN of the token-encryption key secret."},
 	{Name: "AVAILABLE_PROVIDERS", Default: "microsoft365,google_workspace,salesforce", Functions: all, Doc: "Providers offered in this deployment (comma-separated)."},
 	{Name: "CLAIM_USER", Default: "sub", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the user id."},
@@ -54,7 +54,7 @@ var Vars = []Var{
 	{Name: "CLAIM_ROLES", Default: "roles", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the caller's roles."},
 	{Name: "CLAIM_GROUPS", Default: "groups", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the caller's groups (pilot rollout)."},
 	{Name: "ADMIN_ROLE", Default: "org_admin", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "Role that may administer an organization."},
-	{Name: "PUBLIC_BASE_URL", Functions: []string{AdminFunction, OAuthFunction}, Doc: "Base URL of the API as users' browsers see it (custom domain); empty derives https://<api-domain> from each request. The OAuth redirect URI is <base>/oauth/callback."},
+	{Name: "PUBLIC_BASE_URL", Functions: []string{AdminFunction, OAuthFunction}, Doc: "Base URL of the API as users' browsers see it: a custom domain with its API mapping key, if any (https://api.example.com/integrations); empty derives https://<domain>/<mapping key> from each request. The OAuth redirect URI is <base>/oauth/callback."},
 	{Name: "ALLOWED_RETURN_URLS", Functions: []string{OAuthFunction}, Doc: "Comma-separated URL prefixes a connection's returnTo must start with."},
 	{Name: "PROVIDER_TIMEOUT_MS", Default: "10000", Functions: all, Doc: "Timeout of every call to a provider, in milliseconds."},
 	{Name: "SECRETS_CACHE_TTL_SECONDS", Default: "300", Functions: all, Doc: "How long a warm function keeps a secret before asking Secrets Manager again."},
@@ -173,8 +173,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("STORE %q is not aws or embedded", c.Store))
 	}
 	if c.PublicBaseURL != "" {
-		if u, err := url.Parse(c.PublicBaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(c.IsLocal() && u.Scheme == "http")) {
-			errs = append(errs, errors.New("PUBLIC_BASE_URL must be an absolute https URL"))
+		if u, err := url.Parse(c.PublicBaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && !(c.IsLocal() && u.Scheme == "http")) ||
+			u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, errors.New("PUBLIC_BASE_URL must be an absolute https URL (a path, such as an API mapping key, but no query)"))
 		}
 	}
 	for _, p := range c.AllowedReturnURLs {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/problem"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -105,20 +106,16 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	if !ok {
 		return fail(CodeInternal, "The connection could not be completed.")
 	}
-	if !slices.Contains(s.opts.AvailableProviders, p.ID) {
-		return fail(CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
-	}
-	in, err := s.opts.Store.GetIntegration(ctx, st.OrgID, p.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	v, err := s.stillIssuing(ctx, p, st.OrgID, st.ClientRef)
+	var prob *problem.Problem
+	switch {
+	case errors.As(err, &prob):
+		return fail(prob.Code, prob.Detail)
+	case err != nil:
 		slog.ErrorContext(ctx, "read integration at callback", "org", st.OrgID, "provider", p.ID, "err", err.Error())
 		return fail(CodeInternal, "The connection could not be completed. Try again in a moment.")
 	}
-	// Tokens are bound to the client that issues them: a connection started
-	// under one client (or before the provider was disabled) must not be
-	// completed under another.
-	if err != nil || !in.Enabled || in.ClientRef() != st.ClientRef {
-		return fail(CodeIntegrationChanged, "Your organization changed the "+p.DisplayName+" integration while you were connecting. Start the connection again.")
-	}
+	in := v.Integration()
 	if e := q.Get("error"); e != "" {
 		f := oauthfail.AuthorizeError(p.ID, e, q.Get("error_description"))
 		return fail(f.Code, f.Cause)

@@ -16,6 +16,7 @@ import (
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -120,7 +121,7 @@ func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, 
 		s.discard(ctx, pc)
 		return View{}, completionNotFound()
 	}
-	in, err := s.stillIssuing(ctx, p, pc)
+	v, err := s.stillIssuing(ctx, p, pc.OrgID, pc.ClientRef)
 	if err != nil {
 		s.discard(ctx, pc)
 		return View{}, err
@@ -135,24 +136,34 @@ func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, 
 		return View{}, err
 	}
 	slog.InfoContext(ctx, "connection completed", "org", c.OrgID, "user", c.UserID, "provider", c.Provider, "missingScopes", len(c.MissingScopes))
-	return NewView(p, &in, c), nil
+	return NewView(p, v, c, who), nil
 }
 
-// stillIssuing returns the integration when it is still the one that
-// issued the pending tokens: offered here, enabled, under the same client.
-// Between the callback and the completion an admin may have changed it.
-func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, pc store.PendingCompletion) (store.Integration, error) {
-	if !slices.Contains(s.opts.AvailableProviders, p.ID) {
-		return store.Integration{}, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
+// stillIssuing returns the integration's readiness when it still issues
+// with clientRef, the client tokens of a started connection come from:
+// offered here, enabled, under the same client (readiness.Value.Connection).
+// Between the start and the callback, or the callback and the completion,
+// an admin may have changed it; the problem says so. A store failure is a
+// plain error.
+func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, orgID, clientRef string) (readiness.Value, error) {
+	f := readiness.Facts{Offered: slices.Contains(s.opts.AvailableProviders, p.ID)}
+	switch in, err := s.opts.Store.GetIntegration(ctx, orgID, p.ID); {
+	case err == nil:
+		f.Integration = &in
+	case !errors.Is(err, store.ErrNotFound):
+		return readiness.Value{}, fmt.Errorf("read integration %s/%s: %w", orgID, p.ID, err)
 	}
-	in, err := s.opts.Store.GetIntegration(ctx, pc.OrgID, p.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Integration{}, fmt.Errorf("read integration %s/%s: %w", pc.OrgID, p.ID, err)
+	v := readiness.Of(p, f)
+	switch v.Connection(store.Connection{Status: store.StatusConnected, ClientRef: clientRef}) {
+	case "":
+		return v, nil
+	case readiness.ReasonProviderUnavailable:
+		return v, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
 	}
-	if err != nil || !in.Enabled || in.ClientRef() != pc.ClientRef {
-		return store.Integration{}, problem.New(http.StatusConflict, CodeIntegrationChanged, "Your organization changed the "+p.DisplayName+" integration while you were connecting. Start the connection again.")
-	}
-	return in, nil
+	// Tokens are bound to the client that issues them: a connection started
+	// under one client (or before the provider was disabled) must not be
+	// completed under another.
+	return v, problem.New(http.StatusConflict, CodeIntegrationChanged, "Your organization changed the "+p.DisplayName+" integration while you were connecting. Start the connection again.")
 }
 
 // discard gives back the tokens of a pending completion that will never

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/httpapi"
 	"github.com/sofie/integrations/shared/problem"
@@ -29,11 +27,8 @@ var errNoRedirectBase = errors.New("no PUBLIC_BASE_URL and no API Gateway domain
 
 // RedirectURI is the callback URL providers redirect to for this request.
 func (a *API) RedirectURI(r *http.Request) (string, error) {
-	if a.PublicBaseURL != "" {
-		return a.PublicBaseURL + CallbackPath, nil
-	}
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.DomainName != "" {
-		return "https://" + rc.DomainName + CallbackPath, nil
+	if base, ok := httpapi.PublicBaseURL(r, a.PublicBaseURL); ok {
+		return base + CallbackPath, nil // with a custom domain's API mapping key
 	}
 	return "", errNoRedirectBase
 }

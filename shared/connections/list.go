@@ -9,19 +9,22 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
 
 // View is a connection as its user sees it: never a token, the sealed bytes
 // or the refresh job's lease and scheduling internals.
 type View struct {
-	Provider           string               `json:"provider"`
-	Status             string               `json:"status"`
-	StatusReason       string               `json:"statusReason,omitempty"`
-	Account            AccountView          `json:"account"`
-	RequestedScopes    []string             `json:"requestedScopes"`
-	GrantedScopes      []string             `json:"grantedScopes"`
-	MissingScopes      []string             `json:"missingScopes"`
+	Provider        string      `json:"provider"`
+	Status          string      `json:"status"`
+	StatusReason    string      `json:"statusReason,omitempty"`
+	Account         AccountView `json:"account"`
+	RequestedScopes []string    `json:"requestedScopes"`
+	GrantedScopes   []string    `json:"grantedScopes"`
+	MissingScopes   []string    `json:"missingScopes"`
+	// UsableCapabilities are the capabilities the connection serves its
+	// user for reading now (readiness.Value.UsableCapabilities).
 	UsableCapabilities []catalog.Capability `json:"usableCapabilities"`
 	ConnectedAt        time.Time            `json:"connectedAt"`
 	AccessExpiresAt    *time.Time           `json:"accessExpiresAt"`
@@ -59,27 +62,28 @@ func (s *Service) List(ctx context.Context, who auth.Principal) ([]View, error) 
 		return slices.Index(order, a.Provider) - slices.Index(order, b.Provider)
 	})
 	out := make([]View, 0, len(conns))
+	offered := func(id string) bool { return slices.Contains(s.opts.AvailableProviders, id) }
 	for _, c := range conns {
 		p, ok := s.opts.Catalog.Get(c.Provider)
 		if !ok {
 			continue // a provider this build no longer knows
 		}
-		var in *store.Integration
+		f := readiness.Facts{Offered: offered(p.ID)}
 		switch got, err := s.opts.Store.GetIntegration(ctx, who.OrgID, c.Provider); {
 		case err == nil:
-			in = &got
+			f.Integration = &got
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, fmt.Errorf("read integration %s/%s: %w", who.OrgID, c.Provider, err)
 		}
-		out = append(out, NewView(p, in, c))
+		out = append(out, NewView(p, readiness.Of(p, f), c, who))
 	}
 	return out, nil
 }
 
-// NewView builds the user's view of c; in is the org's current integration
-// (nil when there is none).
-func NewView(p catalog.Provider, in *store.Integration, c store.Connection) View {
-	v := View{
+// NewView builds who's view of their connection c under the integration's
+// readiness v.
+func NewView(p catalog.Provider, v readiness.Value, c store.Connection, who auth.Principal) View {
+	view := View{
 		Provider:           c.Provider,
 		Status:             c.Status,
 		StatusReason:       c.StatusReason,
@@ -87,49 +91,15 @@ func NewView(p catalog.Provider, in *store.Integration, c store.Connection) View
 		RequestedScopes:    nonNil(c.RequestedScopes),
 		GrantedScopes:      nonNil(c.GrantedScopes),
 		MissingScopes:      nonNil(c.MissingScopes),
-		UsableCapabilities: UsableCapabilities(p, in, c),
+		UsableCapabilities: v.UsableCapabilities(p, c, who),
 		ConnectedAt:        c.ConnectedAt,
 		AccessExpiresAt:    timePtr(c.AccessExpiresAt),
 		LastRefreshAt:      timePtr(c.LastRefreshAt),
 	}
 	if e := c.LastError; e != nil {
-		v.LastError = &ErrorView{Code: e.Code, Message: e.Message, Owner: e.Owner, At: e.At}
+		view.LastError = &ErrorView{Code: e.Code, Message: e.Message, Owner: e.Owner, At: e.At}
 	}
-	return v
-}
-
-// UsableCapabilities are the capabilities c can serve now for reading: the
-// org has the provider enabled with that capability, the connection was
-// made with the org's current client, and its granted scopes cover the
-// capability's read scopes. A connection that needs reconnecting serves
-// none. (Write actions additionally need the org's allowWriteActions and the
-// action's scopes: see ActionUsable.)
-func UsableCapabilities(p catalog.Provider, in *store.Integration, c store.Connection) []catalog.Capability {
-	out := []catalog.Capability{}
-	if in == nil || !in.Enabled || c.ClientRef != in.ClientRef() || c.Status == store.StatusNeedsReconnect || c.Status == store.StatusRefreshExhausted {
-		return out
-	}
-	for _, cs := range p.Capabilities {
-		if slices.Contains(in.Capabilities, string(cs.ID)) && p.Covers(c.GrantedScopes, cs.ReadScopes) {
-			out = append(out, cs.ID)
-		}
-	}
-	return out
-}
-
-// ActionUsable reports whether granted scopes and the org's policy allow
-// action a on capability cap: the capability is enabled, the provider
-// supports the action, a write action is allowed by the org, and the granted
-// scopes cover it.
-func ActionUsable(p catalog.Provider, in store.Integration, granted []string, cap catalog.Capability, a catalog.Action) bool {
-	cs, ok := p.Capability(cap)
-	if !ok || !in.Enabled || !slices.Contains(in.Capabilities, string(cap)) || !cs.Supports(a) {
-		return false
-	}
-	if a.IsWrite() && !in.AllowWriteActions {
-		return false
-	}
-	return p.Covers(granted, cs.ScopesFor(a))
+	return view
 }
 
 func nonNil(s []string) []string {

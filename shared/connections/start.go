@@ -20,6 +20,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -70,12 +71,12 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 	if !validLoginHint(req.LoginHint) {
 		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "loginHint", Code: "invalid_format", Message: "loginHint must be an account name such as an email address, without spaces."})
 	}
-	in, cl, err := s.connectable(ctx, who, p)
+	v, in, cl, err := s.connectable(ctx, who, p)
 	if err != nil {
 		return StartResult{}, err
 	}
 
-	scopes := p.RequestedScopes(capsOf(in), in.AllowWriteActions)
+	scopes := v.RequestedScopes(p)
 	verifier := oauth2.GenerateVerifier()
 	state, stateID, err := newState()
 	if err != nil {
@@ -116,63 +117,66 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 }
 
 // connectable returns the integration and its client when who may connect p
-// now, or the problem that says why not. The order is the order a person
-// would check: offered here, enabled by the org, in the rollout, complete.
-func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog.Provider) (store.Integration, clients.Client, error) {
-	if !slices.Contains(s.opts.AvailableProviders, p.ID) {
-		return store.Integration{}, clients.Client{}, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
-	}
+// now, or the problem that says why not (package readiness decides, in the
+// order a person would check: offered here, enabled by the org, in the
+// rollout, complete).
+func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog.Provider) (readiness.Value, store.Integration, clients.Client, error) {
+	f := readiness.Facts{Offered: slices.Contains(s.opts.AvailableProviders, p.ID), DefaultClient: true, ClientSecret: true}
 	in, err := s.opts.Store.GetIntegration(ctx, who.OrgID, p.ID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !in.Enabled) {
-		return store.Integration{}, clients.Client{}, problem.New(http.StatusConflict, CodeProviderDisabled, p.DisplayName+" is not enabled for your organization. An admin can enable it in Organization Settings, Integrations.")
-	}
-	if err != nil {
-		return store.Integration{}, clients.Client{}, fmt.Errorf("read integration %s/%s: %w", who.OrgID, p.ID, err)
-	}
-	if !inRollout(in, who) {
-		return store.Integration{}, clients.Client{}, problem.New(http.StatusForbidden, CodeNotInRollout, p.DisplayName+" is being rolled out to a pilot group that does not include you yet. Ask an admin if you need it now.")
-	}
-	if errs := p.Validate(clients.SettingsOf(in)); len(errs) > 0 {
-		return store.Integration{}, clients.Client{}, incomplete(p, "its provider settings are invalid")
-	}
-	cl, err := s.opts.Clients.Resolve(ctx, in)
 	switch {
-	case errors.Is(err, clients.ErrNoClientID):
-		return store.Integration{}, clients.Client{}, incomplete(p, "the organization's client ID is not set")
-	case errors.Is(err, clients.ErrNoClientSecret):
-		return store.Integration{}, clients.Client{}, incomplete(p, "the organization's client secret is not set")
-	case errors.Is(err, clients.ErrNoDefaultClient):
-		return store.Integration{}, clients.Client{}, incomplete(p, "the platform's default OAuth client is not available in this environment; use an organization-owned client")
-	case err != nil:
-		return store.Integration{}, clients.Client{}, fmt.Errorf("resolve client of %s/%s: %w", who.OrgID, p.ID, err)
+	case err == nil:
+		f.Integration = &in
+	case !errors.Is(err, store.ErrNotFound):
+		return readiness.Value{}, store.Integration{}, clients.Client{}, fmt.Errorf("read integration %s/%s: %w", who.OrgID, p.ID, err)
 	}
-	return in, cl, nil
-}
-
-func incomplete(p catalog.Provider, why string) *problem.Problem {
-	return problem.New(http.StatusConflict, CodeIntegrationIncomplete, p.DisplayName+" is not ready to connect: "+why+". An admin must complete the integration settings.")
-}
-
-// inRollout reports whether the org's rollout admits the caller. Admins are
-// not exempt: a pilot is tested by adding the admin to the pilot group.
-func inRollout(in store.Integration, who auth.Principal) bool {
-	if in.Rollout.Mode != store.RolloutGroups {
-		return true
-	}
-	for _, g := range in.Rollout.Groups {
-		if who.InGroup(g) {
-			return true
+	var cl clients.Client
+	if f.Integration != nil {
+		// Resolving the client learns what the rule needs to know: whether
+		// the org's secret, or the platform's default client, exists.
+		cl, err = s.opts.Clients.Resolve(ctx, in)
+		switch {
+		case errors.Is(err, clients.ErrNoClientSecret):
+			f.ClientSecret = false
+		case errors.Is(err, clients.ErrNoDefaultClient):
+			f.DefaultClient = false
+		case errors.Is(err, clients.ErrNoClientID):
+		case err != nil:
+			return readiness.Value{}, store.Integration{}, clients.Client{}, fmt.Errorf("resolve client of %s/%s: %w", who.OrgID, p.ID, err)
 		}
 	}
-	return false
+	v := readiness.Of(p, f)
+	switch v.ForUser(who) {
+	case readiness.ReasonProviderUnavailable:
+		return v, in, cl, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
+	case readiness.ReasonProviderDisabled:
+		return v, in, cl, problem.New(http.StatusConflict, CodeProviderDisabled, p.DisplayName+" is not enabled for your organization. An admin can enable it in Organization Settings, Integrations.")
+	case readiness.ReasonNotInRollout:
+		return v, in, cl, problem.New(http.StatusForbidden, CodeNotInRollout, p.DisplayName+" is being rolled out to a pilot group that does not include you yet. Ask an admin if you need it now.")
+	case readiness.ReasonIncomplete:
+		return v, in, cl, incomplete(p, v)
+	}
+	return v, in, cl, nil
 }
 
-func capsOf(in store.Integration) []catalog.Capability {
-	out := make([]catalog.Capability, len(in.Capabilities))
-	for i, c := range in.Capabilities {
-		out[i] = catalog.Capability(c)
+// incomplete says what an incomplete integration lacks, first things first.
+func incomplete(p catalog.Provider, v readiness.Value) *problem.Problem {
+	why := "its settings are incomplete"
+	missing := append(slices.Clone(v.Environment), v.Configuration...)
+	if len(missing) > 0 {
+		switch it := missing[0]; it.Code {
+		case readiness.MissingDefaultClient:
+			why = "the platform's default OAuth client is not available in this environment; use an organization-owned client"
+		case readiness.MissingClientID:
+			why = "the organization's client ID is not set"
+		case readiness.MissingClientSecret:
+			why = "the organization's client secret is not set"
+		case readiness.MissingCapabilities:
+			why = "no capability is enabled"
+		default:
+			why = "its provider settings are invalid"
+		}
 	}
-	return out
+	return problem.New(http.StatusConflict, CodeIntegrationIncomplete, p.DisplayName+" is not ready to connect: "+why+". An admin must complete the integration settings.")
 }
 
 // newState returns a state value (256 random bits, base64url) and its ID,

@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 	"github.com/sofie/integrations/shared/tokenseal"
 )
@@ -246,58 +248,6 @@ func TestJWTClaims(t *testing.T) {
 	}
 }
 
-func TestUsableCapabilitiesAndActions(t *testing.T) {
-	cat := catalog.New()
-	g, _ := cat.Get(catalog.GoogleWorkspace)
-	gmailRead := "https://www.googleapis.com/auth/gmail.readonly"
-	calRead := "https://www.googleapis.com/auth/calendar.readonly"
-	in := store.Integration{Provider: g.ID, Enabled: true, ConfigMode: store.ConfigModeDefault, Capabilities: []string{"email", "calendar", "files"}}
-	conn := store.Connection{Status: store.StatusConnected, ClientRef: "default", GrantedScopes: []string{"openid", gmailRead, calRead, "https://www.googleapis.com/auth/contacts.readonly"}}
-
-	tests := []struct {
-		name string
-		in   *store.Integration
-		c    store.Connection
-		want []catalog.Capability
-	}{
-		{"granted and enabled only", &in, conn, []catalog.Capability{catalog.Email, catalog.Calendar}},
-		{"no integration", nil, conn, []catalog.Capability{}},
-		{"disabled", func() *store.Integration { x := in; x.Enabled = false; return &x }(), conn, []catalog.Capability{}},
-		{"client changed", func() *store.Integration {
-			x := in
-			x.ConfigMode, x.ClientID = store.ConfigModeOrganization, "other"
-			return &x
-		}(), conn, []catalog.Capability{}},
-		{"needs reconnect", &in, func() store.Connection { x := conn; x.Status = store.StatusNeedsReconnect; return x }(), []catalog.Capability{}},
-		{"refresh failing still usable", &in, func() store.Connection { x := conn; x.Status = store.StatusRefreshFailing; return x }(), []catalog.Capability{catalog.Email, catalog.Calendar}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := UsableCapabilities(g, tc.in, tc.c); !slices.Equal(got, tc.want) {
-				t.Fatalf("UsableCapabilities = %v, want %v", got, tc.want)
-			}
-		})
-	}
-
-	send := "https://www.googleapis.com/auth/gmail.send"
-	if ActionUsable(g, in, []string{gmailRead, send}, catalog.Email, catalog.Send) {
-		t.Error("send usable although the org does not allow write actions")
-	}
-	in.AllowWriteActions = true
-	if !ActionUsable(g, in, []string{gmailRead, send}, catalog.Email, catalog.Send) {
-		t.Error("send not usable with its scope granted and writes allowed")
-	}
-	if ActionUsable(g, in, []string{gmailRead}, catalog.Email, catalog.Send) {
-		t.Error("send usable without its scope")
-	}
-	if ActionUsable(g, in, []string{calRead, "https://www.googleapis.com/auth/calendar.events"}, catalog.Calendar, catalog.Send) {
-		t.Error("calendar send usable although the provider does not support it")
-	}
-	if ActionUsable(g, in, []string{"https://www.googleapis.com/auth/contacts.readonly"}, catalog.Contacts, catalog.Read) {
-		t.Error("contacts usable although the org did not enable it")
-	}
-}
-
 func TestViewNeverCarriesTokensOrLease(t *testing.T) {
 	cat := catalog.New()
 	p, _ := cat.Get(catalog.Salesforce)
@@ -308,7 +258,7 @@ func TestViewNeverCarriesTokensOrLease(t *testing.T) {
 		LeaseOwner: "lease-owner-marker", LeaseUntil: time.Now(), NextRefreshAt: time.Now(), OffIndexReason: "off-index-marker",
 		LastError: &store.ConnError{Code: "no_refresh_token", Message: "m", Owner: "user"},
 	}
-	b, err := json.Marshal(NewView(p, nil, c))
+	b, err := json.Marshal(NewView(p, readiness.Of(p, readiness.Facts{}), c, auth.Principal{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -136,6 +137,10 @@ type run struct {
 
 	integration *store.Integration // nil: the org never configured the provider
 	conn        *store.Connection  // nil: the user has no connection
+	// ready is the integration's readiness, which the checks explain.
+	ready readiness.Value
+	// A secret lookup failed: the check that needs it warns.
+	secretLookupFailed, defaultClientLookupFailed bool
 
 	// token is set by connection_healthy when an access token is available;
 	// tokenConn is the connection as stored when it was obtained.
@@ -220,6 +225,7 @@ func (s *Service) newRun(ctx context.Context, caller auth.Principal, p catalog.P
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("diagnostics: read integration %s/%s: %w", caller.OrgID, p.ID, err)
 	}
+	r.ready = s.readiness(ctx, r, p)
 	c, err := s.opts.Store.GetConnection(ctx, r.key())
 	switch {
 	case err == nil:
@@ -228,6 +234,38 @@ func (s *Service) newRun(ctx context.Context, caller auth.Principal, p catalog.P
 		return nil, fmt.Errorf("diagnostics: read connection %s: %w", r.key(), err)
 	}
 	return r, nil
+}
+
+// readiness decides the integration's readiness (package readiness, the
+// rule the service itself applies) from what is stored and what the
+// secrets hold. A lookup that fails is remembered: the check that needs
+// its answer warns instead of guessing.
+func (s *Service) readiness(ctx context.Context, r *run, p catalog.Provider) readiness.Value {
+	f := readiness.Facts{Offered: slices.Contains(s.opts.AvailableProviders, p.ID), Integration: r.integration, DefaultClient: true, ClientSecret: true}
+	if r.integration != nil && r.integration.ConfigMode == store.ConfigModeOrganization {
+		_, err := s.opts.Secrets.GetClientSecret(ctx, r.integration.OrgID, p.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			f.ClientSecret = false
+		case err != nil:
+			slog.WarnContext(ctx, "diagnostics: client secret lookup failed", "org", r.integration.OrgID, "provider", p.ID, "err", err.Error())
+			r.secretLookupFailed = true
+		}
+	} else if f.Offered {
+		// In default mode (also assumed when the org has not configured the
+		// provider yet) tokens come from the platform's own client.
+		_, err := s.opts.Secrets.DefaultClient(ctx, p.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			f.DefaultClient = false
+		case err != nil:
+			slog.WarnContext(ctx, "diagnostics: default client lookup failed", "provider", p.ID, "err", err.Error())
+			r.defaultClientLookupFailed = true
+		}
+	} else {
+		f.DefaultClient = false
+	}
+	return readiness.Of(p, f)
 }
 
 // logReport writes one line per diagnosis: ids and statuses only, never a
@@ -247,65 +285,67 @@ func logReport(ctx context.Context, kind, provider string, r *run, overall strin
 func checkProviderEnabled(_ context.Context, r *run) outcome {
 	name := r.provider.DisplayName
 	switch {
-	case r.integration == nil:
+	case !r.ready.Configured:
 		return fail(OwnerAdmin, name+" has not been set up for this organization.",
 			"An admin enables "+name+" in Organization Settings, Integrations.")
-	case !r.integration.Enabled:
+	case !r.ready.Enabled:
 		return fail(OwnerAdmin, name+" is turned off for this organization.",
 			"An admin turns "+name+" on in Organization Settings, Integrations.")
 	}
 	return pass(name + " is enabled for this organization.")
 }
 
-func checkEnvironmentAvailable(ctx context.Context, r *run) outcome {
+func checkEnvironmentAvailable(_ context.Context, r *run) outcome {
 	name := r.provider.DisplayName
-	if !slices.Contains(r.svc.opts.AvailableProviders, r.provider.ID) {
-		return fail(OwnerAdmin, name+" is not offered in this environment.",
-			"Ask the platform's support team to make "+name+" available in this environment.")
-	}
-	// In default mode (also assumed when the org has not configured the
-	// provider yet) tokens come from the platform's own client.
-	if r.integration == nil || r.integration.ConfigMode != store.ConfigModeOrganization {
-		_, err := r.svc.opts.Secrets.DefaultClient(ctx, r.provider.ID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
+	for _, it := range r.ready.Environment {
+		switch it.Code {
+		case readiness.MissingProviderUnavailable:
+			return fail(OwnerAdmin, name+" is not offered in this environment.",
+				"Ask the platform's support team to make "+name+" available in this environment.")
+		case readiness.MissingDefaultClient:
+			if r.defaultClientLookupFailed {
+				return warn(OwnerAdmin, "Could not confirm that the platform's default OAuth client for "+name+" is available.", "Run diagnostics again in a few minutes.")
+			}
 			return fail(OwnerAdmin, "The platform's default OAuth client for "+name+" is not available in this environment.",
 				"An admin switches the integration to an organization-owned OAuth client (client ID and secret), or asks the platform's support team for the default client.")
-		case err != nil:
-			slog.WarnContext(ctx, "diagnostics: default client lookup failed", "provider", r.provider.ID, "err", err.Error())
-			return warn(OwnerAdmin, "Could not confirm that the platform's default OAuth client for "+name+" is available.", "Run diagnostics again in a few minutes.")
 		}
+	}
+	if r.defaultClientLookupFailed {
+		return warn(OwnerAdmin, "Could not confirm that the platform's default OAuth client for "+name+" is available.", "Run diagnostics again in a few minutes.")
+	}
+	if r.ready.Integration().ConfigMode != store.ConfigModeOrganization {
 		return pass(name + " is offered in this environment and its default OAuth client is available.")
 	}
 	return pass(name + " is offered in this environment.")
 }
 
-func checkConfigurationComplete(ctx context.Context, r *run) outcome {
-	in := *r.integration
+func checkConfigurationComplete(_ context.Context, r *run) outcome {
+	in := r.ready.Integration()
 	name := r.provider.DisplayName
 	var missing []string
-	for _, fe := range r.provider.Validate(clients.SettingsOf(in)) {
-		missing = append(missing, fieldLabel(r.provider, fe.Field)+" ("+fe.Message+")")
-	}
-	if in.ConfigMode == store.ConfigModeOrganization {
-		if in.ClientID == "" {
+	for _, it := range r.ready.Configuration {
+		switch it.Code {
+		case readiness.MissingClientID:
 			missing = append(missing, r.provider.ClientIDLabel+" is not set")
-		}
-		_, err := r.svc.opts.Secrets.GetClientSecret(ctx, in.OrgID, in.Provider)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case readiness.MissingClientSecret:
 			missing = append(missing, "the client secret is not set")
-		case err != nil:
-			slog.WarnContext(ctx, "diagnostics: client secret lookup failed", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
-			return warn(OwnerAdmin, "Could not confirm that the organization's client secret is set.", "Run diagnostics again in a few minutes.")
+		case readiness.MissingCapabilities:
+			missing = append(missing, "no capability is enabled")
+		default:
+			label := fieldLabel(r.provider, it.Field)
+			if it.Message == "" {
+				missing = append(missing, label+" is not set")
+			} else {
+				missing = append(missing, label+" ("+it.Message+")")
+			}
 		}
-	}
-	if len(in.Capabilities) == 0 {
-		missing = append(missing, "no capability is enabled")
 	}
 	if len(missing) > 0 {
 		return fail(OwnerAdmin, "The "+name+" configuration is incomplete: "+strings.Join(missing, "; ")+".",
 			"An admin completes the "+name+" settings in Organization Settings, Integrations (the client secret goes only into the secure client secret field).")
+	}
+	if r.secretLookupFailed {
+		return warn(OwnerAdmin, "Could not confirm that the organization's client secret is set.", "Run diagnostics again in a few minutes.")
 	}
 	if in.ConfigMode == store.ConfigModeOrganization {
 		return pass("The organization-owned OAuth client is configured (client ID and secret set) and the provider settings are valid.")
@@ -334,7 +374,7 @@ func checkUserInRollout(_ context.Context, r *run) outcome {
 		return warn(OwnerAdmin, "The integration is rolled out to the groups "+groups+"; whether this user is in one of them can be checked only from the user's own sign-in.",
 			"Check the user's group membership in your identity provider, or ask the user to run diagnostics themselves.")
 	}
-	if slices.ContainsFunc(in.Rollout.Groups, r.caller.InGroup) {
+	if readiness.InRollout(in.Rollout, r.caller) {
 		return pass("You are in a rollout group of this integration.")
 	}
 	return fail(OwnerAdmin, "The integration is rolled out only to the groups "+groups+", and you are in none of them.",
@@ -391,13 +431,13 @@ func joinActions(as []catalog.Action) string {
 }
 
 func checkConnectionHealthy(ctx context.Context, r *run) outcome {
-	c, in := r.conn, r.integration
+	c := r.conn
 	name := r.provider.DisplayName
 	switch c.Status {
 	case store.StatusNeedsReconnect, store.StatusRefreshExhausted:
 		return storedFailure(r)
 	}
-	if c.ClientRef != in.ClientRef() {
+	if r.ready.Connection(*c) == readiness.ReasonClientChanged {
 		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.",
 			"Reconnect the "+name+" account in Connected apps.")
 	}
@@ -539,7 +579,7 @@ func checkScopesGranted(_ context.Context, r *run) outcome {
 	// Warn about a partial grant elsewhere: the asked action works, other
 	// enabled capabilities or actions do not.
 	if r.integration != nil {
-		want := p.RequestedScopes(capsOf(*r.integration), r.integration.AllowWriteActions)
+		want := r.ready.RequestedScopes(p)
 		if other := p.MissingScopes(want, c.GrantedScopes); len(other) > 0 {
 			return warn(OwnerUser, fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
 				r.action, r.cap.ID, strings.Join(other, ", ")),
@@ -547,14 +587,6 @@ func checkScopesGranted(_ context.Context, r *run) outcome {
 		}
 	}
 	return pass(fmt.Sprintf("The connection has the permissions to %s %s.", r.action, r.cap.ID))
-}
-
-func capsOf(in store.Integration) []catalog.Capability {
-	out := make([]catalog.Capability, len(in.Capabilities))
-	for i, c := range in.Capabilities {
-		out[i] = catalog.Capability(c)
-	}
-	return out
 }
 
 func checkExternalPermission(ctx context.Context, r *run) outcome {

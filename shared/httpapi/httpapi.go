@@ -234,8 +234,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// LambdaHandler runs h inside Lambda for API Gateway HTTP API (v2) events.
-// The proxy library answers 504 with an empty body when an event cannot be
+// LambdaHandler runs h inside Lambda for API Gateway HTTP API (v2) events,
+// routing requests that came through a custom domain's API mapping key as
+// the others (BasePath). The proxy library answers 504 with an empty body when an event cannot be
 // converted; that is mapped to a 400 problem here instead.
 //
 // It implements lambda.Handler itself rather than going through
@@ -257,6 +258,7 @@ func (v *v2Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) 
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, fmt.Errorf("decode API Gateway v2 event: %w", err)
 	}
+	ctx = stripMappingKey(ctx, &ev) // a custom domain's API mapping key (basepath.go)
 	resp, err := v.adapter.ProxyWithContext(ctx, ev)
 	if err != nil {
 		slog.ErrorContext(ctx, "cannot convert API Gateway event", "err", err.Error(), "requestId", ev.RequestContext.RequestID)

@@ -133,8 +133,10 @@ func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
 const RetryAfterSeconds = "5"
 
 // WriteError writes err: a *Problem as it is; store throttling that outlasted
-// the SDK's retries (store.ErrThrottled) as a 503 service_unavailable with
-// Retry-After, since the same request will succeed once the burst passes;
+// the SDK's retries (store.ErrThrottled), or a store that cannot do it yet
+// (store.ErrUnavailable: a secret's deletion still in progress), as a 503
+// service_unavailable with Retry-After, since the same request will succeed
+// once the burst passes or the deletion is done;
 // anything else as a 500 whose body says nothing about the cause. The cause
 // is logged (callers must not put secrets in error texts; see package store
 // and tokenseal).
@@ -149,6 +151,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		slog.WarnContext(ctx, "request throttled by the store", "err", err.Error(), "path", r.URL.Path, "method", r.Method)
 		w.Header().Set("Retry-After", RetryAfterSeconds)
 		Write(w, r, New(http.StatusServiceUnavailable, CodeUnavailable, "The service is busy. Try again in a few seconds."))
+		return
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		slog.WarnContext(ctx, "the store cannot complete the request yet", "err", err.Error(), "path", r.URL.Path, "method", r.Method)
+		w.Header().Set("Retry-After", RetryAfterSeconds)
+		Write(w, r, New(http.StatusServiceUnavailable, CodeUnavailable, "A previous change is still being applied. Try again in a few seconds."))
 		return
 	}
 	slog.ErrorContext(ctx, "request failed", "err", err.Error(), "path", r.URL.Path, "method", r.Method)

@@ -12,8 +12,8 @@ import (
 )
 
 // TestWriteError: a problem is written as it is; store throttling that
-// outlasted the SDK's retries is a 503 asking to retry; anything else an
-// opaque 500. No cause text reaches the body.
+// outlasted the SDK's retries, or a store that cannot do it yet, is a 503
+// asking to retry; anything else an opaque 500. No cause text reaches the body.
 func TestWriteError(t *testing.T) {
 	cases := []struct {
 		name       string
@@ -25,6 +25,7 @@ func TestWriteError(t *testing.T) {
 		{"problem", New(409, "provider_disabled", "Not enabled."), 409, "provider_disabled", ""},
 		{"wrapped problem", fmt.Errorf("start: %w", New(404, CodeNotFound, "No.")), 404, CodeNotFound, ""},
 		{"throttled", fmt.Errorf("save integration o1/p: dynamostore: put: %w: ThrottlingException", store.ErrThrottled), 503, CodeUnavailable, RetryAfterSeconds},
+		{"deletion still in progress", fmt.Errorf("store client secret of o1/p: awssecrets: put x: %w: gave up after 9 attempts: InvalidRequestException", store.ErrUnavailable), 503, CodeUnavailable, RetryAfterSeconds},
 		{"anything else", errors.New("dynamostore: put: connection reset"), 500, CodeInternal, ""},
 	}
 	for _, tc := range cases {
@@ -39,7 +40,8 @@ func TestWriteError(t *testing.T) {
 				w.Header().Get("Content-Type") != ContentType {
 				t.Fatalf("%d %q Retry-After %q: %s", w.Code, p.Code, w.Header().Get("Retry-After"), w.Body)
 			}
-			if tc.status >= 500 && (strings.Contains(w.Body.String(), "dynamostore") || strings.Contains(w.Body.String(), "Throttling")) {
+			if tc.status >= 500 && (strings.Contains(w.Body.String(), "dynamostore") || strings.Contains(w.Body.String(), "Throttling") ||
+				strings.Contains(w.Body.String(), "awssecrets") || strings.Contains(w.Body.String(), "InvalidRequest")) {
 				t.Fatalf("the cause reached the body: %s", w.Body)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -158,6 +159,17 @@ func (s *Service) client(ctx context.Context, e *gateEntry, in store.Integration
 	return cl, err
 }
 
+// gate is why c may not be refreshed or used now under the integration
+// (found false: the org has none), "" when it may: the one readiness rule
+// (readiness.Value.Connection).
+func (s *Service) gate(p catalog.Provider, in store.Integration, found bool, c store.Connection) string {
+	f := readiness.Facts{Offered: s.offered(p.ID)}
+	if found {
+		f.Integration = &in
+	}
+	return readiness.Of(p, f).Connection(c)
+}
+
 // attemptContext bounds the work on one claimed connection (see the package
 // doc): it survives the caller's cancellation, and ends WriteBudget before
 // the lease, and WriteBudget before the caller's deadline (Lambda's).
@@ -291,25 +303,27 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	}
 
 	prov, known := s.o.Catalog.Get(k.Provider)
-	if !known || !s.offered(k.Provider) {
+	if !known {
 		return s.finish(ctx, offIndex(c, store.ReasonProviderUnavailable), l, result{outcome: OutcomeOffIndex})
 	}
 	e := gates.entry(k.OrgID, k.Provider)
 	in, found, err := s.integration(ctx, e, k.OrgID, k.Provider)
-	if err == nil && gates != nil && (!found || !in.Enabled || in.ClientRef() != c.ClientRef) {
+	why := s.gate(prov, in, found, c)
+	if err == nil && gates != nil && why != "" && why != readiness.ReasonProviderUnavailable {
 		// A run's cached integration may predate an admin's save (the
 		// provider enabled again, a user reconnected with a new client):
 		// it is trusted to go ahead, never to take a connection off the
 		// index. Read it again first.
 		in, found, err = s.reread(ctx, e, k.OrgID, k.Provider)
+		why = s.gate(prov, in, found, c)
 	}
 	if err != nil {
 		return s.release(ctx, c, l, OutcomeError, err)
 	}
-	if !found || !in.Enabled {
-		return s.finish(ctx, offIndex(c, store.ReasonProviderDisabled), l, result{outcome: OutcomeOffIndex})
-	}
-	if in.ClientRef() != c.ClientRef {
+	switch why {
+	case readiness.ReasonProviderUnavailable, readiness.ReasonProviderDisabled:
+		return s.finish(ctx, offIndex(c, why), l, result{outcome: OutcomeOffIndex})
+	case readiness.ReasonClientChanged:
 		return s.finish(ctx, clientChanged(c, now), l, result{outcome: OutcomeOffIndex})
 	}
 

@@ -1,8 +1,11 @@
 package refresh
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -23,12 +26,37 @@ import (
 // Attempts are the claimed connections that went to the provider (or should
 // have: internal errors count), Failures those that did not end refreshed;
 // template.yaml alarms on Failures / Attempts.
+//
+// Every line carries a "level" that Lambda's log-level filtering never
+// drops (MetricsLevel). With LogFormat JSON, Lambda sends CloudWatch only
+// the lines at the function's ApplicationLogLevel or more severe, and reads
+// a line without a valid "level" as INFO
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html):
+// a level raised to WARN would otherwise drop every metric, and the refresh
+// alarm, which treats missing data as not breaching, would go quiet.
 const (
 	MetricsNamespace = "Integrations/Refresh"
 	// DefaultMetricsFunction is the Function dimension's value outside
 	// Lambda.
 	DefaultMetricsFunction = "RefreshFunction"
 )
+
+// LambdaLogLevels are Lambda's application log levels, least severe first.
+var LambdaLogLevels = []string{"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}
+
+// MetricsLevel is the level of the metric lines of a function whose
+// application log level is appLevel (AWS_LAMBDA_LOG_LEVEL, which Lambda
+// sets from LoggingConfig.ApplicationLogLevel): INFO, or appLevel when that
+// is more severe, so that Lambda never filters a metric line out. Not FATAL
+// always: alerts and searches on ERROR and FATAL lines would then fire on
+// every run.
+func MetricsLevel(appLevel string) string {
+	app := slices.Index(LambdaLogLevels, strings.ToUpper(strings.TrimSpace(appLevel)))
+	if info := slices.Index(LambdaLogLevels, "INFO"); app < info {
+		return "INFO"
+	}
+	return LambdaLogLevels[app]
+}
 
 // failureOutcomes are the outcomes counted as failed attempts.
 var failureOutcomes = map[string]bool{
@@ -43,6 +71,7 @@ type emf struct {
 	mu       sync.Mutex
 	w        io.Writer
 	function string
+	level    string // MetricsLevel
 }
 
 type emfMetric struct {
@@ -73,6 +102,7 @@ func (e *emf) line(at time.Time, dims [][]string, metrics []emfMetric, members m
 	for k, v := range members {
 		doc[k] = v
 	}
+	doc["level"] = cmp.Or(e.level, "INFO")
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return // cannot happen: only strings and numbers

@@ -3,9 +3,15 @@ package refresh
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/tokenseal"
 )
 
 // TestMetricsAreEMF checks every line against the embedded metric format
@@ -80,6 +86,68 @@ func TestMetricsAreEMF(t *testing.T) {
 	for k, v := range want {
 		if values[k] != v {
 			t.Errorf("%s = %v, want %v", k, values[k], v)
+		}
+	}
+}
+
+// lambdaKeeps models Lambda's application log-level filtering with JSON
+// logs: a line is sent when its level is the configured one or more severe;
+// a missing or invalid level counts as INFO
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+func lambdaKeeps(configured, lineLevel string) bool {
+	line := slices.Index(LambdaLogLevels, strings.ToUpper(lineLevel))
+	if line < 0 {
+		line = slices.Index(LambdaLogLevels, "INFO")
+	}
+	return line >= slices.Index(LambdaLogLevels, configured)
+}
+
+// nopStores satisfies Stores for tests that never touch the store.
+type nopStores struct{ Stores }
+
+// TestMetricLinesSurviveLogLevelFiltering: whatever ApplicationLogLevel the
+// function runs with, every metric line carries a level Lambda keeps, and
+// no more severe than it must be (INFO unless the configured level is
+// higher).
+func TestMetricLinesSurviveLogLevelFiltering(t *testing.T) {
+	for _, configured := range LambdaLogLevels {
+		t.Run(configured, func(t *testing.T) {
+			var buf bytes.Buffer
+			svc, err := New(Options{
+				Catalog: catalog.New(), Store: nopStores{}, Clients: &clients.Resolver{}, Vault: &tokenseal.Vault{},
+				HTTPClient: http.DefaultClient, Metrics: &buf, LogLevel: strings.ToLower(configured),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.metrics.run(time.Now(), Result{Due: 1, Claimed: 1, Refreshed: 1}, []providerOutcomes{{"salesforce", OutcomeRefreshed, 1}})
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("%d lines, want 2", len(lines))
+			}
+			want := "INFO"
+			if slices.Index(LambdaLogLevels, configured) > slices.Index(LambdaLogLevels, "INFO") {
+				want = configured
+			}
+			for _, line := range lines {
+				var doc struct {
+					Level string `json:"level"`
+				}
+				if err := json.Unmarshal([]byte(line), &doc); err != nil {
+					t.Fatal(err)
+				}
+				if !lambdaKeeps(configured, doc.Level) {
+					t.Fatalf("level %q is filtered out at ApplicationLogLevel %s: %s", doc.Level, configured, line)
+				}
+				if doc.Level != want {
+					t.Fatalf("level %q, want %s", doc.Level, want)
+				}
+			}
+		})
+	}
+	for _, odd := range []string{"", "verbose"} {
+		if got := MetricsLevel(odd); got != "INFO" {
+			t.Errorf("MetricsLevel(%q) = %q, want INFO", odd, got)
 		}
 	}
 }

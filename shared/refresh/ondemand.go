@@ -189,23 +189,19 @@ func (s *Service) token(ctx context.Context, key store.ConnKey, p purpose) (Toke
 	}
 }
 
-// gateCode is why the connection may not be used now ("" when it may): the
-// same checks the attempt makes under the lease, read without one.
+// gateCode is why the connection may not be used now ("" when it may):
+// the same rule the attempt applies under the lease
+// (readiness.Value.Connection), read without one.
 func (s *Service) gateCode(ctx context.Context, c store.Connection) (string, error) {
-	if _, ok := s.o.Catalog.Get(c.Provider); !ok || !s.offered(c.Provider) {
+	p, ok := s.o.Catalog.Get(c.Provider)
+	if !ok {
 		return CodeProviderUnavailable, nil
 	}
 	in, found, err := s.integration(ctx, &gateEntry{}, c.OrgID, c.Provider)
 	if err != nil {
 		return "", err
 	}
-	if !found || !in.Enabled {
-		return CodeProviderDisabled, nil
-	}
-	if in.ClientRef() != c.ClientRef {
-		return CodeClientChanged, nil
-	}
-	return "", nil
+	return s.gate(p, in, found, c), nil
 }
 
 // statusError is the error for a connection someone must act on first.

@@ -178,6 +178,9 @@ type Options struct {
 	// FunctionName is the metrics' Function dimension (the Lambda function's
 	// name); DefaultMetricsFunction when empty.
 	FunctionName string
+	// LogLevel is the function's application log level
+	// (AWS_LAMBDA_LOG_LEVEL); metric lines carry MetricsLevel(LogLevel).
+	LogLevel string
 	// Rand is the jitter source of retry delays (tests); shared, so it is
 	// guarded. nil uses math/rand/v2's global source.
 	Rand *mrand.Rand
@@ -238,7 +241,7 @@ func New(o Options) (*Service, error) {
 	if need := o.ProviderTimeout + o.WriteBudget; o.DeadlineMargin < need {
 		return nil, fmt.Errorf("refresh: deadline margin %v is shorter than a provider call plus the write budget (%v): the last attempts could be cut off by the Lambda deadline", o.DeadlineMargin, need)
 	}
-	return &Service{o: o, metrics: &emf{w: o.Metrics, function: o.FunctionName}}, nil
+	return &Service{o: o, metrics: &emf{w: o.Metrics, function: o.FunctionName, level: MetricsLevel(o.LogLevel)}}, nil
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }

@@ -28,6 +28,10 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrThrottled: the backing store asked us to slow down and retries ran out.
 	ErrThrottled = errors.New("store throttled")
+	// ErrUnavailable: the backing store cannot do this yet (it is still
+	// finishing a deletion of the same secret) and the wait allowed for it
+	// ran out. Nothing was written; the same request can succeed later.
+	ErrUnavailable = errors.New("store temporarily unavailable")
 	// ErrInvalidCursor: a page cursor that this listing did not issue (or
 	// issued for another org, user or provider). Callers answer 400.
 	ErrInvalidCursor = errors.New("invalid page cursor")

@@ -1,5 +1,6 @@
 // Command localserver is `make run`: the service's four functions behind an
-// emulated API Gateway (127.0.0.1:3000), the Lambda Invoke API
+// emulated API Gateway (127.0.0.1:3000) with the web console on the same
+// origin (package webconsole, from web/dist), the Lambda Invoke API
 // (127.0.0.1:3001), RefreshFunction on the template's schedule, and with
 // FAKE_PROVIDERS=1 the fake provider (127.0.0.1:3002) standing in for
 // Microsoft, Google and Salesforce. See package localserver.
@@ -28,6 +29,7 @@ import (
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localapp"
 	"github.com/sofie/integrations/infra/localserver"
+	"github.com/sofie/integrations/infra/webconsole"
 	"github.com/sofie/integrations/shared/config"
 	"github.com/sofie/integrations/shared/logging"
 )
@@ -48,6 +50,7 @@ func run() error {
 		schedule     = flag.Bool("schedule", true, "run scheduled functions on the template's schedule")
 		every        = flag.Duration("schedule-every", 0, "run scheduled functions at this interval instead of the template's rate")
 		logLevel     = flag.String("log-level", "info", "debug, info, warn or error")
+		consoleDir   = flag.String("console", "web/dist", "the built web console (make web) to serve at / with the development sign-in; empty: API only")
 	)
 	flag.Parse()
 
@@ -141,7 +144,21 @@ func run() error {
 		_ = apiLn.Close()
 		return fmt.Errorf("invoke API: %w", err)
 	}
-	apiSrv := &http.Server{Handler: srv.APIHandler(), ReadHeaderTimeout: 10 * time.Second}
+	apiHandler := srv.APIHandler()
+	if *consoleDir != "" {
+		withConsole, err := webconsole.Handler(apiHandler, webconsole.Options{
+			Dir:       *consoleDir,
+			Config:    webconsole.LocalConfig(cfg.Claims),
+			DevSignIn: webconsole.MintWith([]byte(secret), cfg.Claims),
+		})
+		if err != nil {
+			logger.Warn("serving the API without the web console", "err", err.Error())
+			*consoleDir = ""
+		} else {
+			apiHandler = withConsole
+		}
+	}
+	apiSrv := &http.Server{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second}
 	invokeSrv := &http.Server{Handler: srv.InvokeHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go serve(apiSrv, apiLn, "API")
 	go serve(invokeSrv, invokeLn, "invoke API")
@@ -164,6 +181,9 @@ func run() error {
 		"routes", len(routes), "environment", cfg.Environment, "corsOrigins", corsOrigins(srv.CORS()))
 	fmt.Fprintf(os.Stderr, "\n  API          http://%s  (%d routes: %s)\n  Lambda       http://%s  (aws lambda invoke --endpoint-url http://%s --function-name RefreshFunction out.json)\n",
 		apiLn.Addr(), len(routes), strings.Join(routes, ", "), invokeLn.Addr(), invokeLn.Addr())
+	if *consoleDir != "" {
+		fmt.Fprintf(os.Stderr, "  Console      http://%s/  (development sign-in)\n", apiLn.Addr())
+	}
 	if fake != nil {
 		fmt.Fprintf(os.Stderr, "  Fake provider %s (auto-approve, any client id)\n", env["PROVIDER_ENDPOINT_OVERRIDE"])
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Fault is a failure injected at the wire, in the proxy between the SDK and
@@ -66,6 +67,9 @@ type Fault struct {
 	// is how a test lands a concurrent writer's change between the service's
 	// read and its conditional write. It runs once per matched request.
 	Before func()
+	// Observe, when set, is given the body of each matched request (before
+	// Before): a fault with Observe and no Code watches the traffic.
+	Observe func(body []byte)
 }
 
 // Error codes a Fault can answer with.
@@ -80,6 +84,9 @@ const (
 	TransactionCanceled = "TransactionCanceledException"
 	// InternalServerError is a 500 from the service.
 	InternalServerError = "InternalServerError"
+	// InvalidRequest is Secrets Manager's answer to an operation the
+	// secret's state does not allow (e.g. scheduled for deletion).
+	InvalidRequest = "InvalidRequestException"
 )
 
 // SDKAttemptsDynamoDB is how many attempts the SDK's standard retryer makes
@@ -240,6 +247,9 @@ func intercept(w http.ResponseWriter, r *http.Request) bool {
 	if !ok {
 		return false
 	}
+	if f.Observe != nil {
+		f.Observe(body)
+	}
 	if f.Before != nil {
 		f.Before()
 	}
@@ -283,4 +293,54 @@ func writeError(w http.ResponseWriter, f Fault) {
 	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// DeletionPendingMessage is what Secrets Manager answers a CreateSecret of a
+// name whose deletion is not finished.
+const DeletionPendingMessage = "You can't create this secret because a secret with this name is already scheduled for deletion."
+
+// SimulateSecretDeletionDelay makes the proxy behave as Secrets Manager does
+// after DeleteSecret with ForceDeleteWithoutRecovery, for secrets whose
+// names start with namePrefix: the deletion is finished in the background,
+// so for delay after the DeleteSecret a CreateSecret of the same name
+// answers InvalidRequestException "already scheduled for deletion"
+// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html:
+// "there might be a short delay before the secret is permanently deleted.
+// If you delete a secret and then immediately create a secret with the
+// same name, use appropriate back off and retry logic"). moto deletes at
+// once; everything else still goes to it. The returned fault counts the
+// refused creates. Both faults are removed when t ends.
+func SimulateSecretDeletionDelay(t testing.TB, namePrefix string, delay time.Duration) *Injected {
+	t.Helper()
+	var mu sync.Mutex
+	deleted := map[string]time.Time{}
+	secretID := func(body []byte) string {
+		var in struct{ SecretId, Name string }
+		_ = json.Unmarshal(body, &in)
+		return in.SecretId + in.Name
+	}
+	Inject(t, Fault{
+		Operation: "DeleteSecret",
+		Match: func(body []byte) bool {
+			var in struct{ ForceDeleteWithoutRecovery bool }
+			_ = json.Unmarshal(body, &in)
+			return in.ForceDeleteWithoutRecovery && strings.HasPrefix(secretID(body), namePrefix)
+		},
+		Observe: func(body []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			deleted[secretID(body)] = time.Now()
+		},
+	})
+	return Inject(t, Fault{
+		Operation: "CreateSecret",
+		Code:      InvalidRequest,
+		Message:   DeletionPendingMessage,
+		Match: func(body []byte) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			at, ok := deleted[secretID(body)]
+			return ok && time.Since(at) < delay
+		},
+	})
 }

@@ -3,6 +3,7 @@ package moto_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/sofie/integrations/infra/testenv/moto"
@@ -143,5 +146,62 @@ func TestFaultBeforeLandsAConcurrentWriter(t *testing.T) {
 	}
 	if f.Hits() != 1 {
 		t.Fatalf("hits %d", f.Hits())
+	}
+}
+
+// TestSimulateSecretDeletionDelay: after a forced DeleteSecret, a
+// CreateSecret of the same name is refused as Secrets Manager refuses it
+// while the deletion finishes in the background, until the delay has
+// passed; names outside the prefix, and other names, are not affected.
+func TestSimulateSecretDeletionDelay(t *testing.T) {
+	ctx := t.Context()
+	sm := secretsmanager.NewFromConfig(moto.Config(t))
+	prefix := moto.Prefix(t)
+	const delay = 400 * time.Millisecond
+	refused := moto.SimulateSecretDeletionDelay(t, prefix, delay)
+
+	create := func(name string) error {
+		_, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("fake-value")})
+		return err
+	}
+	del := func(name string) {
+		t.Helper()
+		if _, err := sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name, other := prefix+"a", prefix+"b"
+	for _, n := range []string{name, other} {
+		if err := create(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del(name)
+	deleted := time.Now()
+	var pending *smtypes.InvalidRequestException
+	if err := create(name); !errors.As(err, &pending) || !strings.Contains(err.Error(), "scheduled for deletion") {
+		t.Fatalf("create right after the deletion: %v, want InvalidRequestException", err)
+	}
+	if err := create(prefix + "c"); err != nil {
+		t.Fatalf("a name never deleted: %v", err)
+	}
+	if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(other), SecretString: aws.String("fake-value-2")}); err != nil {
+		t.Fatalf("another secret: %v", err)
+	}
+	time.Sleep(time.Until(deleted.Add(delay)))
+	if err := create(name); err != nil {
+		t.Fatalf("create after the delay: %v", err)
+	}
+	if refused.Hits() != 1 {
+		t.Fatalf("%d refused creates, want 1", refused.Hits())
+	}
+	// A deletion outside the prefix is moto's own: immediate.
+	outside := strings.TrimSuffix(prefix, "-") + "x-outside"
+	if err := create(outside); err != nil {
+		t.Fatal(err)
+	}
+	del(outside)
+	if err := create(outside); err != nil {
+		t.Fatalf("outside the prefix: %v", err)
 	}
 }

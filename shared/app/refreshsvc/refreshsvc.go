@@ -6,6 +6,8 @@
 package refreshsvc
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sofie/integrations/shared/app"
@@ -31,6 +33,9 @@ func Options(d *app.Deps) refresh.Options {
 		ProviderTimeout:    d.Config.ProviderTimeout,
 		// Set by the Lambda runtime; empty in local runs.
 		FunctionName: lambdacontext.FunctionName,
+		// Set by Lambda from LoggingConfig.ApplicationLogLevel (as
+		// lambdacontext reads it): metric lines must not be filtered out.
+		LogLevel: os.Getenv("AWS_LAMBDA_LOG_LEVEL"),
 	}
 }
 

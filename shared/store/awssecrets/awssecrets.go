@@ -2,11 +2,11 @@
 //
 // # Secret names
 //
-// Every name starts with the deployment's SECRETS_PREFIX (for example
-// integrations/prod), which keeps environments apart and lets IAM grant each
-// function exactly the names it reads:
+// Every name starts with the deployment's SECRETS_PREFIX
+// (integrations/<stack name> in template.yaml), which keeps deployments
+// apart and lets IAM grant each function exactly the names it reads:
 //
-//	<prefix>/orgs/<org>/<provider>/client-secret   an org's own client secret (plain string)
+//	<prefix>/orgs/<org>/<provider>/client_secret   an org's own client secret (plain string)
 //	<prefix>/default-clients/<provider>            the platform's client: {"clientId": "...", "clientSecret": "..."}
 //	TOKEN_KEY_SECRET_ID                            the token-encryption key (template.yaml creates it)
 //
@@ -14,9 +14,45 @@
 // (org: [A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}, provider: [a-z0-9][a-z0-9_-]{0,63}),
 // so no id can reach another org's secrets ("/" and ".." are refused).
 //
+// No name ends in a hyphen followed by six characters: Secrets Manager
+// appends "-" and six random characters to every secret's ARN, and a name
+// that already ends that way is taken for a complete ARN when it is used as
+// a partial one ("we recommend that you don't create secret names ending
+// with a hyphen followed by six characters",
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+// and https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen).
+// Hence client_secret, not client-secret, and a check on every name built
+// here (CheckName).
+//
 // The service creates org client secrets on first put and deletes them
 // without a recovery window (an admin removing a secret wants it gone); it
 // only reads default clients, which an operator creates.
+//
+// # Setting a secret again right after deleting it
+//
+// DeleteSecret with ForceDeleteWithoutRecovery returns at once, but
+// Secrets Manager removes the secret in the background: "there might be a
+// short delay before the secret is permanently deleted. If you delete a
+// secret and then immediately create a secret with the same name, use
+// appropriate back off and retry logic"
+// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html).
+// Until then CreateSecret answers InvalidRequestException ("already
+// scheduled for deletion"). A put therefore retries with exponential
+// backoff and full jitter (100 ms doubling to 2 s, as in
+// https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/),
+// within Options.SettleBudget and never closer than
+// Options.DeadlineReserve to the request's deadline; past that it fails
+// with store.ErrUnavailable, which the API answers 503 service_unavailable
+// with Retry-After, having written nothing.
+//
+// The alternative, deleting with a recovery window and setting the secret
+// again through RestoreSecret + PutSecretValue, never waits, but it keeps a
+// removed (perhaps compromised) secret restorable for 7 days, and between
+// the two calls the removed value is the current one again: readers would
+// use it, and a failure of the second call would leave it live. Forced
+// deletion plus a bounded wait keeps "removed" meaning gone. (RestoreSecret
+// is still used for a secret someone else scheduled for deletion with a
+// window.)
 //
 // # Token key
 //
@@ -34,8 +70,14 @@
 // cached in process for Options.CacheTTL (SECRETS_CACHE_TTL_SECONDS) with a
 // bounded number of entries, and an instance's own Put or Delete drops its
 // entry at once (other instances see the change within the TTL). Keys by
-// version id never change and are cached regardless of the TTL. Missing
-// client secrets are not cached.
+// version id never change and are cached regardless of the TTL.
+//
+// "Not found" answers are cached for the same TTL, like values: without it
+// a deployment with no default client for a provider (or an org without its
+// own secret) would call GetSecretValue on every request that asks, e.g.
+// once per provider on every GET /v1/providers. A put or delete through
+// this instance drops the entry, positive or negative, so an admin who sets
+// a secret sees it at once; other instances within the TTL.
 //
 // Secret values never appear in an error or a log line: errors carry the
 // secret's name and the SDK's error, which never echoes a value.
@@ -56,6 +98,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"regexp"
 	"strings"
 	"sync"
@@ -80,7 +123,7 @@ type API interface {
 
 // Options configure a Store.
 type Options struct {
-	// Prefix is SECRETS_PREFIX, e.g. "integrations/prod".
+	// Prefix is SECRETS_PREFIX, e.g. "integrations/integrations-prod".
 	Prefix string
 	// TokenKeySecretID names the token-key secret (name or ARN); empty in
 	// functions that never seal or open tokens.
@@ -93,9 +136,29 @@ type Options struct {
 	// Logger gets debug lines about fetches (never values); default
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock of the cache (default time.Now).
+	// Now is the clock of the cache (default time.Now). Waits use the wall
+	// clock.
 	Now func() time.Time
+	// SettleBudget bounds the total wait of one put for a deletion of the
+	// same secret that Secrets Manager is still finishing (default
+	// DefaultSettleBudget).
+	SettleBudget time.Duration
+	// DeadlineReserve is the time a put leaves before its context's
+	// deadline, for the rest of the request (default
+	// DefaultDeadlineReserve).
+	DeadlineReserve time.Duration
 }
+
+// Waits of a put behind an unfinished deletion (see the package
+// documentation). AdminFunction has 15 s: after the put it still records
+// the change (DynamoDB) and checks the credentials at the provider (up to
+// 5 s), hence the reserve.
+const (
+	DefaultSettleBudget    = 6 * time.Second
+	DefaultDeadlineReserve = 7 * time.Second
+	settleBackoffBase      = 100 * time.Millisecond
+	settleBackoffCap       = 2 * time.Second
+)
 
 // Store is the Secrets Manager store. It is safe for concurrent use.
 type Store struct {
@@ -127,6 +190,12 @@ func New(sm API, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.SettleBudget <= 0 {
+		o.SettleBudget = DefaultSettleBudget
+	}
+	if o.DeadlineReserve <= 0 {
+		o.DeadlineReserve = DefaultDeadlineReserve
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
@@ -142,7 +211,7 @@ func ClientSecretName(prefix, orgID, provider string) (string, error) {
 	if !validProvider.MatchString(provider) {
 		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
 	}
-	return strings.Trim(prefix, "/") + "/orgs/" + orgID + "/" + provider + "/client-secret", nil
+	return CheckName(strings.Trim(prefix, "/") + "/orgs/" + orgID + "/" + provider + "/client_secret")
 }
 
 // DefaultClientName is the name of the platform's client for provider.
@@ -150,7 +219,26 @@ func DefaultClientName(prefix, provider string) (string, error) {
 	if !validProvider.MatchString(provider) {
 		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
 	}
-	return strings.Trim(prefix, "/") + "/default-clients/" + provider, nil
+	return CheckName(strings.Trim(prefix, "/") + "/default-clients/" + provider)
+}
+
+// TokenKeyName is the token key secret's name under prefix: what the
+// template names it, and what local runs create.
+func TokenKeyName(prefix string) (string, error) {
+	return CheckName(strings.Trim(prefix, "/") + "/token-key")
+}
+
+// arnSuffixLike is the end of a name Secrets Manager would mistake for the
+// random suffix of a complete ARN.
+var arnSuffixLike = regexp.MustCompile(`-.{6}$`)
+
+// CheckName returns name, or an error when it ends in a hyphen followed by
+// six characters (see the package documentation).
+func CheckName(name string) (string, error) {
+	if arnSuffixLike.MatchString(name) {
+		return "", fmt.Errorf("awssecrets: secret name %q ends in a hyphen and six characters, which Secrets Manager takes for an ARN suffix", name)
+	}
+	return name, nil
 }
 
 // --- errors ------------------------------------------------------------------
@@ -189,14 +277,25 @@ func checkCtx(ctx context.Context) error {
 
 // --- reads -------------------------------------------------------------------
 
+// notFound is the cache's entry for a secret that does not exist (or is
+// scheduled for deletion).
+type notFound struct{}
+
 // getString reads a secret's current string through the cache; missing is
 // store.ErrNotFound.
 func (s *Store) getString(ctx context.Context, name string) (string, error) {
 	if v, ok := s.vals.get(name, s.o.Now()); ok {
+		if _, missing := v.(notFound); missing {
+			return "", store.ErrNotFound
+		}
 		return v.(string), nil
 	}
 	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 	if isNotFound(err) || isMarkedForDeletion(err) {
+		s.log.DebugContext(ctx, "secret not found", "secret", name)
+		if s.o.CacheTTL > 0 {
+			s.vals.put(name, notFound{}, s.o.Now().Add(s.o.CacheTTL))
+		}
 		return "", store.ErrNotFound
 	}
 	if err != nil {
@@ -273,37 +372,75 @@ func (s *Store) PutClientSecret(ctx context.Context, orgID, provider, value stri
 	return nil
 }
 
+// errRetry: the secret changed state under a put (a deletion still being
+// finished, a concurrent create, a restore just made); the put is tried
+// again after a backoff.
+var errRetry = errors.New("the secret is changing state")
+
 // put stores value as the secret's current version, creating it (or
-// restoring it from scheduled deletion) as needed.
+// restoring it from scheduled deletion) as needed, and waiting with backoff
+// for a deletion Secrets Manager is still finishing.
+func (s *Store) put(ctx context.Context, name, value, description string) error {
+	start := time.Now()
+	stop := start.Add(s.o.SettleBudget)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-s.o.DeadlineReserve).Before(stop) {
+		stop = dl.Add(-s.o.DeadlineReserve)
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.putOnce(ctx, name, value, description)
+		if !errors.Is(err, errRetry) {
+			return err
+		}
+		left := time.Until(stop)
+		if left <= 0 {
+			s.log.WarnContext(ctx, "secret not stored: its deletion is still in progress", "secret", name,
+				"attempts", attempt+1, "waitedMs", time.Since(start).Milliseconds())
+			return fmt.Errorf("%w: gave up after %d attempts in %v: %w", store.ErrUnavailable, attempt+1, time.Since(start).Round(time.Millisecond), err)
+		}
+		// Full jitter: a uniform delay up to the exponential step.
+		delay := min(time.Duration(mrand.Int64N(int64(min(settleBackoffCap, settleBackoffBase<<min(attempt, 5)))+1)), left)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// putOnce makes one attempt at put: PutSecretValue, else CreateSecret, else
+// RestoreSecret; errRetry when the secret's state is changing.
 //
 // No tags: tagging on create would need secretsmanager:TagResource too.
-func (s *Store) put(ctx context.Context, name, value, description string) error {
-	for attempt := 0; attempt < 3; attempt++ {
-		_, err := s.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
+func (s *Store) putOnce(ctx context.Context, name, value, description string) error {
+	_, err := s.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value)})
+	switch {
+	case err == nil:
+		return nil
+	case isNotFound(err):
+		_, err = s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+			Name: aws.String(name), SecretString: aws.String(value), Description: aws.String(description),
+		})
+		var exists *types.ResourceExistsException
 		switch {
 		case err == nil:
 			return nil
-		case isNotFound(err):
-			_, err = s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-				Name: aws.String(name), SecretString: aws.String(value), Description: aws.String(description),
-			})
-			var exists *types.ResourceExistsException
-			if errors.As(err, &exists) {
-				continue // created meanwhile: put a version instead
-			}
-			if isMarkedForDeletion(err) {
-				continue // a forced deletion is still settling
-			}
-			return err
+		case errors.As(err, &exists):
+			return fmt.Errorf("%w: created meanwhile: %w", errRetry, err) // put a version instead
 		case isMarkedForDeletion(err):
-			if _, err := s.sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(name)}); err != nil && !isNotFound(err) {
-				return err
-			}
-		default:
-			return err
+			return fmt.Errorf("%w: create: %w", errRetry, err) // a forced deletion is still settling
 		}
+		return err
+	case isMarkedForDeletion(err):
+		// Scheduled for deletion with a recovery window (by someone else:
+		// the service deletes without one): cancel it, then put again.
+		if _, rerr := s.sm.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String(name)}); rerr != nil && !isNotFound(rerr) && !isMarkedForDeletion(rerr) {
+			return rerr
+		}
+		return fmt.Errorf("%w: put: %w", errRetry, err)
 	}
-	return fmt.Errorf("secret kept changing while it was written")
+	return err
 }
 
 // DeleteClientSecret implements store.Secrets. The secret is deleted without

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,8 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/sofie/integrations/infra/testenv/moto"
+	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/store"
 	"github.com/sofie/integrations/shared/store/awscount"
 	"github.com/sofie/integrations/shared/store/awssecrets"
@@ -77,7 +80,7 @@ func TestSecretsContract(t *testing.T) {
 // TestNames pins the documented naming scheme.
 func TestNames(t *testing.T) {
 	n, err := awssecrets.ClientSecretName("integrations/prod", "org-1", "google_workspace")
-	if err != nil || n != "integrations/prod/orgs/org-1/google_workspace/client-secret" {
+	if err != nil || n != "integrations/prod/orgs/org-1/google_workspace/client_secret" {
 		t.Fatalf("client secret name %q, %v", n, err)
 	}
 	n, err = awssecrets.DefaultClientName("integrations/prod/", "salesforce")
@@ -91,6 +94,56 @@ func TestNames(t *testing.T) {
 	}
 	if _, err := awssecrets.New(nil, awssecrets.Options{Prefix: ""}); err == nil {
 		t.Error("empty prefix accepted")
+	}
+}
+
+// TestNamesNeverEndLikeAnARNSuffix holds every secret name this package
+// builds to Secrets Manager's rule: no name ends in a hyphen followed by six
+// characters, or a partial ARN lookup takes it for a complete ARN ("Finding
+// a secret from a partial ARN",
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen;
+// the warning in
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html).
+// Org ids, prefixes and stack names are chosen to end that way themselves.
+func TestNamesNeverEndLikeAnARNSuffix(t *testing.T) {
+	rule := regexp.MustCompile(`-.{6}$`)
+	prefixes := []string{"integrations/prod", "integrations/my-stack-abcdef", "integrations/dev-123456/", "p"}
+	orgs := []string{"o-acme", "org-123456", "x", strings.Repeat("a", 121) + "-abcdef"}
+	var names []string
+	for _, prefix := range prefixes {
+		n, err := awssecrets.TokenKeyName(prefix)
+		if err != nil {
+			t.Fatalf("token key name under %q: %v", prefix, err)
+		}
+		names = append(names, n)
+		for _, p := range catalog.New().IDs() {
+			n, err := awssecrets.DefaultClientName(prefix, p)
+			if err != nil {
+				t.Fatalf("default client name of %s under %q: %v", p, prefix, err)
+			}
+			names = append(names, n)
+			for _, org := range orgs {
+				n, err := awssecrets.ClientSecretName(prefix, org, p)
+				if err != nil {
+					t.Fatalf("client secret name of %s/%s under %q: %v", org, p, prefix, err)
+				}
+				names = append(names, n)
+			}
+		}
+	}
+	for _, n := range names {
+		if rule.MatchString(n) {
+			t.Errorf("secret name %q ends in a hyphen and six characters", n)
+		}
+	}
+	// A provider id that would end a name that way is refused, not used.
+	if n, err := awssecrets.DefaultClientName("integrations/prod", "crm-abcdef"); err == nil {
+		t.Errorf("default client name %q accepted", n)
+	}
+	for _, bad := range []string{"integrations/prod/client-secret", "a-123456"} {
+		if _, err := awssecrets.CheckName(bad); err == nil {
+			t.Errorf("CheckName(%q) accepted", bad)
+		}
 	}
 }
 
@@ -188,6 +241,175 @@ func TestCache(t *testing.T) {
 	if n := f.calls.Calls("Secrets Manager", "GetSecretValue"); n != 6 {
 		t.Fatalf("LRU of 2 over 3 keys made %d calls, want 6", n)
 	}
+}
+
+// TestNegativeCache: a secret that does not exist costs one call per TTL,
+// not one per read (issue 13: GET /v1/providers asked for every missing
+// default client on every request); this instance's own put or delete is
+// seen at once, another instance's within the TTL; without a TTL nothing is
+// cached.
+func TestNegativeCache(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t)
+	s := f.store(t, nil, time.Minute)
+	other := f.store(t, nil, time.Minute)
+	gets := func() int { return f.calls.Calls("Secrets Manager", "GetSecretValue") }
+	missing := func(st *awssecrets.Store, what string) {
+		t.Helper()
+		if _, err := st.GetClientSecret(ctx, "org-1", "salesforce"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: client secret: %v, want ErrNotFound", what, err)
+		}
+		if _, err := st.DefaultClient(ctx, "salesforce"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s: default client: %v, want ErrNotFound", what, err)
+		}
+	}
+
+	for _, st := range []*awssecrets.Store{s, other} {
+		missing(st, "first read")
+	}
+	f.calls.Reset()
+	for range 3 {
+		missing(s, "warm read")
+		missing(other, "warm read")
+	}
+	if n := gets(); n != 0 {
+		t.Fatalf("warm reads of missing secrets made %d GetSecretValue calls, want 0", n)
+	}
+
+	// Own writes invalidate the negative entries at once.
+	if err := s.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDefaultClient(ctx, "salesforce", store.DefaultClient{ClientID: "fake-id", ClientSecret: "fake-default-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.GetClientSecret(ctx, "org-1", "salesforce"); err != nil || v != "fake-client-secret-1" {
+		t.Fatalf("own put not seen: %v", err)
+	}
+	if dc, err := s.DefaultClient(ctx, "salesforce"); err != nil || dc.ClientID != "fake-id" {
+		t.Fatalf("own default client put not seen: %v", err)
+	}
+	// Another instance keeps its answer for the TTL, then asks again.
+	missing(other, "other instance within the TTL")
+	f.now = f.now.Add(time.Minute)
+	if v, err := other.GetClientSecret(ctx, "org-1", "salesforce"); err != nil || v != "fake-client-secret-1" {
+		t.Fatalf("other instance after the TTL: %v", err)
+	}
+
+	// Own delete: missing at once, and that answer is cached in turn.
+	if err := s.DeleteClientSecret(ctx, "org-1", "salesforce"); err != nil {
+		t.Fatal(err)
+	}
+	f.calls.Reset()
+	for range 3 {
+		if _, err := s.GetClientSecret(ctx, "org-1", "salesforce"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("get after own delete: %v", err)
+		}
+	}
+	if n := gets(); n != 1 {
+		t.Fatalf("3 reads after a delete made %d GetSecretValue calls, want 1", n)
+	}
+
+	// No TTL, no cache: every read asks.
+	uncached := f.store(t, nil, 0)
+	f.calls.Reset()
+	for range 3 {
+		if _, err := uncached.DefaultClient(ctx, "google_workspace"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	if n := gets(); n != 3 {
+		t.Fatalf("uncached: %d calls, want 3", n)
+	}
+}
+
+// TestPutAfterForcedDeletion: setting a client secret right after removing
+// it meets Secrets Manager's background deletion (CreateSecret refused with
+// InvalidRequestException while it finishes, simulated at the wire by
+// moto.SimulateSecretDeletionDelay; see
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html).
+// The put waits it out with backoff within its budget and the request's
+// deadline; when the deletion outlasts them it fails with
+// store.ErrUnavailable, having stored nothing.
+func TestPutAfterForcedDeletion(t *testing.T) {
+	cases := []struct {
+		name     string
+		delay    time.Duration // how long the deletion takes
+		budget   time.Duration
+		reserve  time.Duration
+		deadline time.Duration // of the request's context; 0: none
+		stored   bool
+		maxTook  time.Duration
+	}{
+		{name: "settles within the budget", delay: 700 * time.Millisecond, budget: 5 * time.Second, stored: true, maxTook: 4 * time.Second},
+		{name: "outlasts the budget", delay: time.Minute, budget: 400 * time.Millisecond, maxTook: 3 * time.Second},
+		{name: "outlasts the deadline's share", delay: time.Minute, budget: time.Minute, reserve: 800 * time.Millisecond, deadline: 1200 * time.Millisecond, maxTook: 1100 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			f := newFixture(t)
+			refused := moto.SimulateSecretDeletionDelay(t, f.prefix, tc.delay)
+			s, err := awssecrets.New(f.sm, awssecrets.Options{
+				Prefix: f.prefix, CacheTTL: time.Minute, SettleBudget: tc.budget, DeadlineReserve: tc.reserve,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteClientSecret(ctx, "org-1", "salesforce"); err != nil {
+				t.Fatal(err)
+			}
+			putCtx := ctx
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				putCtx, cancel = context.WithTimeout(ctx, tc.deadline)
+				defer cancel()
+			}
+			start := time.Now()
+			err = s.PutClientSecret(putCtx, "org-1", "salesforce", "fake-client-secret-2")
+			took := time.Since(start)
+			if took > tc.maxTook {
+				t.Errorf("the put took %v, want at most %v", took, tc.maxTook)
+			}
+			if refused.Hits() == 0 {
+				t.Fatal("no CreateSecret met the unfinished deletion: the simulation did not apply")
+			}
+			name, _ := awssecrets.ClientSecretName(f.prefix, "org-1", "salesforce")
+			raw, getErr := f.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+			if tc.stored {
+				if err != nil {
+					t.Fatalf("put after the deletion: %v", err)
+				}
+				if took < tc.delay {
+					t.Errorf("the put succeeded after %v, before the deletion finished (%v)", took, tc.delay)
+				}
+				if getErr != nil || aws.ToString(raw.SecretString) != "fake-client-secret-2" {
+					t.Fatalf("stored value: %v", getErr)
+				}
+				if refused.Hits() < 2 {
+					t.Errorf("%d refused creates: the put did not back off and retry", refused.Hits())
+				}
+				return
+			}
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Fatalf("put: %v, want ErrUnavailable", err)
+			}
+			if strings.Contains(err.Error(), "fake-client-secret") {
+				t.Fatalf("the error quotes the value: %v", err)
+			}
+			if !isNotFound(getErr) {
+				t.Fatalf("after a failed put the secret exists (%v)", getErr)
+			}
+		})
+	}
+}
+
+func isNotFound(err error) bool {
+	var nf *smtypes.ResourceNotFoundException
+	return errors.As(err, &nf)
 }
 
 // TestTokenKeyFromTemplateSecret: a secret made the way template.yaml makes

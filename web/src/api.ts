@@ -1,0 +1,223 @@
+// The API client and the shapes of its answers (openapi.yaml). Fields that
+// other parts of the service add later are optional here: the console shows
+// them when present and works without them.
+
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface Problem {
+  status: number;
+  code?: string;
+  title?: string;
+  detail?: string;
+  errors?: FieldError[];
+  requestId?: string;
+  secureField?: string;
+  currentVersion?: number;
+}
+
+export type Result<T> =
+  | { ok: true; status: number; data: T; etag: string | null }
+  | { ok: false; status: number; problem: Problem };
+
+export type Capability = "email" | "calendar" | "files" | "contacts" | "crm";
+export type Action = "read" | "create" | "update" | "send" | "delete";
+export const allActions: Action[] = ["read", "create", "update", "send", "delete"];
+
+export interface ProviderInfo {
+  id: string;
+  displayName: string;
+  registers: string;
+  docsUrl: string;
+  setupSteps: string[];
+  clientId: { label: string; example: string };
+  capabilities: { id: Capability; label: string; actions: Action[]; scopes: Partial<Record<Action, string[]>> }[];
+  fields: { name: "tenant" | "authBaseUrl" | "hostedDomain"; label: string; help: string; required: boolean; example: string }[];
+  available: boolean;
+  defaultClientAvailable: boolean;
+}
+
+export interface ClientHealth {
+  status: string;
+  cause?: string;
+  since?: string;
+  lastSeen?: string;
+}
+
+export interface CredentialCheck {
+  result: string;
+  method: string;
+  message: string;
+  providerError?: string;
+  checkedAt: string;
+}
+
+export interface Rollout {
+  mode: "everyone" | "groups";
+  groups?: string[];
+}
+
+export interface Integration {
+  provider: string;
+  displayName: string;
+  configured: boolean;
+  enabled: boolean;
+  configMode: "default" | "organization";
+  clientId?: string;
+  tenant?: string;
+  authBaseUrl?: string;
+  hostedDomain?: string;
+  capabilities: Capability[];
+  allowWriteActions: boolean;
+  rollout: Rollout;
+  clientSecretConfigured: boolean;
+  clientSecretSetAt?: string;
+  status: "ready" | "incomplete" | "disabled";
+  missing: string[];
+  available: boolean;
+  defaultClientAvailable: boolean;
+  redirectUri?: string;
+  version: number;
+  updatedAt?: string;
+  updatedBy?: string;
+  credentialCheck?: CredentialCheck;
+  connectionsMarkedForReconnect?: number;
+  clientHealth?: ClientHealth;
+  supportContact?: unknown;
+  userGuidance?: string;
+  testAccount?: { account?: { email?: string; name?: string }; status?: string } | null;
+}
+
+export interface Card {
+  provider: string;
+  displayName: string;
+  enabled: boolean;
+  status: Integration["status"];
+  capabilities: { id: Capability; label: string; enabled: boolean; actions: Action[]; allowedActions: Action[] }[];
+  allowWriteActions: boolean;
+  inRollout: boolean;
+  connectable: boolean;
+  configuration?: Integration;
+  clientHealth?: ClientHealth;
+  supportContact?: unknown;
+  userGuidance?: string;
+}
+
+export interface Connection {
+  provider: string;
+  status: "connected" | "needs_reconnect" | "refresh_failing" | "refresh_exhausted";
+  statusReason?: string;
+  account: { id?: string; email?: string; name?: string; tenant?: string; domain?: string; instanceUrl?: string; externalOrg?: string };
+  requestedScopes: string[];
+  grantedScopes: string[];
+  missingScopes: string[];
+  usableCapabilities: Capability[];
+  connectedAt: string;
+  accessExpiresAt: string | null;
+  lastRefreshAt: string | null;
+  lastError: { code: string; message: string; owner: string; at: string } | null;
+  needsConsent?: boolean;
+  supportContact?: unknown;
+  userGuidance?: string;
+}
+
+export interface Check {
+  id: string;
+  status: "pass" | "fail" | "warn" | "skipped";
+  message: string;
+  remediation: string;
+  owner: "admin" | "user" | "external_admin";
+}
+
+export interface DiagnosticsReport {
+  provider: string;
+  user: string;
+  capability: Capability;
+  action: Action;
+  overall: "ok" | "blocked" | "degraded";
+  checks: Check[];
+}
+
+export interface TestReport {
+  provider: string;
+  user: string;
+  overall: "ok" | "blocked" | "degraded";
+  writesPerformed: boolean;
+  steps: Check[];
+  testAccount?: unknown;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  provider: string;
+  action: string;
+  changes: { field: string; old: string; new: string }[];
+}
+
+export interface StartResponse {
+  authorizationUrl: string;
+  expiresAt: string;
+  provider: string;
+  scopes: string[];
+}
+
+export interface DisconnectResponse {
+  provider: string;
+  deleted: boolean;
+  revocation: string;
+  message: string;
+}
+
+interface CallOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export class Api {
+  constructor(
+    private readonly base: string,
+    private readonly token: () => string | null,
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<Result<T>> {
+    const headers: Record<string, string> = { Accept: "application/json, application/problem+json", ...opts.headers };
+    const tok = this.token();
+    if (tok) headers.Authorization = `Bearer ${tok}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(opts.body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { method, headers, body, credentials: "omit", cache: "no-store" });
+    } catch {
+      return { ok: false, status: 0, problem: { status: 0, code: "network_error", title: "The service could not be reached. Check your connection and try again." } };
+    }
+    const text = await res.text();
+    let data: unknown = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (res.ok) return { ok: true, status: res.status, data: data as T, etag: res.headers.get("ETag") };
+    if (res.status === 401) this.onUnauthorized();
+    const p: Problem = data && typeof data === "object" ? (data as Problem) : { status: res.status, title: `The request failed (${res.status}).` };
+    return { ok: false, status: res.status, problem: { ...p, status: res.status } };
+  }
+}
+
+/** problemText is one line for a person: the problem's detail or title, and its request id. */
+export function problemText(p: Problem): string {
+  const text = p.detail || p.title || `The request failed (${p.status}).`;
+  return p.requestId ? `${text} (request ${p.requestId})` : text;
+}
