@@ -172,6 +172,10 @@ func TestHTTPEventMatchesAPIGateway(t *testing.T) {
 		"path orgId":           {ev.PathParameters["orgId"], "o1"},
 		"path thing":           {ev.PathParameters["thing"], "th ing"},
 		"header x-custom":      {ev.Headers["x-custom"], "one,two"},
+		// Passed on exactly as sent, under the lower-cased name: the
+		// functions read list claims from the token in it.
+		"header authorization": {ev.Headers["authorization"], "Bearer " + tok},
+		"header Authorization": {ev.Headers["Authorization"], ""},
 		"header user-agent":    {ev.Headers["user-agent"], "curl/8.0"},
 		"header cookie":        {ev.Headers["cookie"], ""},
 		"cookies":              {strings.Join(ev.Cookies, "|"), "a=1|b=2"},

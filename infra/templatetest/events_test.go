@@ -41,10 +41,27 @@ const (
 	sampleAccount = "123456789012"
 	sampleIssuer  = "https://auth.example.com/"
 	sampleAud     = "integrations-api"
-	// The functions never see the token itself checked (API Gateway did
-	// that); the header is there because API Gateway passes it on.
-	sampleAuthorization = "Bearer PLACEHOLDER.JWT-CHECKED-BY-API-GATEWAY.NOT-A-REAL-TOKEN"
+	// API Gateway passes the Authorization header on, and the functions
+	// read the list claims (roles, groups) from its payload; they never
+	// check the signature (API Gateway did). A sample event therefore
+	// carries the token's real header and payload segments (claims that
+	// are in the event anyway) with a placeholder in place of the
+	// signature, so it is no credential, yet sam local invoke works.
+	samplePlaceholderSignature = "PLACEHOLDER-SIGNATURE-CHECKED-BY-API-GATEWAY-NOT-A-REAL-TOKEN"
 )
+
+// sampleAuthorization is the header value of a sample event: the minted
+// token's header (as an RS256 token, the algorithm API Gateway verifies)
+// and payload, and the placeholder signature.
+func sampleAuthorization(t *testing.T, minted string) string {
+	t.Helper()
+	parts := strings.Split(strings.TrimPrefix(minted, "Bearer "), ".")
+	if len(parts) != 3 {
+		t.Fatalf("minted authorization %q is not a bearer JWT", minted)
+	}
+	head := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"placeholder-key-id","typ":"JWT"}`))
+	return "Bearer " + head + "." + parts[1] + "." + samplePlaceholderSignature
+}
 
 var sampleTime = time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
 
@@ -198,8 +215,8 @@ func realistic(t *testing.T, name string, payload []byte) []byte {
 	}
 	sum := sha256.Sum256([]byte(name))
 	headers := ev["headers"].(map[string]any)
-	if _, ok := headers["authorization"]; ok {
-		headers["authorization"] = sampleAuthorization
+	if v, ok := headers["authorization"].(string); ok {
+		headers["authorization"] = sampleAuthorization(t, v)
 	}
 	headers["x-forwarded-port"] = "443"
 	headers["x-forwarded-proto"] = "https"
@@ -264,7 +281,10 @@ func TestSampleEvents(t *testing.T) {
 			t.Errorf("events/%s belongs to no template event", name)
 		}
 	}
-	// Nothing that looks like a credential: placeholders only.
+	// Nothing that looks like a credential: placeholders only. A bearer
+	// token whose signature is the placeholder is no credential (nothing
+	// would accept it); any other JWT-shaped value is refused.
+	placeholderToken := regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.` + regexp.QuoteMeta(samplePlaceholderSignature) + `"`)
 	bad := regexp.MustCompile(`eyJ[A-Za-z0-9_-]{10,}|GOCSPX-|AKIA[0-9A-Z]{16}|PRIVATE KEY|[0-9A-Za-z_~.-]{3}8Q~`)
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for k := range got {
@@ -273,7 +293,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 		}
 	}) {
-		if m := bad.Find(got[name]); m != nil {
+		if m := bad.Find(placeholderToken.ReplaceAll(got[name], []byte(`"`))); m != nil {
 			t.Errorf("events/%s holds a credential-shaped value %.12q...", name, m)
 		}
 	}

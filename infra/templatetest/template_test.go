@@ -382,7 +382,10 @@ func TestPoliciesGrantExactlyWhatTheCodeCalls(t *testing.T) {
 			}
 		}
 		for _, a := range p.TableActions {
-			if strings.Contains(a, "*") || a == "dynamodb:Scan" {
+			// Scan only for RefreshFunction's operator-invoked re-seal,
+			// which must reach every connection (it reads nothing the
+			// function's GetItem and Query on the table could not).
+			if strings.Contains(a, "*") || (a == "dynamodb:Scan" && id != config.RefreshFunction) {
 				t.Errorf("%s: %s is not least privilege", id, a)
 			}
 		}

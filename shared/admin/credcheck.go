@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -24,7 +26,27 @@ const (
 	// CheckUnverified: the provider answered, but not in a way that tells
 	// whether the client authenticated (an unexpected error code).
 	CheckUnverified = "unverified"
+	// CheckRateLimited: the org asked for more than CredentialCheckLimit
+	// checks within CredentialCheckWindow; this one was not run (the save
+	// stands).
+	CheckRateLimited = "rate_limited"
 )
+
+// The credential check asks the provider's token endpoint whether a client
+// id and secret are valid, so an admin could use saves to test guessed
+// pairs (someone else's client id and candidate secrets). Checks are
+// therefore limited per org, across every container: at most
+// CredentialCheckLimit per CredentialCheckWindow (a fixed window, counted in
+// the store).
+const (
+	CredentialCheckLimit  = 10
+	CredentialCheckWindow = time.Minute
+	credentialCheckName   = "credential_check"
+)
+
+// ActionCredentialsChecked is the audit action of a credential check's
+// outcome.
+const ActionCredentialsChecked = "credentials.checked"
 
 // CredentialCheck is the outcome of verifying an org's client credentials at
 // the provider's token endpoint, without a user. It never blocks a save.
@@ -60,13 +82,34 @@ var clientRefused = map[string]bool{
 //
 // The secret goes only into the token request; neither it nor the
 // provider's free-text answer is logged or returned.
-func (s *Service) checkCredentials(ctx context.Context, in store.Integration, redirectURI string) *CredentialCheck {
+//
+// Before asking, the org's check is counted against CredentialCheckLimit; over
+// it the check answers rate_limited without asking the provider. When the
+// count cannot be taken (the store failing), no check is made: the limit
+// fails closed. Each outcome is audited (auditCheck).
+func (s *Service) checkCredentials(ctx context.Context, who auth.Principal, in store.Integration, redirectURI string) *CredentialCheck {
 	c, err := s.o.Clients.Resolve(ctx, in)
 	if err != nil {
 		slog.WarnContext(ctx, "credential check skipped: client not resolvable", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
 		return nil
 	}
 	method := c.Provider.CredentialCheckFor(c.Settings)
+	now := s.now()
+	window := now.Truncate(CredentialCheckWindow)
+	allowed, err := s.o.Store.Allow(ctx, credentialCheckName, in.OrgID, window, CredentialCheckLimit, window.Add(2*CredentialCheckWindow))
+	if err != nil {
+		slog.ErrorContext(ctx, "credential check skipped: the rate limit could not be counted", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
+		return nil
+	}
+	if !allowed {
+		res := &CredentialCheck{
+			Result: CheckRateLimited, Method: string(method), CheckedAt: now,
+			Message: fmt.Sprintf("This organization asked for more than %d credential checks within a minute, so this one was not run. The settings were saved; save again in a minute to check.", CredentialCheckLimit),
+		}
+		slog.WarnContext(ctx, "credential check", "org", in.OrgID, "provider", in.Provider, "method", string(method), "result", res.Result)
+		s.auditCheck(ctx, who, in.Provider, res)
+		return res
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.o.CheckTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, s.o.HTTPClient)
@@ -89,7 +132,28 @@ func (s *Service) checkCredentials(ctx context.Context, in store.Integration, re
 	res.CheckedAt = s.now()
 	slog.InfoContext(ctx, "credential check", "org", in.OrgID, "provider", in.Provider, "method", string(method),
 		"result", res.Result, "providerError", res.ProviderError, "durationMs", time.Since(start).Milliseconds())
+	s.auditCheck(ctx, who, in.Provider, &res)
 	return &res
+}
+
+// auditCheck records a check's outcome (its result only: never the
+// secret, the provider's text or even its error code) as its own audit
+// entry following the save's. Not in the save's entry, because that entry
+// is written in the same transaction as the integration, before the check:
+// the check runs only once the save has committed, so that it never holds
+// the save up (up to CheckTimeout at the provider) and a save refused by
+// its precondition spends no check. A rate-limited check is audited too,
+// which makes guessing visible in the trail. If the entry cannot be
+// written the save and the check still stand; the failure is logged.
+func (s *Service) auditCheck(ctx context.Context, who auth.Principal, provider string, res *CredentialCheck) {
+	entry, err := s.auditEntry(who, provider, ActionCredentialsChecked, s.now(),
+		[]store.FieldChange{{Field: "credentialCheck", Old: "", New: res.Result}})
+	if err == nil {
+		err = s.o.Store.AppendAudit(context.WithoutCancel(ctx), entry)
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "credential check not audited", "org", who.OrgID, "provider", provider, "result", res.Result, "err", err.Error())
+	}
 }
 
 // dummyCode is an authorization code no provider ever issued.

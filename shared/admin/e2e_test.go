@@ -520,6 +520,9 @@ func auditTrail(t *testing.T, h *harness) {
 	}
 	wantRows := []row{
 		{"u-admin-" + org, "client_secret.removed", "clientSecret:set→removed"},
+		// The credential check that followed the secret's save: its result
+		// only (the fake knows another secret for this client).
+		{"u-admin2-" + org, "credentials.checked", "credentialCheck:→invalid_client"},
 		{"u-admin2-" + org, "client_secret.set", "clientSecret:not set→set"},
 		{"u-admin-" + org, "integration.updated", "configMode:default→organization; clientId:→" + gwClientID +
 			"; hostedDomain:→example.com; capabilities:email→email,files; rollout:everyone→groups: pilot"},
@@ -533,7 +536,7 @@ func auditTrail(t *testing.T, h *harness) {
 			t.Fatal("not newest first")
 		}
 	}
-	// Pagination: pages of 3 and 1, the same entries.
+	// Pagination: pages of 3 and 2, the same entries.
 	p1 := h.do(t, "GET", "/v1/orgs/"+org+"/audit?limit=3", tok, nil, nil)
 	var first admin.AuditPage
 	if err := p1.Decode(&first); err != nil || len(first.Entries) != 3 || first.NextCursor == "" {
@@ -541,7 +544,7 @@ func auditTrail(t *testing.T, h *harness) {
 	}
 	p2 := h.do(t, "GET", "/v1/orgs/"+org+"/audit?limit=3&cursor="+first.NextCursor, tok, nil, nil)
 	var second admin.AuditPage
-	if err := p2.Decode(&second); err != nil || len(second.Entries) != 1 || second.NextCursor != "" || second.Entries[0].ID != page.Entries[3].ID {
+	if err := p2.Decode(&second); err != nil || len(second.Entries) != 2 || second.NextCursor != "" || second.Entries[0].ID != page.Entries[3].ID {
 		t.Fatalf("second page: %s", p2)
 	}
 	want(t, h.do(t, "GET", "/v1/orgs/"+org+"/audit?limit=0", tok, nil, nil), 400, "validation_failed")

@@ -69,7 +69,17 @@ func screen(field, value string, opts ...hygiene.Options) (problem.FieldError, b
 // pasted into the wrong field).
 func validate(p catalog.Provider, in IntegrationInput) *problem.Problem {
 	var errs []problem.FieldError
-	add := func(e ...problem.FieldError) { errs = append(errs, e...) }
+	// A field holding an invisible formatting character gets that one
+	// error: its other checks would only confuse (an "unknown capability"
+	// that reads exactly like a known one).
+	errs = invisibleFields(in)
+	add := func(e ...problem.FieldError) {
+		for _, x := range e {
+			if !slices.ContainsFunc(errs, func(f problem.FieldError) bool { return f.Field == x.Field && f.Code == hygiene.InvisibleCode }) {
+				errs = append(errs, x)
+			}
+		}
+	}
 
 	if in.Enabled == nil {
 		add(fieldErr("enabled", "required", "Say whether the provider is enabled (true or false)."))
@@ -150,6 +160,31 @@ func validate(p catalog.Provider, in IntegrationInput) *problem.Problem {
 		prob.With("secureField", SecureField)
 	}
 	return prob
+}
+
+// invisibleFields returns the error of each text field of the body that
+// holds a Unicode format character (hygiene.Invisible), in the body's field
+// order.
+func invisibleFields(in IntegrationInput) []problem.FieldError {
+	type field struct{ name, value string }
+	fields := []field{{"configMode", in.ConfigMode}, {"clientId", in.ClientID}, {"tenant", in.Tenant},
+		{"authBaseUrl", in.AuthBaseURL}, {"hostedDomain", in.HostedDomain}}
+	for i, c := range in.Capabilities {
+		fields = append(fields, field{fmt.Sprintf("capabilities[%d]", i), c})
+	}
+	if in.Rollout != nil {
+		fields = append(fields, field{"rollout.mode", in.Rollout.Mode})
+		for i, g := range in.Rollout.Groups {
+			fields = append(fields, field{fmt.Sprintf("rollout.groups[%d]", i), g})
+		}
+	}
+	var out []problem.FieldError
+	for _, f := range fields {
+		if r, found := hygiene.Invisible(f.value); found {
+			out = append(out, fieldErr(f.name, hygiene.InvisibleCode, hygiene.InvisibleMessage(f.name, r)))
+		}
+	}
+	return out
 }
 
 func validateRollout(r *RolloutInput) []problem.FieldError {
@@ -250,12 +285,21 @@ func validateSecret(in SecretInput, clientID string) *problem.Problem {
 		e = fieldErr(SecureField, "too_long", fmt.Sprintf("A client secret has at most %d characters.", MaxClientSecretLen))
 	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0:
 		e = fieldErr(SecureField, "invalid_format", "The client secret contains spaces, line breaks or control characters; copy only the secret value.")
+	case hasInvisible(s):
+		// Not hygiene.InvisibleMessage: even one character of a secret is
+		// not named.
+		e = fieldErr(SecureField, hygiene.InvisibleCode, "The client secret contains an invisible formatting character (such as a zero-width space); copy only the secret value.")
 	case clientID != "" && s == clientID:
 		e = fieldErr(SecureField, "same_as_client_id", "That is the client id. Paste the client secret (the value shown once when it was created).")
 	default:
 		return nil
 	}
 	return problem.Validation("The client secret is not valid; see errors. It was not stored.", e)
+}
+
+func hasInvisible(s string) bool {
+	_, found := hygiene.Invisible(s)
+	return found
 }
 
 // unknownProvider is the 404 for a provider id outside the catalog.

@@ -87,15 +87,30 @@ func TestValidate(t *testing.T) {
 		}), problem.CodeSecretInField, []fe{{"rollout.groups[1]", hygiene.Code}}},
 		{"rollout everyone with groups", ms, base(func(in *IntegrationInput) { in.Rollout = &RolloutInput{Mode: "everyone", Groups: []string{"a"}} }), problem.CodeValidation, []fe{{"rollout.groups", "not_applicable"}}},
 		{"rollout bad mode", ms, base(func(in *IntegrationInput) { in.Rollout = &RolloutInput{Mode: "some"} }), problem.CodeValidation, []fe{{"rollout.mode", "invalid_value"}}},
+		// Invisible formatting characters (Unicode Cf): one clear error per
+		// field, instead of that field's other checks.
+		{"zero-width space in a group", ms, base(func(in *IntegrationInput) {
+			in.Rollout = &RolloutInput{Mode: "groups", Groups: []string{"pilot", "pilot\u200b"}}
+		}), problem.CodeValidation, []fe{{"rollout.groups[1]", hygiene.InvisibleCode}}},
+		{"bidi override in a group", ms, base(func(in *IntegrationInput) {
+			in.Rollout = &RolloutInput{Mode: "groups", Groups: []string{"\u202etolip"}}
+		}), problem.CodeValidation, []fe{{"rollout.groups[0]", hygiene.InvisibleCode}}},
+		{"invisible in tenant", ms, base(func(in *IntegrationInput) { in.Tenant = "contoso\u200d.onmicrosoft.com" }), problem.CodeValidation, []fe{{"tenant", hygiene.InvisibleCode}}},
+		{"invisible in client id", ms, base(func(in *IntegrationInput) { in.ClientID = msClientID + "\ufeff" }), problem.CodeValidation, []fe{{"clientId", hygiene.InvisibleCode}}},
+		{"invisible in config mode", ms, base(func(in *IntegrationInput) { in.ConfigMode = "organization\u2060" }), problem.CodeValidation, []fe{{"configMode", hygiene.InvisibleCode}}},
+		{"invisible in capability", ms, base(func(in *IntegrationInput) { in.Capabilities = []string{"email\u200b"} }), problem.CodeValidation, []fe{{"capabilities[0]", hygiene.InvisibleCode}}},
+		{"invisible in rollout mode", ms, base(func(in *IntegrationInput) { in.Rollout = &RolloutInput{Mode: "\u200beveryone"} }), problem.CodeValidation, []fe{{"rollout.mode", hygiene.InvisibleCode}}},
 		{"two errors at once", ms, base(func(in *IntegrationInput) { in.Tenant, in.Capabilities = "not a tenant!", nil }), problem.CodeValidation, []fe{{"tenant", "invalid_format"}, {"capabilities", "required"}}},
 
 		{"google default", gw, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"files", "email"}, HostedDomain: "example.com"}, "", nil},
 		{"google client id", gw, IntegrationInput{Enabled: enabled(true), ConfigMode: "organization", ClientID: "1234567890-abcdefghij0123456789.apps.googleusercontent.com", Capabilities: []string{"files"}}, "", nil},
 		{"google secret as client id", gw, IntegrationInput{Enabled: enabled(true), ConfigMode: "organization", ClientID: googleSecret(), Capabilities: []string{"files"}}, problem.CodeSecretInField, []fe{{"clientId", hygiene.Code}}},
 		{"google secret in hosted domain", gw, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"files"}, HostedDomain: googleSecret()}, problem.CodeSecretInField, []fe{{"hostedDomain", hygiene.Code}}},
+		{"invisible in hosted domain", gw, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"files"}, HostedDomain: "example\u00ad.com"}, problem.CodeValidation, []fe{{"hostedDomain", hygiene.InvisibleCode}}},
 		{"google bad hosted domain", gw, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"files"}, HostedDomain: "@example.com"}, problem.CodeValidation, []fe{{"hostedDomain", "invalid_format"}}},
 
 		{"salesforce my domain", sf, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"crm"}, AuthBaseURL: "https://acme.my.salesforce.com"}, "", nil},
+		{"invisible in auth base URL", sf, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"crm"}, AuthBaseURL: "https://login\u200b.salesforce.com"}, problem.CodeValidation, []fe{{"authBaseUrl", hygiene.InvisibleCode}}},
 		{"salesforce evil", sf, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"crm"}, AuthBaseURL: "https://evil.example.com"}, problem.CodeValidation, []fe{{"authBaseUrl", "host_not_allowed"}}},
 		{"salesforce lightning", sf, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"crm"}, AuthBaseURL: "https://acme.lightning.force.com"}, problem.CodeValidation, []fe{{"authBaseUrl", "lightning_url"}}},
 		{"salesforce PEM in URL", sf, IntegrationInput{Enabled: enabled(true), Capabilities: []string{"crm"}, AuthBaseURL: pemLike()}, problem.CodeSecretInField, []fe{{"authBaseUrl", hygiene.Code}}},
@@ -159,6 +174,8 @@ func TestValidateSecret(t *testing.T) {
 		{"newline", "fake-client-secret-1\n", "", "invalid_format"},
 		{"tab", "\tfake-client-secret-1", "", "invalid_format"},
 		{"client id", msClientID, msClientID, "same_as_client_id"},
+		{"zero-width space", "fake-client-\u200bsecret-1", "", hygiene.InvisibleCode},
+		{"bidi override", "\u202efake-client-secret-1", "", hygiene.InvisibleCode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

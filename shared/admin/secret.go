@@ -54,7 +54,7 @@ func (s *Service) PutClientSecret(ctx context.Context, who auth.Principal, provi
 		return Update{}, err
 	}
 	if s.shouldCheck(p, saved, v) {
-		v.CredentialCheck = s.checkCredentials(ctx, saved, redirectURI)
+		v.CredentialCheck = s.checkCredentials(ctx, who, saved, redirectURI)
 	}
 	return Update{View: v, Created: created}, nil
 }

@@ -12,8 +12,10 @@
 //   - validation_failed (400) with per-field errors; field codes: required,
 //     invalid_format, invalid_value, not_applicable, unknown_capability,
 //     duplicate, too_many, too_long, too_short, same_as_client_id,
-//     out_of_range, invalid_cursor, and the catalog's consumers_not_allowed,
-//     https_required, host_not_allowed, lightning_url;
+//     out_of_range, invalid_cursor, invisible_character (a Unicode format
+//     character such as a zero-width space or a bidi control, in any text
+//     field), and the catalog's consumers_not_allowed, https_required,
+//     host_not_allowed, lightning_url;
 //   - credential_in_field (400): a non-secret field holds a credential-shaped
 //     value (package hygiene); the field errors say which, and the problem's
 //     secureField names the only field credentials belong in;
@@ -24,8 +26,10 @@
 //     org), body_too_large (413), unsupported_media_type (415),
 //     malformed_body (400), internal_error (500, nothing about the cause).
 //
-// A credential check reports valid, invalid_client, unreachable or
-// unverified; it never blocks a save.
+// A credential check reports valid, invalid_client, unreachable,
+// unverified or rate_limited (more than CredentialCheckLimit a minute for
+// the org); it never blocks a save, and each outcome is audited as
+// credentials.checked.
 package admin
 
 import (
@@ -309,7 +313,7 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 		}
 	}
 	if s.shouldCheck(p, saved, v) {
-		v.CredentialCheck = s.checkCredentials(ctx, saved, redirectURI)
+		v.CredentialCheck = s.checkCredentials(ctx, who, saved, redirectURI)
 	}
 	return Update{View: v, Created: created}, nil
 }

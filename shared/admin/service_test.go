@@ -386,7 +386,7 @@ func TestCredentialCheckClassification(t *testing.T) {
 			}
 			f.svc.o.Clients = &clients.Resolver{Catalog: f.svc.o.Catalog, Secrets: f.store}
 			start := time.Now()
-			got := f.svc.checkCredentials(ctx, in, "https://api.example.test/oauth/callback")
+			got := f.svc.checkCredentials(ctx, admin1, in, "https://api.example.test/oauth/callback")
 			if got == nil || got.Result != tt.result {
 				t.Fatalf("result = %+v, want %s", got, tt.result)
 			}
@@ -447,5 +447,61 @@ func TestConcurrentSavesOnTheStore(t *testing.T) {
 	page, _ := f.svc.Audit(ctx, "o1", store.Page{Limit: 100})
 	if len(page.Entries) != 2 || page.Entries[0].Actor != stored.UpdatedBy {
 		t.Fatalf("audit: %+v", page.Entries)
+	}
+}
+
+// TestCredentialCheckRateLimited: at most CredentialCheckLimit checks per
+// org a minute reach the provider; the rest answer rate_limited without a
+// request, every outcome is audited (result only), and the next minute
+// checks again.
+func TestCredentialCheckRateLimited(t *testing.T) {
+	hc, grants := tokenEndpoint(t, 400, `{"error":"invalid_grant","error_description":"Malformed auth code."}`, 0)
+	f := newFixture(t, func(o *Options) { o.HTTPClient, o.VerifyCredentials = hc, true })
+	ctx := context.Background()
+	if err := f.store.PutClientSecret(ctx, "o1", catalog.GoogleWorkspace, "fake-client-secret-1"); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.o.Clients = &clients.Resolver{Catalog: f.svc.o.Catalog, Secrets: f.store}
+	in := store.Integration{OrgID: "o1", Provider: catalog.GoogleWorkspace, ConfigMode: store.ConfigModeOrganization,
+		ClientID: "1234567890-abcdefghij0123456789.apps.googleusercontent.com", ClientSecretSetAt: f.now}
+	f.now = f.now.Add(5 * time.Second)
+	var results []string
+	for range CredentialCheckLimit + 2 {
+		results = append(results, f.svc.checkCredentials(ctx, admin1, in, "https://api.example.test/oauth/callback").Result)
+	}
+	for i, r := range results {
+		if want := map[bool]string{true: CheckValid, false: CheckRateLimited}[i < CredentialCheckLimit]; r != want {
+			t.Fatalf("check %d: %s, want %s (all: %v)", i+1, r, want, results)
+		}
+	}
+	if len(*grants) != CredentialCheckLimit {
+		t.Fatalf("%d requests reached the provider, want %d", len(*grants), CredentialCheckLimit)
+	}
+	// Another org has its own allowance.
+	other := in
+	other.OrgID = "o2"
+	if err := f.store.PutClientSecret(ctx, "o2", catalog.GoogleWorkspace, "fake-client-secret-2"); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.svc.checkCredentials(ctx, auth.Principal{UserID: "u-admin", OrgID: "o2"}, other, "https://api.example.test/oauth/callback"); r.Result != CheckValid {
+		t.Fatalf("another org: %s", r.Result)
+	}
+	entries, _, err := f.store.ListAudit(ctx, "o1", store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, e := range entries {
+		if e.Action != ActionCredentialsChecked || e.Actor != admin1.UserID || len(e.Changes) != 1 || e.Changes[0].Field != "credentialCheck" {
+			t.Fatalf("audit entry %+v", e)
+		}
+		counts[e.Changes[0].New]++
+	}
+	if counts[CheckValid] != CredentialCheckLimit || counts[CheckRateLimited] != 2 {
+		t.Fatalf("audited outcomes %v", counts)
+	}
+	f.now = f.now.Add(time.Minute)
+	if r := f.svc.checkCredentials(ctx, admin1, in, "https://api.example.test/oauth/callback"); r.Result != CheckValid {
+		t.Fatalf("next minute: %s", r.Result)
 	}
 }

@@ -50,8 +50,9 @@ var Permissions = map[string]Permission{
 		// their audit entries in one transaction. The org's connections of
 		// a provider (index ByProvider), rewritten with their version, when
 		// a save replaces the client (marked for reconnection) or enables
-		// the provider again (put back on the due-index).
-		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		// the provider again (put back on the due-index). The per-org
+		// credential-check counter (a conditional UpdateItem).
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		Indexes:      []string{"ByProvider"},
 		Secrets: map[string][]string{
 			// Write-only through the API: created on first put (restored if a
@@ -77,8 +78,9 @@ var Permissions = map[string]Permission{
 	},
 	config.RefreshFunction: {
 		// The due-index, leases (claim: UpdateItem; outcome: conditional
-		// PutItem), configs (read).
-		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		// PutItem), configs (read). Scan only for the operator's re-seal
+		// invocation (ScanConnections), which must reach every connection.
+		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		Indexes:      []string{"DueRefresh"},
 		Secrets: map[string][]string{
 			SecretOrgClients:     {"secretsmanager:GetSecretValue"},

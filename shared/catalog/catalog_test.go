@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"slices"
@@ -443,5 +444,49 @@ func TestCredentialCheckMethod(t *testing.T) {
 	}
 	if ms := mustGet(t, Microsoft365); ms.CredentialCheckScope != "https://graph.microsoft.com/.default" {
 		t.Errorf("client-credentials scope = %q", ms.CredentialCheckScope)
+	}
+}
+
+func TestSalesforceInstanceURL(t *testing.T) {
+	tests := []struct {
+		in, want string // want "": refused
+	}{
+		{"https://example-dev-ed.my.salesforce.com", "https://example-dev-ed.my.salesforce.com"},
+		{"https://na139.salesforce.com/", "https://na139.salesforce.com"},
+		{"https://ACME--uat.sandbox.my.salesforce.com", "https://acme--uat.sandbox.my.salesforce.com"},
+		{"https://acme.my.salesforce.mil", "https://acme.my.salesforce.mil"},
+		{"https://acme.my.sfcrmproducts.cn", "https://acme.my.sfcrmproducts.cn"},
+		{"https://acme.lightning.force.com", "https://acme.lightning.force.com"},
+		{"https://acme.my.cloudforce.com", "https://acme.my.cloudforce.com"},
+		{"", ""},
+		{"https://evil.example", ""},
+		{"https://salesforce.com.evil.example", ""},
+		{"https://evil.example/.salesforce.com", ""},
+		{"https://evilsalesforce.com", ""},
+		{"https://salesforce.com", ""},
+		{"http://na139.salesforce.com", ""},
+		{"https://user:pw@na139.salesforce.com", ""},
+		{"https://na139.salesforce.com:8443", ""},
+		{"https://na139.salesforce.com/services", ""},
+		{"https://na139.salesforce.com?x=1", ""},
+		{"https://na139.salesforce.com?", ""},
+		{"https://na139.salesforce.com#", ""},
+		{"https://na139.salesforce.com.", ""},
+		{"https://evil.example\\@na139.salesforce.com", ""},
+		{"//na139.salesforce.com", ""},
+		{"https:na139.salesforce.com", ""},
+		{"https://na139.salesforce.com\u200b", ""},
+	}
+	for _, tc := range tests {
+		got, err := SalesforceInstanceURL(tc.in)
+		if tc.want == "" {
+			if !errors.Is(err, ErrInstanceURL) {
+				t.Errorf("SalesforceInstanceURL(%q) = %q, %v; want refused", tc.in, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("SalesforceInstanceURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -11,7 +12,33 @@ import (
 var (
 	myDomainRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(--[a-z0-9]([a-z0-9-]*[a-z0-9])?)?\.(sandbox\.)?my\.salesforce\.com$`)
 	lightningRE = regexp.MustCompile(`\.lightning\.force\.com$`)
+	// instanceHostRE admits the hosts Salesforce serves orgs from: its
+	// instances and My Domains under salesforce.com, force.com and
+	// cloudforce.com, Government Cloud (salesforce.mil) and the China
+	// region (sfcrmproducts.cn).
+	instanceHostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.(salesforce\.com|force\.com|cloudforce\.com|salesforce\.mil|sfcrmproducts\.cn)$`)
 )
+
+// ErrInstanceURL: a Salesforce instance URL that is not an https URL of a
+// Salesforce host.
+var ErrInstanceURL = errors.New("not an https URL of a Salesforce host")
+
+// SalesforceInstanceURL is the one check of a Salesforce instance URL (the
+// instance_url of a token response, from the callback's code exchange and
+// from every refresh, stored as the connection's Account.InstanceURL):
+// users' tokens are sent to it (API probes, and revocation at disconnect
+// when the org's integration is gone), so it must be https on a Salesforce
+// host, with no credentials, port, path, query or fragment. It returns the
+// normal form https://<lower-case host>. Anything else is ErrInstanceURL,
+// and must be neither stored nor sent a token.
+func SalesforceInstanceURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil || u.Scheme != "https" || u.Opaque != "" || u.User != nil || u.Port() != "" || u.Path != "" ||
+		strings.ContainsAny(raw, "?#\\") || !instanceHostRE.MatchString(strings.ToLower(u.Hostname())) {
+		return "", ErrInstanceURL
+	}
+	return "https://" + strings.ToLower(u.Hostname()), nil
+}
 
 // SalesforceAPIVersion is the REST API version used for probes.
 const SalesforceAPIVersion = "v62.0"

@@ -75,14 +75,22 @@ func (s *Service) revoke(ctx context.Context, p catalog.Provider, c store.Connec
 		return fmt.Errorf("open tokens: %w", err)
 	}
 	// The endpoints come from the org's current settings (Salesforce: its
-	// authentication base URL); without an integration, from the account's
-	// instance, which accepts revocations too.
-	settings := catalog.Settings{AuthBaseURL: c.Account.InstanceURL}
+	// authentication base URL, checked when it was saved); without an
+	// integration, from the account's instance, which accepts revocations
+	// too, but only when it passes the instance URL check: a token is never
+	// posted to any other host.
+	var settings catalog.Settings
 	switch in, err := s.opts.Store.GetIntegration(ctx, c.OrgID, p.ID); {
 	case err == nil:
 		settings = clients.SettingsOf(in)
 	case !errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("read integration: %w", err)
+	case c.Account.InstanceURL != "":
+		instance, err := catalog.SalesforceInstanceURL(c.Account.InstanceURL)
+		if err != nil {
+			return fmt.Errorf("revocation host: stored instance URL: %w", err)
+		}
+		settings.AuthBaseURL = instance
 	}
 	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
 	return d.revoke(s.providerCtx(ctx), caller{hc: s.opts.HTTPClient}, cl, tok)

@@ -46,12 +46,37 @@ func (p allowedPrefix) admits(u *url.URL) bool {
 }
 
 var (
-	errReturnToFormat     = errors.New("returnTo must be an absolute http(s) URL without credentials or fragment")
-	errReturnToNotAllowed = errors.New("returnTo is not on this deployment's allowed return URLs")
+	errReturnToFormat      = errors.New("returnTo must be an absolute http(s) URL without credentials or fragment")
+	errReturnToNotAllowed  = errors.New("returnTo is not on this deployment's allowed return URLs")
+	errReturnToDotSegments = errors.New("returnTo must not have . or .. path segments, in any encoding")
 )
 
-// checkReturnTo validates a returnTo from a start request. Empty is allowed
-// (the callback then answers with a small page instead of a redirect).
+// hasDotSegment reports whether a URL path has a "." or ".." segment. The
+// allow-list compares path prefixes, and a browser resolves dot segments
+// (RFC 3986 section 5.2.4) after that comparison:
+// <allowed>/settings/integrations/../../logout passes a prefix check and
+// lands on /logout. path is the decoded path (url.URL.Path), so the
+// percent-encoded forms (%2e, %2E, .%2e, and ..%2f, whose %2f some servers
+// decode into a separator) are seen as the dots they are; a segment is
+// judged without its ;parameters too, which some servers strip before
+// resolving ("..;").
+func hasDotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if i := strings.IndexByte(seg, ';'); i >= 0 {
+			seg = seg[:i]
+		}
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// checkReturnTo validates a returnTo from a start request, and again at the
+// callback (the allow-list may have changed since; a state stored before
+// this check existed may hold anything). Empty is allowed (the callback
+// then answers with a small page instead of a redirect). Dot segments are
+// refused rather than resolved: no legitimate return page needs them.
 func (s *Service) checkReturnTo(raw string) (string, error) {
 	if raw == "" {
 		return "", nil
@@ -62,6 +87,9 @@ func (s *Service) checkReturnTo(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Fragment != "" {
 		return "", errReturnToFormat
+	}
+	if hasDotSegment(u.Path) {
+		return "", errReturnToDotSegments
 	}
 	for _, p := range s.returnTo {
 		if p.admits(u) {

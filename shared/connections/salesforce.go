@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -25,9 +26,9 @@ func (salesforceDialect) identify(ctx context.Context, call caller, g grant) (id
 	if err != nil {
 		return identity{}, err
 	}
-	instance := extraString(g.tok, "instance_url")
-	if u, err := url.Parse(instance); err != nil || u.Scheme != "https" || u.Host == "" {
-		return identity{}, errors.New("salesforce token response: instance_url is not an https URL")
+	instance, err := catalog.SalesforceInstanceURL(extraString(g.tok, "instance_url"))
+	if err != nil {
+		return identity{}, fmt.Errorf("salesforce token response: instance_url: %w", err)
 	}
 	var ui struct {
 		UserID            string `json:"user_id"`
@@ -48,7 +49,7 @@ func (salesforceDialect) identify(ctx context.Context, call caller, g grant) (id
 	}
 	id := identity{account: store.Account{
 		ID: userID, Email: username, Name: ui.Name,
-		InstanceURL: strings.TrimRight(instance, "/"), ExternalOrg: orgID,
+		InstanceURL: instance, ExternalOrg: orgID,
 	}}
 	id.accessExpiresAt, id.expiryAssumed = salesforceExpiry(ctx, call, g)
 	return id, nil

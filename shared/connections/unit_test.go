@@ -56,6 +56,24 @@ func TestCheckReturnTo(t *testing.T) {
 		{"https://web.example.com/a b", errReturnToFormat},
 		{"https:\\\\web.example.com", errReturnToFormat},
 		{"https://web.example.com/" + strings.Repeat("a", MaxReturnToLength), errReturnToFormat},
+		// Dot segments resolve after the prefix check: refused in every form.
+		{"https://app.example.com/settings/integrations/../../logout", errReturnToDotSegments},
+		{"https://app.example.com/settings/..", errReturnToDotSegments},
+		{"https://app.example.com/settings/./apps", errReturnToDotSegments},
+		{"https://app.example.com/settings/%2e%2e/logout", errReturnToDotSegments},
+		{"https://app.example.com/settings/%2E%2E/logout", errReturnToDotSegments},
+		{"https://app.example.com/settings/.%2E/logout", errReturnToDotSegments},
+		{"https://app.example.com/settings/%2e./logout", errReturnToDotSegments},
+		{"https://app.example.com/settings/%2e/apps", errReturnToDotSegments},
+		{"https://app.example.com/settings/..%2flogout", errReturnToDotSegments},
+		{"https://app.example.com/settings/..;/logout", errReturnToDotSegments},
+		{"http://127.0.0.1:3000/a/../../b", errReturnToDotSegments},
+		{"https://evil.example/../settings", errReturnToDotSegments},
+		// Dots inside a name are not segments.
+		{"https://app.example.com/settings/v1.2/apps", nil},
+		{"https://app.example.com/settings/...", nil},
+		{"https://app.example.com/settings/.well-known", nil},
+		{"https://app.example.com/settings?next=../x", nil},
 	}
 	for _, tc := range tests {
 		name := tc.in

@@ -375,23 +375,19 @@ func escapeItem(id string) string {
 	return strings.Join(parts, "/")
 }
 
-// salesforceHostRE admits Salesforce's instance and My Domain hosts.
-var salesforceHostRE = regexp.MustCompile(`(?i)^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.(salesforce\.com|force\.com|cloudforce\.com|salesforce\.mil|sfcrmproducts\.cn)$`)
-
 var errBadInstance = errors.New("connection has no usable instance URL")
 
 // expandURL fills a probe URL template: {instance} with the connection's
-// Salesforce instance URL (which must be an https Salesforce host, since the
-// user's token is sent there) and {id} with the escaped item id.
+// Salesforce instance URL (which must pass catalog.SalesforceInstanceURL,
+// since the user's token is sent there) and {id} with the escaped item id.
 func expandURL(tmpl string, acct store.Account, id string) (string, error) {
 	out := tmpl
 	if strings.Contains(out, "{instance}") {
-		u, err := url.Parse(acct.InstanceURL)
-		if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !salesforceHostRE.MatchString(u.Hostname()) ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		instance, err := catalog.SalesforceInstanceURL(acct.InstanceURL)
+		if err != nil {
 			return "", errBadInstance
 		}
-		out = strings.ReplaceAll(out, "{instance}", "https://"+strings.ToLower(u.Host))
+		out = strings.ReplaceAll(out, "{instance}", instance)
 	}
 	if strings.Contains(out, "{id}") {
 		if id == "" {

@@ -2,6 +2,7 @@ package diagnostics
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -191,7 +192,8 @@ func (h *harness) diagnose(caller auth.Principal, user string, c catalog.Capabil
 }
 
 func member(user string, groups ...string) auth.Principal {
-	p, _ := auth.FromClaims(map[string]string{"sub": user, "org_id": orgID, "groups": "[" + strings.Join(groups, " ") + "]"}, auth.DefaultClaimNames())
+	list, _ := json.Marshal(append([]string{}, groups...))
+	p, _ := auth.FromClaims(map[string]string{"sub": user, "org_id": orgID, "groups": string(list)}, auth.DefaultClaimNames())
 	return p
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -73,6 +74,12 @@ func invoke(t *testing.T, h interface {
 func TestLambdaHandlerRouting(t *testing.T) {
 	h := LambdaHandler(NewRouter(testRoutes(), auth.DefaultClaimNames()))
 	member := map[string]string{"sub": "u1", "org_id": "o1", "roles": "[member]", "groups": "[pilot sales]"}
+	// API Gateway passes the Authorization header on: list claims are read
+	// from the token there, not from the flattened "[pilot sales]".
+	withToken := func(ev events.APIGatewayV2HTTPRequest, payload string) events.APIGatewayV2HTTPRequest {
+		ev.Headers["authorization"] = "Bearer e30." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".sig"
+		return ev
+	}
 	tests := []struct {
 		name       string
 		ev         events.APIGatewayV2HTTPRequest
@@ -81,7 +88,10 @@ func TestLambdaHandlerRouting(t *testing.T) {
 		bodyHas    string
 		bodyHasNot string
 	}{
-		{"authorized", v2Event("GET", "/v1/orgs/o1/things", "", member), 200, "", `"groups":["pilot","sales"]`, ""},
+		{"authorized", withToken(v2Event("GET", "/v1/orgs/o1/things", "", member), `{"sub":"u1","org_id":"o1","roles":["member"],"groups":["pilot","sales"]}`), 200, "", `"groups":["pilot","sales"]`, ""},
+		{"flattened list claims without a token are ambiguous", v2Event("GET", "/v1/orgs/o1/things", "", member), 200, "", `"groups":null`, ""},
+		{"token for another user", withToken(v2Event("GET", "/v1/orgs/o1/things", "", member), `{"sub":"u2","org_id":"o1"}`), 401, problem.CodeUnauthorized, "", ""},
+		{"header that is not a JWT", withToken(v2Event("GET", "/v1/orgs/o1/things", "", member), `not json`), 401, problem.CodeUnauthorized, "", ""},
 		{"no claims", v2Event("GET", "/v1/orgs/o1/things", "", nil), 401, problem.CodeUnauthorized, "", ""},
 		{"claims without org", v2Event("GET", "/v1/orgs/o1/things", "", map[string]string{"sub": "u1"}), 401, problem.CodeUnauthorized, "", ""},
 		{"public route needs no claims", v2Event("GET", "/public", "", nil), 200, "", `"user":""`, ""},

@@ -159,3 +159,31 @@ func TestSplitCase(t *testing.T) {
 		t.Fatalf("splitCase = %s", got)
 	}
 }
+
+func TestInvisible(t *testing.T) {
+	tests := []struct {
+		in   string
+		want rune
+	}{
+		{"pilot", 0},
+		{"Pilot Team", 0},
+		{"équipe pilote", 0},
+		{"日本語", 0},
+		{"pilot\u200b", 0x200B},        // zero-width space
+		{"pi\u200dlot", 0x200D},        // zero-width joiner
+		{"\ufeffpilot", 0xFEFF},        // byte-order mark
+		{"pilot\u202egnp.", 0x202E},    // right-to-left override
+		{"pilot\u2066x\u2069", 0x2066}, // left-to-right isolate
+		{"soft\u00adhyphen", 0x00AD},
+		{"tag\U000E0041", 0xE0041}, // tag character
+	}
+	for _, tc := range tests {
+		r, found := Invisible(tc.in)
+		if found != (tc.want != 0) || r != tc.want {
+			t.Errorf("Invisible(%+q) = %U, %v; want %U", tc.in, r, found, tc.want)
+		}
+	}
+	if m := InvisibleMessage("rollout.groups[0]", 0x202E); !strings.Contains(m, "U+202E") || !strings.Contains(m, "rollout.groups[0]") {
+		t.Errorf("message %q", m)
+	}
+}

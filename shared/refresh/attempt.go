@@ -386,8 +386,17 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 		return s.release(ctx, c, l, OutcomeError, fmt.Errorf("seal refreshed tokens: %w", err))
 	}
 	c.SealedTokens, c.TokenKeyID = sealed, keyID
-	if u := extraString(fresh, "instance_url"); u != "" && prov.ID == catalog.Salesforce {
-		c.Account.InstanceURL = u
+	if raw := extraString(fresh, "instance_url"); raw != "" && prov.ID == catalog.Salesforce {
+		// The same check as the callback's: the user's token is sent to
+		// this host later. A refused one is not stored (the one the
+		// callback checked stays), and the refreshed tokens still are: a
+		// rotated refresh token must not be lost over it.
+		if u, err := catalog.SalesforceInstanceURL(raw); err == nil {
+			c.Account.InstanceURL = u
+		} else {
+			s.o.Logger.WarnContext(ctx, "refresh response's instance_url refused; the stored one is kept",
+				"org", k.OrgID, "user", k.UserID, "provider", k.Provider, "err", err.Error())
+		}
 	}
 	if p.onDemand {
 		c.LastUsedAt = now

@@ -113,6 +113,10 @@ const (
 type Vault interface {
 	SealToken(ctx context.Context, key store.ConnKey, tok *oauth2.Token) (sealed []byte, keyID string, err error)
 	OpenToken(ctx context.Context, key store.ConnKey, sealed []byte) (*oauth2.Token, error)
+	// NeedsReseal and CurrentKeyID serve Reseal: whether sealed tokens are
+	// under an older key or format, and which key seals now.
+	NeedsReseal(ctx context.Context, sealed []byte) (bool, error)
+	CurrentKeyID(ctx context.Context) (string, error)
 }
 
 // Stores are the storage ports refresh uses (store.Store has them all).
@@ -124,6 +128,8 @@ type Stores interface {
 	ClaimLease(ctx context.Context, key store.ConnKey, owner string, now, until time.Time) (store.Connection, error)
 	CompleteLease(ctx context.Context, c store.Connection, owner string) (store.Connection, error)
 	ListDue(ctx context.Context, before time.Time, page store.Page) ([]store.DueRef, string, error)
+	// ScanConnections serves Reseal only: the scheduled run never scans.
+	ScanConnections(ctx context.Context, page store.Page) ([]store.Connection, string, error)
 }
 
 var _ Stores = (store.Store)(nil)

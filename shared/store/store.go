@@ -153,8 +153,9 @@ type ConnKey struct {
 	Provider string `json:"provider"`
 }
 
-// String is the canonical form, also used as the additional authenticated
-// data that binds sealed tokens to their connection.
+// String is the canonical form (for logs and errors; ambiguous when an id
+// contains '/', so sealed tokens are bound to the fields, see package
+// tokenseal).
 func (k ConnKey) String() string { return k.OrgID + "/" + k.UserID + "/" + k.Provider }
 
 // Account is the external identity a connection was made with.
@@ -318,6 +319,8 @@ type Secrets interface {
 
 // Store bundles the table-backed ports, as one adapter implements them.
 type Store interface {
+	ConnectionScan // scan.go
+	RateLimits     // limits.go
 	Integrations
 	Audit
 	States

@@ -1,16 +1,31 @@
 // Package tokenseal seals user OAuth tokens for storage: AES-256-GCM with a
-// random 96-bit nonce, bound to the connection they belong to (its
-// ConnKey.String() is additional authenticated data), under a key named in
-// the sealed bytes so the key can rotate: new tokens are sealed with the
-// keyring's current key, older ones still open with the key they name.
+// random 96-bit nonce, bound to what they belong to (a connection's org,
+// user and provider: the Binding is additional authenticated data), under a
+// key named in the sealed bytes so the key can rotate: new tokens are sealed
+// with the keyring's current key, older ones still open with the key they
+// name.
 //
 // Sealed layout (all of the header is authenticated too):
 //
-//	byte 0        format version (1)
+//	byte 0        format version (2; 1 is still opened)
 //	byte 1        n = length of the key id (1..255)
 //	bytes 2..2+n  key id
 //	next 12       nonce
 //	rest          AES-GCM ciphertext and 16-byte tag
+//
+// The additional data is the header followed by the binding, encoded by the
+// format version:
+//
+//	format 2  each field as a 4-byte big-endian length and its bytes
+//	format 1  the fields joined by "/" (ConnKey.String())
+//
+// Format 1 is ambiguous when an id contains '/': org "o/a" with user "b" and
+// org "o" with user "a/b" have the same data, so a token sealed for one
+// opens for the other. Seal writes only format 2; Open reads the format
+// byte and uses that format's encoding, never trying one after the other,
+// so a format-2 token never opens under the old encoding. Format-1 tokens
+// keep opening, and are sealed again in format 2 on their next write
+// (refresh, reconnect) or by the re-seal run (package refresh, Reseal).
 //
 // Errors never carry plaintext or key material.
 package tokenseal
@@ -20,9 +35,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -30,10 +47,37 @@ import (
 )
 
 const (
-	formatV1  = 1
-	nonceSize = 12
-	keySize   = 32
+	formatV1      = 1 // opened, never written: see the package doc
+	formatV2      = 2
+	currentFormat = formatV2
+	nonceSize     = 12
+	keySize       = 32
 )
+
+// Binding is what a sealed value belongs to, as ordered fields: a
+// connection's org, user and provider (ConnBinding). A value sealed for one
+// binding opens for no other.
+type Binding []string
+
+// ConnBinding is the binding of a connection's tokens.
+func ConnBinding(k store.ConnKey) Binding { return Binding{k.OrgID, k.UserID, k.Provider} }
+
+// encode is the binding as format's additional data.
+func (b Binding) encode(format byte) []byte {
+	if format == formatV1 {
+		return []byte(strings.Join(b, "/"))
+	}
+	n := 0
+	for _, f := range b {
+		n += 4 + len(f)
+	}
+	out := make([]byte, 0, n)
+	for _, f := range b {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(f)))
+		out = append(out, f...)
+	}
+	return out
+}
 
 var (
 	// ErrTampered: the sealed bytes are malformed, were changed, or were
@@ -44,8 +88,13 @@ var (
 	ErrUnknownKey = errors.New("tokenseal: sealed with an unknown key")
 )
 
-// Seal encrypts plaintext with the keyring's current key, binding it to aad.
-func Seal(kr store.Keyring, aad, plaintext []byte) ([]byte, error) {
+// Seal encrypts plaintext with the keyring's current key, in the current
+// format, binding it to b.
+func Seal(kr store.Keyring, b Binding, plaintext []byte) ([]byte, error) {
+	return seal(kr, currentFormat, b, plaintext)
+}
+
+func seal(kr store.Keyring, format byte, b Binding, plaintext []byte) ([]byte, error) {
 	id := kr.Current
 	if id == "" || len(id) > 255 {
 		return nil, fmt.Errorf("tokenseal: keyring has no usable current key id")
@@ -59,7 +108,7 @@ func Seal(kr store.Keyring, aad, plaintext []byte) ([]byte, error) {
 		return nil, err
 	}
 	out := make([]byte, 0, 2+len(id)+nonceSize+len(plaintext)+gcm.Overhead())
-	out = append(out, formatV1, byte(len(id)))
+	out = append(out, format, byte(len(id)))
 	out = append(out, id...)
 	header := len(out)
 	nonce := make([]byte, nonceSize)
@@ -67,25 +116,42 @@ func Seal(kr store.Keyring, aad, plaintext []byte) ([]byte, error) {
 		return nil, fmt.Errorf("tokenseal: nonce: %w", err)
 	}
 	out = append(out, nonce...)
-	return gcm.Seal(out, nonce, plaintext, additional(out[:header], aad)), nil
+	return gcm.Seal(out, nonce, plaintext, additional(out[:header], b.encode(format))), nil
+}
+
+// header reads the format and key id of sealed bytes.
+func header(sealed []byte) (format byte, keyID string, err error) {
+	if len(sealed) < 2 || (sealed[0] != formatV1 && sealed[0] != formatV2) {
+		return 0, "", ErrTampered
+	}
+	n := int(sealed[1])
+	if n == 0 || len(sealed) < 2+n+nonceSize+16 {
+		return 0, "", ErrTampered
+	}
+	return sealed[0], string(sealed[2 : 2+n]), nil
 }
 
 // KeyID returns the id of the key sealed names.
 func KeyID(sealed []byte) (string, error) {
-	if len(sealed) < 2 || sealed[0] != formatV1 {
-		return "", ErrTampered
+	_, id, err := header(sealed)
+	return id, err
+}
+
+// Stale reports whether sealed should be sealed again: it is in an older
+// format, or under another key than current (the keyring's current id).
+func Stale(sealed []byte, current string) (bool, error) {
+	format, id, err := header(sealed)
+	if err != nil {
+		return false, err
 	}
-	n := int(sealed[1])
-	if n == 0 || len(sealed) < 2+n+nonceSize+16 {
-		return "", ErrTampered
-	}
-	return string(sealed[2 : 2+n]), nil
+	return format != currentFormat || id != current, nil
 }
 
 // Open decrypts sealed, fetching its key with lookup (which returns an error
-// wrapping store.ErrNotFound for an unknown id).
-func Open(lookup func(keyID string) ([]byte, error), aad, sealed []byte) ([]byte, error) {
-	id, err := KeyID(sealed)
+// wrapping store.ErrNotFound for an unknown id). The format byte decides
+// how the binding is encoded as additional data.
+func Open(lookup func(keyID string) ([]byte, error), b Binding, sealed []byte) ([]byte, error) {
+	format, id, err := header(sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -100,9 +166,9 @@ func Open(lookup func(keyID string) ([]byte, error), aad, sealed []byte) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	header := 2 + len(id)
-	nonce := sealed[header : header+nonceSize]
-	plain, err := gcm.Open(nil, nonce, sealed[header+nonceSize:], additional(sealed[:header], aad))
+	h := 2 + len(id)
+	nonce := sealed[h : h+nonceSize]
+	plain, err := gcm.Open(nil, nonce, sealed[h+nonceSize:], additional(sealed[:h], b.encode(format)))
 	if err != nil {
 		return nil, ErrTampered
 	}
@@ -110,10 +176,10 @@ func Open(lookup func(keyID string) ([]byte, error), aad, sealed []byte) ([]byte
 }
 
 // additional authenticates the header (format and key id) along with the
-// caller's data, so neither can be swapped.
-func additional(header, aad []byte) []byte {
-	out := make([]byte, 0, len(header)+len(aad))
-	return append(append(out, header...), aad...)
+// binding, so neither can be swapped.
+func additional(header, binding []byte) []byte {
+	out := make([]byte, 0, len(header)+len(binding))
+	return append(append(out, header...), binding...)
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -147,7 +213,7 @@ func (v *Vault) SealToken(ctx context.Context, key store.ConnKey, tok *oauth2.To
 		return nil, "", errors.New("tokenseal: encode token")
 	}
 	defer clear(plain)
-	sealed, err = Seal(kr, []byte(key.String()), plain)
+	sealed, err = Seal(kr, ConnBinding(key), plain)
 	if err != nil {
 		return nil, "", err
 	}
@@ -168,7 +234,7 @@ func (v *Vault) OpenToken(ctx context.Context, key store.ConnKey, sealed []byte)
 		}
 		return v.Secrets.TokenKey(ctx, id)
 	}
-	plain, err := Open(lookup, []byte(key.String()), sealed)
+	plain, err := Open(lookup, ConnBinding(key), sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -178,4 +244,23 @@ func (v *Vault) OpenToken(ctx context.Context, key store.ConnKey, sealed []byte)
 		return nil, errors.New("tokenseal: sealed token does not hold a token")
 	}
 	return &tok, nil
+}
+
+// NeedsReseal reports whether sealed should be sealed again under the
+// keyring's current key and format (Stale with the current key id).
+func (v *Vault) NeedsReseal(ctx context.Context, sealed []byte) (bool, error) {
+	kr, err := v.Secrets.TokenKeys(ctx)
+	if err != nil {
+		return false, fmt.Errorf("tokenseal: token keys: %w", err)
+	}
+	return Stale(sealed, kr.Current)
+}
+
+// CurrentKeyID returns the id of the key SealToken seals with now.
+func (v *Vault) CurrentKeyID(ctx context.Context) (string, error) {
+	kr, err := v.Secrets.TokenKeys(ctx)
+	if err != nil {
+		return "", fmt.Errorf("tokenseal: token keys: %w", err)
+	}
+	return kr.Current, nil
 }

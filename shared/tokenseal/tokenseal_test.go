@@ -32,7 +32,7 @@ func lookup(kr store.Keyring) func(string) ([]byte, error) {
 
 func TestSealOpen(t *testing.T) {
 	kr := keyring("k1", "k2")
-	aad := []byte("org-1/user-1/salesforce")
+	aad := tokenseal.Binding{"org-1", "user-1", "salesforce"}
 	plain := []byte(`{"access_token":"fake-access-token"}`)
 	sealed, err := tokenseal.Seal(kr, aad, plain)
 	if err != nil {
@@ -74,7 +74,7 @@ func TestSealRefusesBadKeyrings(t *testing.T) {
 		"short key":       {Current: "a", Keys: map[string][]byte{"a": make([]byte, 16)}},
 		"long id":         {Current: string(bytes.Repeat([]byte("i"), 256)), Keys: map[string][]byte{string(bytes.Repeat([]byte("i"), 256)): make([]byte, 32)}},
 	} {
-		if _, err := tokenseal.Seal(kr, nil, []byte("x")); err == nil {
+		if _, err := tokenseal.Seal(kr, tokenseal.Binding{"a"}, []byte("x")); err == nil {
 			t.Errorf("%s: sealed", name)
 		}
 	}
@@ -130,12 +130,12 @@ func TestVaultFetchesRotatedOutKeys(t *testing.T) {
 // nonce, so the check is on what opens, not on the bytes).
 func FuzzOpen(f *testing.F) {
 	kr := keyring("k1")
-	good, _ := tokenseal.Seal(kr, []byte("a"), []byte("secret"))
+	good, _ := tokenseal.Seal(kr, tokenseal.Binding{"a"}, []byte("secret"))
 	f.Add(good)
 	f.Add([]byte{1, 0})
 	f.Add([]byte{1, 255})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := tokenseal.Open(lookup(kr), []byte("a"), b)
+		got, err := tokenseal.Open(lookup(kr), tokenseal.Binding{"a"}, b)
 		if err == nil && (string(got) != "secret" || len(b) != len(good)) {
 			t.Fatalf("forged input opened to %q", got)
 		}
@@ -148,7 +148,7 @@ func FuzzOpen(f *testing.F) {
 func BenchmarkSeal(b *testing.B) {
 	kr := keyring("k1")
 	plain := bytes.Repeat([]byte("t"), 1500) // a Microsoft access token is ~1.5 KB
-	aad := []byte("org-1/user-1/microsoft365")
+	aad := tokenseal.Binding{"org-1", "user-1", "microsoft365"}
 	b.SetBytes(int64(len(plain)))
 	for b.Loop() {
 		if _, err := tokenseal.Seal(kr, aad, plain); err != nil {
@@ -160,7 +160,7 @@ func BenchmarkSeal(b *testing.B) {
 func BenchmarkOpen(b *testing.B) {
 	kr := keyring("k1")
 	plain := bytes.Repeat([]byte("t"), 1500)
-	aad := []byte("org-1/user-1/microsoft365")
+	aad := tokenseal.Binding{"org-1", "user-1", "microsoft365"}
 	sealed, _ := tokenseal.Seal(kr, aad, plain)
 	lk := lookup(kr)
 	b.SetBytes(int64(len(plain)))

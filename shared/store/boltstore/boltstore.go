@@ -21,6 +21,7 @@
 //	default_clients    provider                          → DefaultClient
 //	token_keys         key id                            → 32-byte AES key
 //	meta               "token_key_current"               → key id
+//	rate_limits        name#subject#<window start>       → count and expiry (limits.go; created on first use)
 //
 // Times in keys are fixed-width UTC (2006-01-02T15:04:05.000000000Z), so
 // byte order is time order.

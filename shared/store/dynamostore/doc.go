@@ -14,6 +14,7 @@
 //	audit entry  ORG#<org>          AUDIT#<at>#<id>   -                                   -
 //	OAuth state  STATE#<id>         STATE             -                                   -
 //	connection   USER#<org>#<user>  CONN#<provider>   PROV#<org>#<provider>, USER#<user>  DUE#<shard>, <nextRefreshAt>
+//	rate limit   LIMIT#<name>#<sub> WINDOW#<start>    -                                   -
 //
 // Access patterns:
 //
@@ -47,6 +48,14 @@
 //     from ErrNotFound by ReturnValuesOnConditionCheckFailure=ALL_OLD.
 //     CompleteLease is a PutItem conditional on leaseOwner = owner AND
 //     version = the claimed version.
+//   - Rate limits (limits.go): one UpdateItem per event, ADD count
+//     conditional on attribute_not_exists(PK) OR count < limit, with a
+//     "ttl" for DynamoDB's TTL.
+//   - Every connection, for the token re-seal only (scan.go): a Scan
+//     filtered on type = connection, paged with a marked cursor. It is the
+//     one access pattern that reads the whole table, acceptable for a
+//     maintenance task an operator starts; nothing on a request path or
+//     the schedule scans.
 //
 // Every Query is paginated (a Limit and ExclusiveStartKey); listings
 // without a page parameter (a user's connections, an org's integrations)
@@ -63,5 +72,6 @@
 //
 // IAM: the functions need dynamodb:GetItem, PutItem, UpdateItem, DeleteItem,
 // Query, TransactWriteItems on the table and dynamodb:Query on its indexes
-// (each function only those it uses).
+// (each function only those it uses); RefreshFunction also dynamodb:Scan
+// for the re-seal.
 package dynamostore

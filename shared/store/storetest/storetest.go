@@ -36,6 +36,8 @@ type NewStore func(t *testing.T) store.Store
 
 // TestStore runs the contract of every table port.
 func TestStore(t *testing.T, newStore NewStore) {
+	t.Run("ScanConnections", func(t *testing.T) { TestScanConnections(t, newStore) })
+	t.Run("RateLimits", func(t *testing.T) { TestRateLimits(t, newStore) })
 	t.Run("Integrations", func(t *testing.T) { TestIntegrations(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { TestAudit(t, newStore) })
 	t.Run("States", func(t *testing.T) { TestStates(t, newStore) })
