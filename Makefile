@@ -164,8 +164,8 @@ tools/openapi-lint/node_modules/.package-lock.json: tools/openapi-lint/package.j
 # Both sets run even when the first fails, so one run shows every failure.
 test-go:
 	@status=0; \
-	echo "go test -race $(RACE_PKGS)"; $(GO) test -race -count=1 $(RACE_PKGS) || status=1; \
-	echo "go test (the other packages)"; $(GO) test -count=1 $$($(GO) list ./... | grep -Ev '$(RACE_EXCL)') || status=1; \
+	echo "go test -race -tags moto $(RACE_PKGS)"; $(GO) test -race -tags moto -count=1 $(RACE_PKGS) || status=1; \
+	echo "go test -tags moto (the other packages)"; $(GO) test -tags moto -count=1 $$($(GO) list ./... | grep -Ev '$(RACE_EXCL)') || status=1; \
 	exit $$status
 
 # Every fuzz target of the module (found by name, so a new one is never

@@ -27,5 +27,12 @@
 //   - warm_test.go: warm requests make no AWS calls, counted at the SDK on
 //     the AWS adapters.
 //
+// The feature suites live in its packages, one per area, each a test-only
+// package run end to end the same way: admin (the enablement API),
+// connections (connect, complete, list, disconnect), diagnostics (the
+// checklist and the test after changes), refresh (the scheduled and
+// on-demand refresh, on the embedded store and on moto_server). Unit tests
+// stay beside the code in shared/.
+//
 // It has tests only.
 package systemtest

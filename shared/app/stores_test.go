@@ -1,3 +1,8 @@
+//go:build moto
+
+// This file runs against moto_server (make test passes -tags moto; see the
+// README's Tests): the package's other tests need nothing but Go.
+
 package app_test
 
 import (
@@ -82,22 +87,6 @@ func readBack(t *testing.T, d *app.Deps, want []string) {
 	}
 	if v, err := d.Secrets.GetClientSecret(ctx, "org-1", "google_workspace"); err != nil || v != want[2] {
 		t.Fatalf("client secret: %v", err)
-	}
-}
-
-// TestEmbeddedStoreIsNotBuiltIn: a deployed function links only the AWS
-// stores; STORE=embedded without injected stores (infra/localapp injects
-// them for local runs) is refused at Build with that reason.
-func TestEmbeddedStoreIsNotBuiltIn(t *testing.T) {
-	cfg, err := config.FromEnv(func(k string) string {
-		return map[string]string{"ENVIRONMENT": "local", "STORE": "embedded", "LOCAL_DATA_DIR": t.TempDir()}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = app.Build(t.Context(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "injected by local runs") {
-		t.Fatalf("Build on STORE=embedded: %v, want the local-only refusal", err)
 	}
 }
 

@@ -12,7 +12,7 @@
 //     requests (bench.BenchmarkSecretsCache);
 //   - refresh throughput at 50 ms provider latency, pooled and one at a
 //     time, and the due-index reads with 100,000 connections stored
-//     (shared/refresh's BenchmarkRefreshThroughput and BenchmarkRunAtScale);
+//     (infra/systemtest/refresh's BenchmarkRefreshThroughput and BenchmarkRunAtScale);
 //   - the micro-benchmarks of sealing and of the store adapters (-benchmem).
 //
 // Every figure comes from a go test -bench command the report names, so
@@ -67,11 +67,11 @@ func steps(scale bool) []step {
 		{"secrets", "Secrets Manager calls of a warm container over 1,000 requests (moto_server)",
 			goTest([]string{"./bench/"}, "-bench", "^BenchmarkSecretsCache$", "-benchtime", "1x", "-count", "1", "-timeout", "30m")},
 		{"refresh", "refresh throughput at 50 ms provider latency",
-			goTest([]string{"./shared/refresh/"}, "-bench", "^BenchmarkRefreshThroughput$", "-benchtime", "3x", "-count", "3", "-timeout", "30m")},
+			goTest([]string{"./infra/systemtest/refresh/"}, "-bench", "^BenchmarkRefreshThroughput$", "-benchtime", "3x", "-count", "3", "-timeout", "30m")},
 	}
 	if scale {
 		s = append(s, step{"scale", "a refresh run with 100,000 connections stored on moto_server (slow: allow up to 10 minutes)",
-			goTest([]string{"./shared/refresh/"}, "-bench", "^BenchmarkRunAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "90m")})
+			goTest([]string{"./infra/systemtest/refresh/"}, "-bench", "^BenchmarkRunAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "90m")})
 	}
 	return append(s,
 		step{"seal", "sealing micro-benchmarks",

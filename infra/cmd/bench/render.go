@@ -335,7 +335,7 @@ func (r *report) refresh(d *doc) {
 	}
 	d.p("## Refresh")
 	d.p("")
-	d.p("`shared/refresh`'s benchmarks. Throughput: the fake provider answers every call in 50 ms (Google: one call per refresh); each iteration refreshes a fresh batch of due connections (embedded store); the bound is concurrency ÷ latency. Figures are medians over the `-count` runs.")
+	d.p("The refresh benchmarks (`infra/systemtest/refresh`). Throughput: the fake provider answers every call in 50 ms (Google: one call per refresh); each iteration refreshes a fresh batch of due connections (embedded store); the bound is concurrency ÷ latency. Figures are medians over the `-count` runs.")
 	d.p("")
 	s.command(d)
 	var rows [][]string

@@ -1,3 +1,8 @@
+//go:build moto
+
+// This file runs against moto_server (make test passes -tags moto; see the
+// README's Tests): the package's other tests need nothing but Go.
+
 package dynamostore_test
 
 import (

@@ -109,10 +109,12 @@ func replaceInStrings(v any, old, new string) types.AttributeValue {
 	return v.(types.AttributeValue)
 }
 
-// TestRunReadsOnlyWhatIsDue: with 10,000 connections stored and 100 due, a
+// TestRunReadsOnlyWhatIsDue: with 2,000 connections stored and 100 due, a
 // run's due-index reads (ScannedCount over every Query page DynamoDB
-// returns) are at most 1.05 × the due connections; the other 9,900 are
-// never read.
+// returns) are at most 1.05 × the due connections; the other 1,900 are
+// never read. (A run that read the table would read 20 times as much; the
+// storage side's own test, in shared/store/dynamostore, and make bench
+// hold the same at 10,000 and 100,000.)
 func TestRunReadsOnlyWhatIsDue(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, localtest.WithAWS())
@@ -121,10 +123,10 @@ func TestRunReadsOnlyWhatIsDue(t *testing.T) {
 	in := f.enable(integrationSpec{org: "o1", provider: catalog.GoogleWorkspace})
 	due := f.seed(in, "due-", 100, now.Add(-time.Minute))
 	begin := time.Now()
-	fill(t, f, db, st, 9_900, now)
-	t.Logf("stored 9,900 more connections in %v", time.Since(begin).Round(time.Millisecond))
+	fill(t, f, db, st, 1_900, now)
+	t.Logf("stored 1,900 more connections in %v", time.Since(begin).Round(time.Millisecond))
 
-	for user, onIndex := range map[string]bool{"idle-000000": true, "idle-009899": false} {
+	for user, onIndex := range map[string]bool{"idle-000000": true, "idle-001899": false} {
 		c, err := st.GetConnection(context.Background(), store.ConnKey{OrgID: "org-idle", UserID: user, Provider: catalog.Microsoft365})
 		if err != nil || c.NextRefreshAt.IsZero() == onIndex {
 			t.Fatalf("filler %s: %v, next refresh %v (want on the index: %v)", user, err, c.NextRefreshAt, onIndex)
