@@ -93,7 +93,8 @@ func (s *Service) checkCredentials(ctx context.Context, who auth.Principal, in s
 		slog.WarnContext(ctx, "credential check skipped: client not resolvable", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
 		return nil
 	}
-	method := c.Provider.CredentialCheckFor(c.Settings)
+	check := c.Provider.CredentialCheckFor(c.Settings)
+	method := check.Method
 	now := s.now()
 	window := now.Truncate(CredentialCheckWindow)
 	allowed, err := s.o.Store.Allow(ctx, credentialCheckName, in.OrgID, window, CredentialCheckLimit, window.Add(2*CredentialCheckWindow))
@@ -120,7 +121,7 @@ func (s *Service) checkCredentials(ctx context.Context, who auth.Principal, in s
 		cc := clientcredentials.Config{
 			ClientID: c.OAuth2.ClientID, ClientSecret: c.OAuth2.ClientSecret,
 			TokenURL: c.OAuth2.Endpoint.TokenURL, AuthStyle: c.OAuth2.Endpoint.AuthStyle,
-			Scopes: []string{c.Provider.CredentialCheckScope},
+			Scopes: []string{check.Scope},
 		}
 		_, err = cc.Token(ctx)
 	default:
@@ -163,7 +164,7 @@ func dummyCode() string {
 	return "credential-check-" + hex.EncodeToString(b[:])
 }
 
-func classifyCheck(method catalog.CredentialCheck, err error) CredentialCheck {
+func classifyCheck(method catalog.CheckMethod, err error) CredentialCheck {
 	res := CredentialCheck{Method: string(method)}
 	if err == nil {
 		if method == catalog.CheckClientCredentials {

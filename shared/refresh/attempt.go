@@ -465,7 +465,7 @@ func (s *Service) exchange(ctx context.Context, cl clients.Client, refreshToken 
 // introspection, or else schedule.AssumedAccessLifetime (reported as
 // assumed, the way the callback reports it).
 func (s *Service) expiry(ctx context.Context, k store.ConnKey, p catalog.Provider, cl clients.Client, tok *oauth2.Token, requestedAt, now time.Time) (time.Time, bool) {
-	if tok.ExpiresIn > 0 && !p.ExpiresInMissing {
+	if tok.ExpiresIn > 0 {
 		return requestedAt.Add(time.Duration(tok.ExpiresIn) * time.Second), false
 	}
 	cause := schedule.CauseNoExpiryGiven
