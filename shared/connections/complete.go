@@ -13,9 +13,9 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
-	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
@@ -53,21 +53,17 @@ func pendingKey(pc store.PendingCompletion) store.ConnKey {
 // pend seals the tokens of a finished authorization into a pending
 // completion bound to the state, and returns its handle (256 random bits,
 // base64url; only its SHA-256 is stored).
-func (s *Service) pend(ctx context.Context, st store.OAuthState, tok *oauth2.Token, id identity, granted, missing []string, now time.Time) (string, error) {
+func (s *Service) pend(ctx context.Context, st store.OAuthState, tok *oauth2.Token, acct store.Account, expiry time.Time, expiryAssumed bool, granted, missing []string, now time.Time) (string, error) {
 	handle, handleID, err := newState()
 	if err != nil {
 		return "", fmt.Errorf("generate completion handle: %w", err)
 	}
 	key := store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider}
-	expiry := accessExpiry(tok, id, now)
-	if id.expiryAssumed {
-		expiry = schedule.AssumeExpiry(ctx, nil, key, schedule.CauseIntrospectionFailed, now)
-	}
 	pc := store.PendingCompletion{
 		ID: handleID, OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider,
 		ClientRef: st.ClientRef, ConfigVersion: st.ConfigVersion,
-		Account: id.account, RequestedScopes: st.Scopes, GrantedScopes: granted, MissingScopes: missing,
-		AccessExpiresAt: expiry, ExpiryAssumed: id.expiryAssumed,
+		Account: acct, RequestedScopes: st.Scopes, GrantedScopes: granted, MissingScopes: missing,
+		AccessExpiresAt: expiry, ExpiryAssumed: expiryAssumed,
 		CreatedAt: now, ExpiresAt: now.Add(CompletionTTL),
 	}
 	sealedTok := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, Expiry: expiry}
@@ -171,7 +167,7 @@ func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, orgID, c
 // the grant is a stored connection's too.
 func (s *Service) discard(ctx context.Context, pc store.PendingCompletion) {
 	p, ok := s.opts.Catalog.Get(pc.Provider)
-	if !ok || !p.Revocation {
+	if !ok || p.Revocation == providers.RevokeNone {
 		return
 	}
 	tok, err := s.opts.Vault.OpenToken(ctx, pendingKey(pc), pc.SealedTokens)
@@ -179,16 +175,12 @@ func (s *Service) discard(ctx context.Context, pc store.PendingCompletion) {
 		slog.WarnContext(ctx, "discarded pending tokens could not be opened to revoke them", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
 		return
 	}
-	settings := catalog.Settings{AuthBaseURL: pc.Account.InstanceURL}
-	switch in, err := s.opts.Store.GetIntegration(ctx, pc.OrgID, pc.Provider); {
-	case err == nil:
-		settings = clients.SettingsOf(in)
-	case !errors.Is(err, store.ErrNotFound):
-		slog.WarnContext(ctx, "discarded pending tokens: integration unreadable, not revoked", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
+	settings, err := s.revocationSettings(ctx, p, pc.OrgID, pc.Account)
+	if err != nil {
+		slog.WarnContext(ctx, "discarded pending tokens not revoked", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
 		return
 	}
-	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
-	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, pc.OrgID, pc.UserID, pc.Provider, pc.ClientRef, pc.Account.ID)
+	s.revokeQuietly(ctx, p, p.Endpoints(settings), tok, pc.OrgID, pc.UserID, pc.ClientRef, pc.Account.ID)
 }
 
 // save seals the completed tokens for the connection and writes it. A

@@ -1,6 +1,13 @@
 package providers
 
-import "golang.org/x/oauth2"
+import (
+	"context"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/store"
+)
 
 // Dialect is everything one provider does its own way: each provider
 // package (microsoft, google, salesforce) implements it once, and nothing
@@ -23,7 +30,51 @@ type Dialect interface {
 	// CredentialCheck says how the org's client credentials are verified
 	// without a user, for these settings.
 	CredentialCheck(s Settings) CredentialCheck
+
+	// Identify returns the account behind freshly issued tokens (after the
+	// code exchange). An account the org's settings do not admit is a
+	// *Refusal.
+	Identify(ctx context.Context, call Caller, s Session) (store.Account, error)
+	// TokenExtras applies what a token response carries beyond RFC 6749
+	// to the account (Salesforce: instance_url, checked). An error means
+	// an extra was refused; acct is then unchanged.
+	TokenExtras(tok *oauth2.Token, acct *store.Account) error
+	// AccessExpiry is the provider's own statement of when s.Token's
+	// access token expires, or ErrNoExpiryStatement when expires_in is
+	// its only one (see Provider.AccessExpiry for the whole rule).
+	AccessExpiry(ctx context.Context, call Caller, s Session) (time.Time, error)
+	// Revoke revokes the grant behind tok at the provider's endpoints e
+	// (ErrRevocationUnsupported when Provider.Revocation is RevokeNone).
+	Revoke(ctx context.Context, call Caller, e Endpoints, tok *oauth2.Token) error
+	// AccountSettings are the settings an account's own record implies,
+	// for revoking its tokens when the org's integration is gone
+	// (Salesforce: its checked instance, which accepts revocations).
+	AccountSettings(acct store.Account) (Settings, error)
 }
+
+// Refusal is an account the org's settings do not admit (another tenant,
+// another Workspace domain). Code is stable; Message is for the user.
+type Refusal struct {
+	Code    string
+	Message string
+}
+
+func (r *Refusal) Error() string { return "account refused: " + r.Code }
+
+// Revocation is what revoking a token at the provider ends.
+type Revocation int
+
+const (
+	// RevokeNone: the provider has no per-token revocation (Microsoft).
+	RevokeNone Revocation = iota
+	// RevokeToken: revoking a token ends it (and, for a refresh token, the
+	// access tokens issued with it), nothing else (Salesforce).
+	RevokeToken
+	// RevokeGrant: revoking any token ends every token of the client and
+	// account (Google), so it must not be done while another stored
+	// connection holds the same grant.
+	RevokeGrant
+)
 
 // CredentialCheck is how an admin's client credentials are verified without
 // a user.

@@ -155,8 +155,11 @@ type Provider struct {
 	// AuthParams are the authorization request parameters every org sends;
 	// Dialect.AuthCodeOptions adds those that depend on the org's settings.
 	AuthParams map[string]string
-	// Revocation: the provider can revoke a single user's token.
-	Revocation bool
+	// Revocation is what revoking a token ends at the provider.
+	Revocation Revocation
+	// NoRevocationHint is what a disconnect tells a user of a provider
+	// without revocation (RevokeNone): where to withdraw the app's access.
+	NoRevocationHint string
 	// RefreshTokenIdle is how long an unused refresh token survives at the
 	// provider; 0 when the provider's or connected app's policy decides.
 	RefreshTokenIdle time.Duration

@@ -96,7 +96,7 @@ func New() providers.Provider {
 		BaseScopes:       []string{"openid", "email", "profile"},
 		ImplicitScopes:   []string{"openid"},
 		AuthParams:       map[string]string{"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
-		Revocation:       true,
+		Revocation:       providers.RevokeGrant,
 		RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
 		PKCEMethod:       providers.PKCES256,
 		ClientIDLabel:    "OAuth client ID",

@@ -95,10 +95,12 @@ func New() providers.Provider {
 			Name: "tenant", Label: "Tenant", Required: true, Example: "<tenant-id> or <your-domain>.onmicrosoft.com",
 			Help: "Your directory (tenant) ID, a verified domain, or organizations (any work or school account). common also admits personal accounts.",
 		}},
-		BaseScopes:          append([]string{"openid", "profile", "email", "offline_access"}, graph("User.Read")...),
-		ImplicitScopes:      []string{"openid", "profile", "email", "offline_access"},
-		AuthParams:          map[string]string{"response_mode": "query", "prompt": "select_account"},
-		Revocation:          false, // no per-token revocation endpoint in the v2.0 platform
+		BaseScopes:     append([]string{"openid", "profile", "email", "offline_access"}, graph("User.Read")...),
+		ImplicitScopes: []string{"openid", "profile", "email", "offline_access"},
+		AuthParams:     map[string]string{"response_mode": "query", "prompt": "select_account"},
+		// No per-token revocation endpoint in the v2.0 platform.
+		Revocation:          providers.RevokeNone,
+		NoRevocationHint:    "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
 		RefreshTokenIdle:    90 * 24 * time.Hour,
 		RotatesRefreshToken: true,
 		PKCEMethod:          providers.PKCES256,

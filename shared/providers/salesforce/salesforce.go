@@ -99,7 +99,7 @@ func New() providers.Provider {
 		}},
 		BaseScopes:     []string{"refresh_token", "openid", "id"},
 		ImplicitScopes: []string{"openid", "id"},
-		Revocation:     true,
+		Revocation:     providers.RevokeToken,
 		// Rotation is a connected-app setting; when on, reusing an old
 		// refresh token revokes the whole family.
 		RotatesRefreshToken: true,
