@@ -12,7 +12,6 @@ import (
 
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
-	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/problem"
 	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/schedule"
@@ -119,12 +118,12 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	}
 	in := v.Integration()
 	if e := q.Get("error"); e != "" {
-		f := oauthfail.AuthorizeError(p.ID, e, q.Get("error_description"))
+		f := p.Dialect.ClassifyAuthorize(e, q.Get("error_description"))
 		return fail(f.Code, f.Cause)
 	}
 	code := q.Get("code")
 	if code == "" {
-		f := oauthfail.AuthorizeError(p.ID, "", "")
+		f := p.Dialect.ClassifyAuthorize("", "")
 		return fail(f.Code, f.Cause)
 	}
 	cl, err := s.opts.Clients.Resolve(ctx, in)
@@ -143,7 +142,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	cfg.RedirectURL, cfg.Scopes = st.RedirectURI, st.Scopes
 	tok, err := cfg.Exchange(s.providerCtx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		f := oauthfail.Classify(p.ID, err)
+		f := p.Dialect.ClassifyToken(err, providers.TokenCall{Grant: providers.GrantCode, Now: s.now(), OrgClient: in.ConfigMode == store.ConfigModeOrganization})
 		slog.WarnContext(ctx, "code exchange failed", "org", st.OrgID, "provider", p.ID, "code", f.Code, "kind", string(f.Kind), "httpStatus", f.HTTPStatus)
 		return fail(f.Code, f.Cause)
 	}

@@ -515,7 +515,7 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 				owner = OwnerExternalAdmin
 			}
 			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, reconnect)
-		case oauthfail.AdminAction:
+		case oauthfail.AdminAction, oauthfail.ClientRefused:
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
 				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")
 		default:

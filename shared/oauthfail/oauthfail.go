@@ -1,9 +1,37 @@
-// Package oauthfail classifies OAuth failures in one place, for the token
-// refresh job, the connection callback and diagnostics alike: does the user
-// have to reconnect, does an admin have to fix the client, or is it a passing
-// fault to retry with backoff? Each failure gets a stable code and a cause a
-// person understands. Descriptions from providers are matched, never echoed:
-// they can quote request data.
+// Package oauthfail is the one vocabulary of OAuth and provider API
+// failures, for the token refresh job, the connection callback, the admin's
+// credential check and diagnostics alike. Each failure says what must happen
+// for the connection to work again (Kind), who can make it happen (Owner,
+// with a Fallback when the owner may not be allowed to), a stable Code, and
+// a Cause a person understands.
+//
+// What a provider's own answers mean is the provider's to say: each
+// provider's dialect (shared/providers/...) classifies its token-endpoint
+// and authorization errors with Token and Authorize below, giving its own
+// rules first (Microsoft's AADSTS codes, Google's and Salesforce's error
+// codes and descriptions), and its API errors into the API vocabulary
+// (API). What is left here is what RFC 6749 and HTTP say for every
+// provider. Descriptions from providers are matched, never echoed: they can
+// quote request data.
+//
+// Kinds:
+//
+//	Reconnect      the grant is gone: the user signs in again (Owner may
+//	               say that someone else must act first)
+//	ClientRefused  the provider refuses the org's OAuth client itself
+//	               (invalid_client and its variants): a failure of the
+//	               integration, not of one connection; an admin fixes it
+//	AdminAction    an admin of the org must change the integration (its
+//	               permissions, tenant, or the app's publishing status)
+//	Blocked        a policy of the provider's tenant or org refuses this
+//	               account or app; the grant survives, so the same token
+//	               works again once that administrator allows it: retried
+//	               slowly, never a reconnect
+//	Transient      a passing fault: retried with backoff
+//
+// Owners are user, admin (an admin of the org, in the integration
+// settings), external_admin (the administrator of the provider's tenant or
+// org) and none (nobody: it passes).
 package oauthfail
 
 import (
@@ -13,7 +41,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,13 +51,13 @@ import (
 // Kind says what must happen for the connection to work again.
 type Kind string
 
+// Kinds (see the package doc).
 const (
-	// Reconnect: the grant is gone; the user must connect again.
-	Reconnect Kind = "reconnect"
-	// AdminAction: the OAuth client itself is refused; an admin must fix it.
-	AdminAction Kind = "admin_action"
-	// Transient: retry later; the connection may be fine.
-	Transient Kind = "transient"
+	Reconnect     Kind = "reconnect"
+	ClientRefused Kind = "client_refused"
+	AdminAction   Kind = "admin_action"
+	Blocked       Kind = "blocked"
+	Transient     Kind = "transient"
 )
 
 // Owner is who can fix a failure.
@@ -49,6 +76,10 @@ type Failure struct {
 	Code  string // stable, e.g. token_revoked, client_secret_expired, provider_unavailable
 	Cause string // for a person; never contains provider text verbatim
 	Owner Owner
+	// Fallback is who acts when Owner cannot (a user whose tenant does not
+	// let users consent to apps needs its administrator); "" when nobody
+	// else can.
+	Fallback Owner
 	// RetryAfter is the provider's Retry-After, when it sent one.
 	RetryAfter time.Duration
 	// HTTPStatus of the provider's answer, 0 for network failures.
@@ -56,44 +87,29 @@ type Failure struct {
 }
 
 // NeedsReconnect reports whether the connection cannot work again without
-// someone acting (the user, or an admin).
-func (f Failure) NeedsReconnect() bool { return f.Kind != Transient }
-
-var aadstsRE = regexp.MustCompile(`AADSTS(\d+)`)
-
-// Microsoft identity platform error codes that decide the outcome, whatever
-// the OAuth error code says. See
-// https://learn.microsoft.com/entra/identity-platform/reference-error-codes
-var aadsts = map[string]Failure{
-	"50173":   {Kind: Reconnect, Code: "grant_revoked", Owner: OwnerUser, Cause: "The Microsoft sign-in was revoked, for example after a password change. Reconnect the account."},
-	"700082":  {Kind: Reconnect, Code: "refresh_token_inactive", Owner: OwnerUser, Cause: "The Microsoft sign-in expired after a long time unused. Reconnect the account."},
-	"70043":   {Kind: Reconnect, Code: "sign_in_frequency", Owner: OwnerUser, Cause: "Your organization's Conditional Access sign-in frequency requires signing in again. Reconnect the account."},
-	"70008":   {Kind: Reconnect, Code: "refresh_token_expired", Owner: OwnerUser, Cause: "The Microsoft sign-in expired. Reconnect the account."},
-	"50076":   {Kind: Reconnect, Code: "mfa_required", Owner: OwnerUser, Cause: "Microsoft requires multi-factor authentication again. Reconnect the account."},
-	"50079":   {Kind: Reconnect, Code: "mfa_required", Owner: OwnerUser, Cause: "Microsoft requires multi-factor authentication enrollment. Reconnect the account."},
-	"65001":   {Kind: Reconnect, Code: "consent_required", Owner: OwnerExternalAdmin, Cause: "The app no longer has consent in the Microsoft tenant. A tenant admin must grant consent, then the user reconnects."},
-	"53003":   {Kind: Reconnect, Code: "conditional_access_blocked", Owner: OwnerExternalAdmin, Cause: "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it."},
-	"50057":   {Kind: Reconnect, Code: "account_disabled", Owner: OwnerExternalAdmin, Cause: "The Microsoft account is disabled in its tenant."},
-	"7000222": {Kind: AdminAction, Code: "client_secret_expired", Owner: OwnerAdmin, Cause: "The organization's Microsoft Entra client secret has expired. An admin must create a new secret and save it in the integration settings."},
-	"7000215": {Kind: AdminAction, Code: "invalid_client_secret", Owner: OwnerAdmin, Cause: "The Microsoft Entra client secret is wrong. An admin must save the secret's value (not its ID)."},
-	"700016":  {Kind: AdminAction, Code: "client_not_found", Owner: OwnerAdmin, Cause: "The Microsoft Entra app was not found in the tenant. An admin must check the client ID and tenant."},
-	"50020":   {Kind: Reconnect, Code: "account_not_in_tenant", Owner: OwnerUser, Cause: "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant."},
+// someone acting and then the user signing in again. Until client
+// refusals pause the integration's refreshes instead (the integration's
+// client health), they mark connections like AdminAction does.
+func (f Failure) NeedsReconnect() bool {
+	return f.Kind == Reconnect || f.Kind == AdminAction || f.Kind == ClientRefused
 }
 
-// Classify returns the failure of a token request (exchange, refresh,
-// client credentials) to provider.
-func Classify(provider string, err error) Failure {
+// Rules are a provider's own reading of a token-endpoint error (its
+// RetrieveError), tried before the common ones; ok false leaves the error
+// to them.
+type Rules func(re *oauth2.RetrieveError) (f Failure, ok bool)
+
+// Token returns the failure of a token request (exchange, refresh, client
+// credentials): transport errors and throttling the same for every
+// provider, then the provider's rules, then RFC 6749's error codes.
+func Token(err error, rules Rules) Failure {
 	if err == nil {
 		return Failure{}
 	}
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return classifyRetrieve(provider, re)
+	if !errors.As(err, &re) {
+		return classifyTransport(err)
 	}
-	return classifyTransport(err)
-}
-
-func classifyRetrieve(provider string, re *oauth2.RetrieveError) Failure {
 	status := 0
 	var retryAfter time.Duration
 	if re.Response != nil {
@@ -104,9 +120,8 @@ func classifyRetrieve(provider string, re *oauth2.RetrieveError) Failure {
 		f.HTTPStatus, f.RetryAfter = status, retryAfter
 		return f
 	}
-	desc := re.ErrorDescription
-	if m := aadstsRE.FindStringSubmatch(desc); m != nil {
-		if f, ok := aadsts[m[1]]; ok {
+	if rules != nil {
+		if f, ok := rules(re); ok {
 			return with(f)
 		}
 	}
@@ -119,9 +134,9 @@ func classifyRetrieve(provider string, re *oauth2.RetrieveError) Failure {
 	}
 	switch code {
 	case "invalid_grant":
-		return with(invalidGrant(provider, desc))
+		return with(InvalidGrant)
 	case "invalid_client", "unauthorized_client":
-		return with(Failure{Kind: AdminAction, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and secret in the integration settings."})
+		return with(ClientFailure(code))
 	case "invalid_scope":
 		return with(Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the capabilities enabled and the app's allowed permissions."})
 	case "interaction_required", "consent_required", "login_required":
@@ -138,25 +153,18 @@ func classifyRetrieve(provider string, re *oauth2.RetrieveError) Failure {
 	return with(Failure{Kind: Transient, Code: "unexpected_response", Owner: OwnerNone, Cause: "The provider gave an unexpected answer; the refresh will be retried."})
 }
 
-var providerUnavailable = Failure{Kind: Transient, Code: "provider_unavailable", Owner: OwnerNone, Cause: "The provider is unavailable; the refresh will be retried."}
+// InvalidGrant is RFC 6749's invalid_grant when the provider's rules say
+// nothing more: the grant is gone.
+var InvalidGrant = Failure{Kind: Reconnect, Code: "invalid_grant", Owner: OwnerUser, Cause: "The provider no longer accepts this connection's sign-in. Reconnect the account."}
 
-func invalidGrant(provider, desc string) Failure {
-	d := strings.ToLower(desc)
-	switch {
-	case strings.Contains(d, "invalid_rapt") || strings.Contains(d, "rapt"):
-		return Failure{Kind: Reconnect, Code: "reauth_required", Owner: OwnerUser, Cause: "Google Workspace session control requires signing in again. Reconnect the account."}
-	case strings.Contains(d, "expired or revoked"):
-		return Failure{Kind: Reconnect, Code: "token_revoked", Owner: OwnerUser, Cause: "The access was revoked or expired at the provider (for example removed in the account's security settings, or unused for months). Reconnect the account."}
-	case strings.Contains(d, "expired access/refresh token"):
-		return Failure{Kind: Reconnect, Code: "token_expired", Owner: OwnerUser, Cause: "The Salesforce refresh token expired under the connected app's refresh token policy, or was revoked. Reconnect the account."}
-	case strings.Contains(d, "inactive user"), strings.Contains(d, "user is inactive"):
-		return Failure{Kind: Reconnect, Code: "account_disabled", Owner: OwnerExternalAdmin, Cause: "The account is inactive at the provider."}
-	case strings.Contains(d, "ip restricted"), strings.Contains(d, "ip_restricted"):
-		return Failure{Kind: Reconnect, Code: "ip_restricted", Owner: OwnerExternalAdmin, Cause: "The provider's IP restrictions refuse this service."}
-	}
-	_ = provider
-	return Failure{Kind: Reconnect, Code: "invalid_grant", Owner: OwnerUser, Cause: "The provider no longer accepts this connection's sign-in. Reconnect the account."}
+// ClientFailure is the provider refusing the org's OAuth client, under the
+// provider's error code (RFC 6749's invalid_client and unauthorized_client,
+// or a provider's own variant).
+func ClientFailure(code string) Failure {
+	return Failure{Kind: ClientRefused, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and secret in the integration settings."}
 }
+
+var providerUnavailable = Failure{Kind: Transient, Code: "provider_unavailable", Owner: OwnerNone, Cause: "The provider is unavailable; the refresh will be retried."}
 
 func classifyTransport(err error) Failure {
 	var ne net.Error
@@ -172,11 +180,16 @@ func classifyTransport(err error) Failure {
 	return Failure{Kind: Transient, Code: "provider_error", Owner: OwnerNone, Cause: "The token request failed; it will be retried."}
 }
 
-// AuthorizeError classifies an error the provider sent back to the redirect
-// URI (error=access_denied&error_description=...).
-func AuthorizeError(provider, code, desc string) Failure {
-	if m := aadstsRE.FindStringSubmatch(desc); m != nil {
-		if f, ok := aadsts[m[1]]; ok {
+// AuthorizeRules are a provider's own reading of an error sent back to the
+// redirect URI, tried before the common ones.
+type AuthorizeRules func(code, desc string) (f Failure, ok bool)
+
+// Authorize classifies an error the provider sent back to the redirect URI
+// (error=access_denied&error_description=...): the provider's rules first,
+// then RFC 6749's codes.
+func Authorize(code, desc string, rules AuthorizeRules) Failure {
+	if rules != nil {
+		if f, ok := rules(code, desc); ok {
 			return f
 		}
 	}
@@ -186,7 +199,7 @@ func AuthorizeError(provider, code, desc string) Failure {
 	case "consent_required", "interaction_required", "login_required":
 		return Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in and approve access."}
 	case "invalid_client", "unauthorized_client":
-		return Failure{Kind: AdminAction, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and the app registration."}
+		return Failure{Kind: ClientRefused, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and the app registration."}
 	case "invalid_scope":
 		return Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the app's allowed permissions."}
 	case "invalid_request":

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -50,6 +51,36 @@ type Dialect interface {
 	// for revoking its tokens when the org's integration is gone
 	// (Salesforce: its checked instance, which accepts revocations).
 	AccountSettings(acct store.Account) (Settings, error)
+
+	// ClassifyToken says what a failed token request means (oauthfail.Token
+	// with the provider's own rules first).
+	ClassifyToken(err error, t TokenCall) oauthfail.Failure
+	// ClassifyAuthorize says what an error sent back to the redirect URI
+	// means (oauthfail.Authorize with the provider's own rules first).
+	ClassifyAuthorize(code, description string) oauthfail.Failure
+}
+
+// Grant types of token requests.
+const (
+	GrantCode              = "authorization_code"
+	GrantRefresh           = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// TokenCall describes the token request whose failure is classified: some
+// answers mean one thing only in context (an invalid_grant seven days after
+// a Google grant of an app in testing).
+type TokenCall struct {
+	// Grant is the request's grant type (GrantCode, GrantRefresh,
+	// GrantClientCredentials).
+	Grant string
+	// GrantIssued is when the grant being refreshed was issued (the
+	// connection's ConnectedAt); zero when unknown.
+	GrantIssued time.Time
+	// Now is when the request failed.
+	Now time.Time
+	// OrgClient: the org's own OAuth client, not the platform's.
+	OrgClient bool
 }
 
 // Refusal is an account the org's settings do not admit (another tenant,

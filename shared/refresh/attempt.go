@@ -363,7 +363,12 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	requestedAt := s.now()
 	fresh, err := s.exchange(ctx, cl, tok.RefreshToken)
 	if err != nil {
-		r := s.fail(ctx, c, l, oauthfail.Classify(k.Provider, err), s.now())
+		failedAt := s.now()
+		f := prov.Dialect.ClassifyToken(err, providers.TokenCall{
+			Grant: providers.GrantRefresh, GrantIssued: c.ConnectedAt, Now: failedAt,
+			OrgClient: in.ConfigMode == store.ConfigModeOrganization,
+		})
+		r := s.fail(ctx, c, l, f, failedAt)
 		if p.onDemand && !p.force && r.outcome == OutcomeTransient && r.err == nil {
 			r.token = tok // may still work until it expires (a forced refresh's was refused)
 		}

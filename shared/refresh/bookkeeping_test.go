@@ -16,7 +16,7 @@ var (
 	t0        = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	transient = oauthfail.Failure{Kind: oauthfail.Transient, Code: "provider_unavailable", Owner: oauthfail.OwnerNone, Cause: "The provider is unavailable; the refresh will be retried."}
 	revoked   = oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "token_revoked", Owner: oauthfail.OwnerUser, Cause: "Reconnect the account."}
-	adminFix  = oauthfail.Failure{Kind: oauthfail.AdminAction, Code: "client_secret_expired", Owner: oauthfail.OwnerAdmin, Cause: "An admin must create a new secret."}
+	adminFix  = oauthfail.Failure{Kind: oauthfail.ClientRefused, Code: "client_secret_expired", Owner: oauthfail.OwnerAdmin, Cause: "An admin must create a new secret."}
 )
 
 func TestFailed(t *testing.T) {

@@ -63,8 +63,9 @@
 //
 // # Failures
 //
-// Failures are classified by package oauthfail. The user or an admin must
-// act (Reconnect, AdminAction): the connection becomes needs_reconnect with
+// Failures are classified by the provider's dialect in the vocabulary of
+// package oauthfail. The user or an admin must act (Reconnect, AdminAction,
+// ClientRefused): the connection becomes needs_reconnect with
 // the cause and leaves the due-index. A transient failure keeps the status
 // (first failure) or marks refresh_failing, counts consecutive failures,
 // records the UTC day, and schedules the next attempt with exponential

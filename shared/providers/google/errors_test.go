@@ -1,0 +1,33 @@
+package google
+
+import (
+	"testing"
+
+	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/providers"
+	"github.com/sofie/integrations/shared/providers/providertest"
+)
+
+func TestClassifyToken(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		kind   oauthfail.Kind
+		code   string
+		owner  oauthfail.Owner
+	}{
+		{"revoked", 400, `{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`, oauthfail.Reconnect, "token_revoked", oauthfail.OwnerUser},
+		{"rapt", 400, `{"error":"invalid_grant","error_description":"reauth related error (invalid_rapt)","error_subtype":"invalid_rapt"}`, oauthfail.Reconnect, "reauth_required", oauthfail.OwnerUser},
+		{"bad code", 400, `{"error":"invalid_grant","error_description":"Bad Request"}`, oauthfail.Reconnect, "invalid_grant", oauthfail.OwnerUser},
+		{"client", 401, `{"error":"invalid_client","error_description":"Unauthorized"}`, oauthfail.ClientRefused, "invalid_client", oauthfail.OwnerAdmin},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := New().Dialect.ClassifyToken(providertest.TokenError(t, tc.status, nil, tc.body, 0), providers.TokenCall{Grant: providers.GrantRefresh})
+			if f.Kind != tc.kind || f.Code != tc.code || f.Owner != tc.owner || f.Cause == "" {
+				t.Fatalf("ClassifyToken = %+v, want {%s %s %s}", f, tc.kind, tc.code, tc.owner)
+			}
+		})
+	}
+}
