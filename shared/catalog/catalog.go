@@ -71,12 +71,6 @@ const (
 	CheckDummyCode         = providers.CheckDummyCode
 )
 
-// SalesforceInstanceURL checks a Salesforce instance URL (see
-// salesforce.InstanceURL).
-//
-// Deprecated: transitional, until its callers ask the provider's dialect.
-var SalesforceInstanceURL = salesforce.InstanceURL
-
 // PKCES256 is the PKCE code challenge method of every provider.
 const PKCES256 = providers.PKCES256
 

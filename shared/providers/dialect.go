@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -58,6 +59,21 @@ type Dialect interface {
 	// ClassifyAuthorize says what an error sent back to the redirect URI
 	// means (oauthfail.Authorize with the provider's own rules first).
 	ClassifyAuthorize(code, description string) oauthfail.Failure
+	// ClassifyAPI says what an API answer (its status, headers and
+	// bounded body) to a call made with a user's token means
+	// (oauthfail.APIAnswer with the provider's error shapes).
+	ClassifyAPI(status int, h http.Header, body []byte) oauthfail.API
+
+	// InstanceURL is the base URL of the account's own API host, for
+	// {instance} in probe URLs; ErrNoInstance when the provider has none
+	// or the account's may not be sent a token.
+	InstanceURL(acct store.Account) (string, error)
+	// ItemID validates an item id of capability c in the provider's form
+	// and returns it normalized (Provider.ParseItem).
+	ItemID(c Capability, raw string) (id string, ok bool)
+	// FileMeta reads a file's metadata answer (the Files capability's
+	// ItemURL); ok false when it cannot.
+	FileMeta(body []byte) (FileMeta, bool)
 }
 
 // Grant types of token requests.
