@@ -121,8 +121,7 @@ func (s *Server) api(d dialect, n need, h func(*apiCall)) http.HandlerFunc {
 			refuse(probBadToken)
 			return
 		}
-		if d.id() == catalog.Salesforce && n.kind == KindAPI && requestHost(r) != instanceHost {
-			// A Salesforce session is valid on its org's instance only.
+		if !d.servesAPI(r, n, instanceHost) {
 			refuse(probBadToken)
 			return
 		}

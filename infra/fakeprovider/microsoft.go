@@ -1,6 +1,8 @@
 package fakeprovider
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
 )
 
 const (
@@ -26,11 +29,126 @@ var graphUserScopes = []string{graphPrefix + "User.Read", graphPrefix + "User.Re
 var graphPermissionRE = regexp.MustCompile(`^[A-Za-z]+(\.[A-Za-z]+)+$`)
 
 // microsoft is the Microsoft identity platform (v2.0) and Microsoft Graph.
-type microsoft struct{ s *Server }
+type microsoft struct{ base }
 
 func (m *microsoft) id() string              { return catalog.Microsoft365 }
 func (m *microsoft) codeTTL() time.Duration  { return 10 * time.Minute }
 func (m *microsoft) rotates(cl *client) bool { return true }
+func (m *microsoft) codePrefix() string      { return "0.A" }
+func (m *microsoft) newRefreshToken() string { return randToken("M.C5") }
+
+func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
+	s := m.s
+	handle("GET /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
+	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
+	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) { s.token(m, w, r) })
+	handle("GET /graph.microsoft.com/v1.0/me", s.api(m, need{kind: KindUserInfo, scopes: graphUserScopes}, m.me))
+	for _, res := range []struct {
+		path string
+		c    catalog.Capability
+	}{{"messages", catalog.Email}, {"events", catalog.Calendar}, {"contacts", catalog.Contacts}} {
+		handle("GET /graph.microsoft.com/v1.0/me/"+res.path, s.api(m, need{kind: KindAPI, capability: res.c}, m.list))
+		handle("GET /graph.microsoft.com/v1.0/me/"+res.path+"/{id}", s.api(m, need{kind: KindAPI, capability: res.c}, m.item))
+	}
+	handle("GET /graph.microsoft.com/v1.0/me/drive/root", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.driveRoot))
+	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.item))
+	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}/content", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.content))
+	handle("GET /{host}/personal/{site}/_layouts/15/download.aspx", m.download)
+}
+
+func (m *microsoft) seedUser() User {
+	return User{Provider: m.id(), Email: DefaultMicrosoftUser, Name: "Alice Example", Tenant: DefaultMicrosoftTenantID,
+		TenantDomains: []string{DefaultMicrosoftTenantDomain, "contoso.onmicrosoft.com"}}
+}
+
+func (m *microsoft) defaultClient() (store.DefaultClient, bool) {
+	return store.DefaultClient{ClientID: "00000000-0000-4000-8000-00000000fa4e", ClientSecret: "fake-client-secret-microsoft365"}, false
+}
+
+// normalize: a user belongs to a tenant (by default the default one),
+// reachable by its id and verified domains.
+func (m *microsoft) normalize(u *User, domain string) {
+	if u.Tenant == "" {
+		u.Tenant = DefaultMicrosoftTenantID
+	}
+	u.Tenant = strings.ToLower(u.Tenant)
+	if len(u.TenantDomains) == 0 && domain != "" {
+		u.TenantDomains = []string{domain}
+	}
+	for i, d := range u.TenantDomains {
+		u.TenantDomains[i] = strings.ToLower(d)
+	}
+	if u.ID == "" {
+		u.ID = guidFrom("oid:" + strings.ToLower(u.Email))
+	}
+}
+
+func (m *microsoft) accountDetail(u *User) string { return "tenant " + u.Tenant }
+
+// grantSupported: the client-credentials grant too (the admin's
+// credential check).
+func (m *microsoft) grantSupported(grantType string) bool {
+	return grantType == "client_credentials" || m.base.grantSupported(grantType)
+}
+
+// newAccessToken: Graph's access tokens are JWTs.
+func (m *microsoft) newAccessToken(cl *client, fam *family, u *User, at *accessToken) string {
+	return graphToken(map[string]any{
+		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + fam.tenant + "/",
+		"iat": at.issued.Unix(), "nbf": at.issued.Unix(), "exp": at.expires.Unix(),
+		"appid": cl.ClientID, "tid": fam.tenant, "oid": u.ID, "upn": u.Email, "scp": graphScopeString(fam.scopes), "ver": "1.0",
+	})
+}
+
+// graphToken is a JWT-shaped Graph access token whose signature part is
+// random: clients must treat it as opaque, as Microsoft asks.
+func graphToken(claims map[string]any) string {
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": "fake-provider"})
+	payload, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + randToken("")
+}
+
+// clientCredentials serves Microsoft's client-credentials grant.
+func (m *microsoft) clientCredentials(w http.ResponseWriter, r *http.Request, cl *client, x errCtx) {
+	s := m.s
+	refuse := func(fl failure) { m.writeOAuthError(w, m.oauthError(fl, x)) }
+	tenant := strings.ToLower(r.PathValue("tenant"))
+	switch tenant {
+	case "common", "organizations", "consumers":
+		refuse(failCCTenant)
+		return
+	}
+	s.mu.Lock()
+	tid := s.resolveTenant(tenant)
+	s.mu.Unlock()
+	if tid == "" {
+		refuse(failTenantNotFound)
+		return
+	}
+	scope := r.PostForm.Get("scope")
+	x.got = scope
+	if strings.Contains(scope, " ") || !strings.HasSuffix(scope, "/.default") {
+		refuse(failCCScope)
+		return
+	}
+	if res := strings.TrimSuffix(scope, "/.default"); res != "https://graph.microsoft.com" && res != graphAppID {
+		refuse(failCCResource)
+		return
+	}
+	now := s.now()
+	at := &accessToken{provider: m.id(), clientID: cl.ClientID, scopes: []string{scope},
+		tenant: tid, issued: now, expires: now.Add(s.opts.TokenTTL)}
+	value := graphToken(map[string]any{
+		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + tid + "/",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": at.expires.Unix(), "appid": cl.ClientID, "tid": tid,
+		"roles": []string{}, "ver": "1.0",
+	})
+	s.mu.Lock()
+	s.access[value] = at
+	s.mu.Unlock()
+	ttl := int(s.opts.TokenTTL / time.Second)
+	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": value})
+}
 
 func (m *microsoft) knownScope(sc string) bool {
 	switch sc {

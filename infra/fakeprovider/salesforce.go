@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
 )
 
 // salesforceScopes are the OAuth scopes a connected app can hold.
@@ -29,24 +29,97 @@ var apiVersionRE = regexp.MustCompile(`^v[0-9]{2,3}\.0$`)
 
 // salesforce is Salesforce's OAuth web server flow, identity service, token
 // introspection and revocation, and the instance's REST API.
-type salesforce struct{ s *Server }
+type salesforce struct{ base }
 
-func (sf *salesforce) id() string              { return catalog.Salesforce }
-func (sf *salesforce) codeTTL() time.Duration  { return 15 * time.Minute }
-func (sf *salesforce) rotates(cl *client) bool { return cl.RotateRefreshTokens }
+func (sf *salesforce) id() string               { return catalog.Salesforce }
+func (sf *salesforce) codeTTL() time.Duration   { return 15 * time.Minute }
+func (sf *salesforce) rotates(cl *client) bool  { return cl.RotateRefreshTokens }
+func (sf *salesforce) codePrefix() string       { return "aPrx" }
+func (sf *salesforce) newRefreshToken() string  { return salesforceToken("5Aep861") }
+func (sf *salesforce) reuseRevokesFamily() bool { return true }
+
+// scopeRequired: the connected app's selected scopes apply without one.
+func (sf *salesforce) scopeRequired() bool { return false }
+
+// challengeMethod: Salesforce knows no other method than S256 and takes no
+// method parameter.
+func (sf *salesforce) challengeMethod(method string) string {
+	if method == "" {
+		return "S256"
+	}
+	return method
+}
 
 func (sf *salesforce) knownScope(sc string) bool { return slices.Contains(salesforceScopes, sc) }
 
-func (sf *salesforce) admits(*http.Request, *User) (failure, bool) { return failNone, false }
-
-func (sf *salesforce) defaultUser(_ *http.Request, users []*User) *User {
-	if len(users) == 0 {
-		return nil
-	}
-	return users[0]
+// offline: a refresh token only with the refresh_token (or offline_access)
+// scope.
+func (sf *salesforce) offline(_ *authzRequest, granted []string, _ bool) bool {
+	return slices.Contains(granted, "refresh_token") || slices.Contains(granted, "offline_access")
 }
 
-func (sf *salesforce) redirectExtras(*authzRequest, *User, []string) url.Values { return nil }
+func (sf *salesforce) loginHost(ar *authzRequest) string { return salesforceLoginHost(ar.host) }
+
+// newAccessToken: <org id>!<letters>.
+func (sf *salesforce) newAccessToken(_ *client, _ *family, u *User, _ *accessToken) string {
+	return u.OrgID + "!" + salesforceToken("AQ")
+}
+
+// salesforceToken is prefix and 256 random bits in Salesforce's alphabet
+// (letters, digits, '.', '_').
+func salesforceToken(prefix string) string {
+	return strings.ReplaceAll(randToken(prefix), "-", ".")
+}
+
+// servesAPI: a session is valid for the REST API on its org's instance
+// only.
+func (sf *salesforce) servesAPI(r *http.Request, n need, instanceHost string) bool {
+	return n.kind != KindAPI || requestHost(r) == instanceHost
+}
+
+func (sf *salesforce) routes(handle func(string, http.HandlerFunc)) {
+	s := sf.s
+	handle("GET /{host}/services/oauth2/authorize", sf.host(func(w http.ResponseWriter, r *http.Request) { s.authorize(sf, w, r) }))
+	handle("POST /{host}/services/oauth2/authorize", sf.host(func(w http.ResponseWriter, r *http.Request) { s.authorize(sf, w, r) }))
+	handle("POST /{host}/services/oauth2/token", sf.host(func(w http.ResponseWriter, r *http.Request) { s.token(sf, w, r) }))
+	handle("POST /{host}/services/oauth2/revoke", sf.host(sf.revoke))
+	handle("GET /{host}/services/oauth2/revoke", sf.host(sf.revoke))
+	identity := s.api(sf, need{kind: KindUserInfo, scopes: salesforceIdentityScopes}, sf.userinfo)
+	handle("GET /{host}/services/oauth2/userinfo", sf.host(identity))
+	handle("POST /{host}/services/oauth2/userinfo", sf.host(identity))
+	handle("POST /{host}/services/oauth2/introspect", sf.host(sf.introspect))
+	handle("GET /{host}/id/{org}/{user}", sf.host(identity))
+	handle("GET /{host}/services/data/{version}/limits", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.limits)))
+	handle("GET /{host}/services/data/{version}/sobjects", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.describeGlobal)))
+	handle("GET /{host}/services/data/{version}/sobjects/{object}/{id}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
+	// The catalog's item id is "<Object>/<record id>"; escaped, it is one segment.
+	handle("GET /{host}/services/data/{version}/sobjects/{object}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
+}
+
+func (sf *salesforce) seedUser() User {
+	return User{Provider: sf.id(), Email: DefaultSalesforceUser, Name: "Alice Example", OrgID: DefaultSalesforceOrgID,
+		InstanceURL: DefaultSalesforceInstanceURL}
+}
+
+// defaultClient rotates refresh tokens, a connected-app setting.
+func (sf *salesforce) defaultClient() (store.DefaultClient, bool) {
+	return store.DefaultClient{ClientID: "FAKE0DEFAULT0CONSUMER0KEY0SALESFORCE", ClientSecret: "fake-client-secret-salesforce"}, true
+}
+
+// normalize: a user belongs to an org on an instance (by default the
+// default ones), with a 005 user id.
+func (sf *salesforce) normalize(u *User, _ string) {
+	if u.OrgID == "" {
+		u.OrgID = DefaultSalesforceOrgID
+	}
+	if u.InstanceURL == "" {
+		u.InstanceURL = DefaultSalesforceInstanceURL
+	}
+	u.InstanceURL = strings.TrimRight(u.InstanceURL, "/")
+	if u.ID == "" {
+		u.ID = "005" + alnumFrom("user:"+strings.ToLower(u.Email), 12) + "AAA"
+	}
+}
 
 // host serves only Salesforce hosts on the wildcard routes.
 func (sf *salesforce) host(h http.HandlerFunc) http.HandlerFunc {
