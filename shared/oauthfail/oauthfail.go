@@ -94,14 +94,15 @@ func (f Failure) NeedsReconnect() bool {
 	return f.Kind == Reconnect || f.Kind == AdminAction || f.Kind == ClientRefused
 }
 
-// Rules are a provider's own reading of a token-endpoint error (its
-// RetrieveError), tried before the common ones; ok false leaves the error
-// to them.
+// Rules are a provider's own reading of its token endpoint's error answers
+// (ok false: it says nothing more than RFC 6749 does). A dialect passes a
+// function, not a closure: nothing is built per call.
 type Rules func(re *oauth2.RetrieveError) (f Failure, ok bool)
 
-// Token returns the failure of a token request (exchange, refresh, client
-// credentials): transport errors and throttling the same for every
-// provider, then the provider's rules, then RFC 6749's error codes.
+// Token classifies a failed token request (exchange, refresh, client
+// credentials): failures on the way by what they are, then the provider's
+// rules (nil: none), then Common. The answer's HTTP status and Retry-After
+// are kept.
 func Token(err error, rules Rules) Failure {
 	if err == nil {
 		return Failure{}
@@ -110,47 +111,56 @@ func Token(err error, rules Rules) Failure {
 	if !errors.As(err, &re) {
 		return classifyTransport(err)
 	}
-	status := 0
-	var retryAfter time.Duration
-	if re.Response != nil {
-		status = re.Response.StatusCode
-		retryAfter = ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
-	}
-	with := func(f Failure) Failure {
-		f.HTTPStatus, f.RetryAfter = status, retryAfter
-		return f
-	}
 	if rules != nil {
 		if f, ok := rules(re); ok {
-			return with(f)
+			return f.answer(re)
 		}
+	}
+	return common(re)
+}
+
+// answer returns f with the HTTP status and Retry-After of the answer re.
+func (f Failure) answer(re *oauth2.RetrieveError) Failure {
+	if re.Response != nil {
+		f.HTTPStatus = re.Response.StatusCode
+		f.RetryAfter = ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+	}
+	return f
+}
+
+// common classifies a token endpoint's error answer by RFC 6749's error
+// codes and the HTTP status.
+func common(re *oauth2.RetrieveError) Failure {
+	status := 0
+	if re.Response != nil {
+		status = re.Response.StatusCode
 	}
 	code := re.ErrorCode
 	switch {
 	case status == http.StatusTooManyRequests:
-		return with(Failure{Kind: Transient, Code: "rate_limited", Owner: OwnerNone, Cause: "The provider is rate limiting requests; the refresh will be retried."})
+		return Failure{Kind: Transient, Code: "rate_limited", Owner: OwnerNone, Cause: "The provider is rate limiting requests; the refresh will be retried."}.answer(re)
 	case status >= 500 && code == "":
-		return with(providerUnavailable)
+		return providerUnavailable.answer(re)
 	}
 	switch code {
 	case "invalid_grant":
-		return with(InvalidGrant)
+		return InvalidGrant.answer(re)
 	case "invalid_client", "unauthorized_client":
-		return with(ClientFailure(code))
+		return ClientFailure(code).answer(re)
 	case "invalid_scope":
-		return with(Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the capabilities enabled and the app's allowed permissions."})
+		return Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the capabilities enabled and the app's allowed permissions."}.answer(re)
 	case "interaction_required", "consent_required", "login_required":
-		return with(Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in again. Reconnect the account."})
+		return Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in again. Reconnect the account."}.answer(re)
 	case "access_denied":
-		return with(Failure{Kind: Reconnect, Code: "access_denied", Owner: OwnerUser, Cause: "Access was denied at the provider. Reconnect and approve the requested access."})
+		return Failure{Kind: Reconnect, Code: "access_denied", Owner: OwnerUser, Cause: "Access was denied at the provider. Reconnect and approve the requested access."}.answer(re)
 	case "temporarily_unavailable", "server_error":
-		return with(providerUnavailable)
+		return providerUnavailable.answer(re)
 	}
 	if status >= 500 || status == 0 {
-		return with(providerUnavailable)
+		return providerUnavailable.answer(re)
 	}
 	// An error we do not know: never break a connection that may be fine.
-	return with(Failure{Kind: Transient, Code: "unexpected_response", Owner: OwnerNone, Cause: "The provider gave an unexpected answer; the refresh will be retried."})
+	return Failure{Kind: Transient, Code: "unexpected_response", Owner: OwnerNone, Cause: "The provider gave an unexpected answer; the refresh will be retried."}.answer(re)
 }
 
 // InvalidGrant is RFC 6749's invalid_grant when the provider's rules say
@@ -181,12 +191,12 @@ func classifyTransport(err error) Failure {
 }
 
 // AuthorizeRules are a provider's own reading of an error sent back to the
-// redirect URI, tried before the common ones.
+// redirect URI (ok false: it says nothing more than RFC 6749 does).
 type AuthorizeRules func(code, desc string) (f Failure, ok bool)
 
 // Authorize classifies an error the provider sent back to the redirect URI
-// (error=access_denied&error_description=...): the provider's rules first,
-// then RFC 6749's codes.
+// (error=access_denied&error_description=...): the provider's rules first
+// (nil: none), then RFC 6749's codes.
 func Authorize(code, desc string, rules AuthorizeRules) Failure {
 	if rules != nil {
 		if f, ok := rules(code, desc); ok {

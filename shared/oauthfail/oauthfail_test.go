@@ -63,15 +63,21 @@ func TestCommonTokenErrors(t *testing.T) {
 // common one, and gets the answer's status and Retry-After.
 func TestProviderRulesComeFirst(t *testing.T) {
 	err := providertest.TokenError(t, 400, http.Header{"Retry-After": {"30"}}, `{"error":"invalid_grant","error_description":"special"}`, 0)
-	f := Token(err, func(re *oauth2.RetrieveError) (Failure, bool) {
-		return Failure{Kind: Blocked, Code: "special", Owner: OwnerExternalAdmin, Cause: "x"}, re.ErrorDescription == "special"
-	})
+	f := Token(err, specialRule)
 	if f.Kind != Blocked || f.Code != "special" || f.HTTPStatus != 400 || f.RetryAfter != 30*time.Second || f.NeedsReconnect() {
 		t.Fatalf("Token = %+v", f)
 	}
-	if f := Token(err, func(*oauth2.RetrieveError) (Failure, bool) { return Failure{}, false }); f.Code != "invalid_grant" {
+	err = providertest.TokenError(t, 400, nil, `{"error":"invalid_grant","error_description":"ordinary"}`, 0)
+	if f := Token(err, specialRule); f.Code != "invalid_grant" {
 		t.Fatalf("rules that say nothing: %+v", f)
 	}
+	if f := Authorize("access_denied", "special", func(_, desc string) (Failure, bool) { return Failure{Code: "special"}, desc == "special" }); f.Code != "special" {
+		t.Fatalf("Authorize with rules: %+v", f)
+	}
+}
+
+func specialRule(re *oauth2.RetrieveError) (Failure, bool) {
+	return Failure{Kind: Blocked, Code: "special", Owner: OwnerExternalAdmin, Cause: "x"}, re.ErrorDescription == "special"
 }
 
 func TestClassifyUnreachable(t *testing.T) {

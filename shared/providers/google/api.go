@@ -16,7 +16,7 @@ import (
 // [{"reason": "..."}]}}. Drive answers 404 for a file that exists but is not
 // shared with the user.
 // Docs: https://developers.google.com/drive/api/guides/handle-errors
-func (dialect) ClassifyAPI(status int, _ http.Header, body []byte) oauthfail.API {
+func (*dialect) ClassifyAPI(status int, _ http.Header, body []byte) oauthfail.API {
 	return oauthfail.APIAnswer(status, func() (oauthfail.API, bool) {
 		var e struct {
 			Error struct {
@@ -80,12 +80,12 @@ func (dialect) ClassifyAPI(status int, _ http.Header, body []byte) oauthfail.API
 }
 
 // InstanceURL: Google's APIs have fixed hosts.
-func (dialect) InstanceURL(store.Account) (string, error) { return "", providers.ErrNoInstance }
+func (*dialect) InstanceURL(store.Account) (string, error) { return "", providers.ErrNoInstance }
 
 // ItemID: Google ids are letters, digits, _ and -; contacts may be given
 // as their People resource name (people/c123...); calendar event ids of
 // recurring instances are long.
-func (dialect) ItemID(c providers.Capability, raw string) (string, bool) {
+func (*dialect) ItemID(c providers.Capability, raw string) (string, bool) {
 	max := 1024
 	if c == providers.Contacts {
 		raw, max = strings.TrimPrefix(raw, "people/"), 256
@@ -97,7 +97,7 @@ func (dialect) ItemID(c providers.Capability, raw string) (string, bool) {
 // folders and Google Docs editors files (exported, not downloaded) are
 // told by their application/vnd.google-apps.* type.
 // Docs: https://developers.google.com/drive/api/reference/rest/v3/files
-func (dialect) FileMeta(body []byte) (providers.FileMeta, bool) {
+func (*dialect) FileMeta(body []byte) (providers.FileMeta, bool) {
 	var m struct {
 		MimeType string `json:"mimeType"`
 		Size     string `json:"size"`

@@ -17,14 +17,6 @@ const ID = "google_workspace"
 
 const googleAuthScope = "https://www.googleapis.com/auth/"
 
-func gscope(names ...string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = googleAuthScope + n
-	}
-	return out
-}
-
 // New returns Google Workspace. A refresh token is issued only with
 // access_type=offline, and again on a later consent only with
 // prompt=consent.
@@ -46,8 +38,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Email, Label: "Email (Gmail)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Send, providers.Delete},
-				ReadScopes:  gscope("gmail.readonly"),
-				WriteScopes: providers.WriteScopes(gscope("gmail.compose"), gscope("gmail.modify"), gscope("gmail.send"), gscope("gmail.modify")),
+				ReadScopes:  []string{googleAuthScope + "gmail.readonly"},
+				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "gmail.compose"}, []string{googleAuthScope + "gmail.modify"}, []string{googleAuthScope + "gmail.send"}, []string{googleAuthScope + "gmail.modify"}),
 				Probe: providers.Probe{
 					ReadURL:  "https://gmail.googleapis.com/gmail/v1/users/me/profile",
 					ItemURL:  "https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=metadata",
@@ -57,8 +49,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Calendar, Label: "Calendar (Google Calendar)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  gscope("calendar.readonly"),
-				WriteScopes: providers.WriteScopes(gscope("calendar.events"), gscope("calendar.events"), nil, gscope("calendar.events")),
+				ReadScopes:  []string{googleAuthScope + "calendar.readonly"},
+				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "calendar.events"}, []string{googleAuthScope + "calendar.events"}, nil, []string{googleAuthScope + "calendar.events"}),
 				Probe: providers.Probe{
 					ReadURL:  "https://www.googleapis.com/calendar/v3/users/me/calendarList?maxResults=1",
 					ItemURL:  "https://www.googleapis.com/calendar/v3/calendars/primary/events/{id}",
@@ -68,8 +60,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Files, Label: "Files (Google Drive)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  gscope("drive.readonly"),
-				WriteScopes: providers.WriteScopes(gscope("drive"), gscope("drive"), nil, gscope("drive")),
+				ReadScopes:  []string{googleAuthScope + "drive.readonly"},
+				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "drive"}, []string{googleAuthScope + "drive"}, nil, []string{googleAuthScope + "drive"}),
 				Probe: providers.Probe{
 					ReadURL:    "https://www.googleapis.com/drive/v3/about?fields=user",
 					ItemURL:    "https://www.googleapis.com/drive/v3/files/{id}?fields=id,name,mimeType,size&supportsAllDrives=true",
@@ -80,8 +72,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Contacts, Label: "Contacts (Google Contacts)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  gscope("contacts.readonly"),
-				WriteScopes: providers.WriteScopes(gscope("contacts"), gscope("contacts"), nil, gscope("contacts")),
+				ReadScopes:  []string{googleAuthScope + "contacts.readonly"},
+				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "contacts"}, []string{googleAuthScope + "contacts"}, nil, []string{googleAuthScope + "contacts"}),
 				Probe: providers.Probe{
 					ReadURL:  "https://people.googleapis.com/v1/people/me/connections?pageSize=1&personFields=names",
 					ItemURL:  "https://people.googleapis.com/v1/people/{id}?personFields=names",
@@ -101,16 +93,16 @@ func New() providers.Provider {
 		PKCEMethod:       providers.PKCES256,
 		ClientIDLabel:    "OAuth client ID",
 		ClientIDExample:  "<client-id>.apps.googleusercontent.com",
-		Dialect:          dialect{},
+		Dialect:          &dialect{},
 	}
 }
 
 // dialect is Google's providers.Dialect.
 type dialect struct{}
 
-var _ providers.Dialect = dialect{}
+var _ providers.Dialect = (*dialect)(nil)
 
-func (dialect) Endpoints(providers.Settings) providers.Endpoints {
+func (*dialect) Endpoints(providers.Settings) providers.Endpoints {
 	return providers.Endpoints{
 		OAuth2:      oauth2.Endpoint{AuthURL: "https://accounts.google.com/o/oauth2/v2/auth", TokenURL: "https://oauth2.googleapis.com/token", AuthStyle: oauth2.AuthStyleInParams},
 		RevokeURL:   "https://oauth2.googleapis.com/revoke",
@@ -118,7 +110,7 @@ func (dialect) Endpoints(providers.Settings) providers.Endpoints {
 	}
 }
 
-func (dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
+func (*dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
 	d := s.HostedDomain
 	if d == "" {
 		return nil
@@ -129,7 +121,7 @@ func (dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
 	return nil
 }
 
-func (dialect) ValidateClientID(id string) []providers.FieldError {
+func (*dialect) ValidateClientID(id string) []providers.FieldError {
 	return providers.ClientIDFormat(isClientID(id), "OAuth client ID", "<number>-<id>.apps.googleusercontent.com")
 }
 
@@ -159,7 +151,7 @@ func isClientID(id string) bool {
 
 // NormalizeScope: Google answers the OpenID scopes email and profile with
 // their long userinfo names.
-func (dialect) NormalizeScope(s string) string {
+func (*dialect) NormalizeScope(s string) string {
 	switch s {
 	case "email", googleAuthScope + "userinfo.email":
 		return "email"
@@ -172,7 +164,7 @@ func (dialect) NormalizeScope(s string) string {
 // AuthCodeOptions: hd, a hint that the hosted domain check at the callback
 // enforces.
 // Docs: https://developers.google.com/identity/openid-connect/openid-connect#hd-param
-func (dialect) AuthCodeOptions(s providers.Settings) []oauth2.AuthCodeOption {
+func (*dialect) AuthCodeOptions(s providers.Settings) []oauth2.AuthCodeOption {
 	if s.HostedDomain == "" {
 		return nil
 	}
@@ -180,6 +172,6 @@ func (dialect) AuthCodeOptions(s providers.Settings) []oauth2.AuthCodeOption {
 }
 
 // CredentialCheck: Google has no grant without a user for a web client.
-func (dialect) CredentialCheck(providers.Settings) providers.CredentialCheck {
+func (*dialect) CredentialCheck(providers.Settings) providers.CredentialCheck {
 	return providers.CredentialCheck{Method: providers.CheckDummyCode}
 }

@@ -19,7 +19,7 @@ const CodeHostedDomain = "hosted_domain_mismatch"
 // hosted domain configured, only accounts of that Workspace domain are
 // admitted (the hd authorization parameter is only a hint).
 // Docs: https://developers.google.com/identity/openid-connect/openid-connect#obtainuserinfo
-func (dialect) Identify(ctx context.Context, call providers.Caller, s providers.Session) (store.Account, error) {
+func (*dialect) Identify(ctx context.Context, call providers.Caller, s providers.Session) (store.Account, error) {
 	var ui struct {
 		Sub   string `json:"sub"`
 		Email string `json:"email"`
@@ -38,21 +38,21 @@ func (dialect) Identify(ctx context.Context, call providers.Caller, s providers.
 	return store.Account{ID: ui.Sub, Email: ui.Email, Name: ui.Name, Domain: strings.ToLower(ui.HD)}, nil
 }
 
-func (dialect) TokenExtras(*oauth2.Token, *store.Account) error { return nil }
+func (*dialect) TokenExtras(*oauth2.Token, *store.Account) error { return nil }
 
 // AccessExpiry: token responses carry expires_in.
-func (dialect) AccessExpiry(context.Context, providers.Caller, providers.Session) (time.Time, error) {
+func (*dialect) AccessExpiry(context.Context, providers.Caller, providers.Session) (time.Time, error) {
 	return time.Time{}, providers.ErrNoExpiryStatement
 }
 
 // Revoke: Google's revocation endpoint (RFC 7009 style) ends every token of
 // the client and account, not only the one presented (RevokeGrant).
 // Docs: https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
-func (dialect) Revoke(ctx context.Context, call providers.Caller, e providers.Endpoints, tok *oauth2.Token) error {
+func (*dialect) Revoke(ctx context.Context, call providers.Caller, e providers.Endpoints, tok *oauth2.Token) error {
 	return providers.RevokeRFC7009(ctx, call, e.RevokeURL, providers.RevocableToken(tok))
 }
 
 // AccountSettings: Google's endpoints do not depend on settings.
-func (dialect) AccountSettings(store.Account) (providers.Settings, error) {
+func (*dialect) AccountSettings(store.Account) (providers.Settings, error) {
 	return providers.Settings{}, nil
 }

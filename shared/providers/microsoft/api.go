@@ -14,7 +14,7 @@ import (
 // "message": "..."}}; a Conditional Access challenge comes with
 // insufficient_claims in WWW-Authenticate.
 // Docs: https://learn.microsoft.com/graph/errors
-func (dialect) ClassifyAPI(status int, h http.Header, body []byte) oauthfail.API {
+func (*dialect) ClassifyAPI(status int, h http.Header, body []byte) oauthfail.API {
 	return oauthfail.APIAnswer(status, func() (oauthfail.API, bool) {
 		var e struct {
 			Error struct {
@@ -46,17 +46,17 @@ func (dialect) ClassifyAPI(status int, h http.Header, body []byte) oauthfail.API
 }
 
 // InstanceURL: Graph has one host for every account.
-func (dialect) InstanceURL(store.Account) (string, error) { return "", providers.ErrNoInstance }
+func (*dialect) InstanceURL(store.Account) (string, error) { return "", providers.ErrNoInstance }
 
 // ItemID: Graph ids (Outlook, OneDrive) are letters, digits and !._=~+-,
 // at most 512 characters.
-func (dialect) ItemID(_ providers.Capability, raw string) (string, bool) {
+func (*dialect) ItemID(_ providers.Capability, raw string) (string, bool) {
 	return raw, len(raw) <= 512 && providers.OnlyBytes(raw, "!._=~+-")
 }
 
 // FileMeta reads a driveItem: size, file.mimeType, and folder for folders.
 // Docs: https://learn.microsoft.com/graph/api/resources/driveitem
-func (dialect) FileMeta(body []byte) (providers.FileMeta, bool) {
+func (*dialect) FileMeta(body []byte) (providers.FileMeta, bool) {
 	var m struct {
 		Size *int64 `json:"size"`
 		File *struct {

@@ -11,16 +11,20 @@ import (
 
 // ClassifyToken: the AADSTS code in error_description decides, whatever the
 // OAuth error code says.
-func (dialect) ClassifyToken(err error, _ providers.TokenCall) oauthfail.Failure {
-	return oauthfail.Token(err, func(re *oauth2.RetrieveError) (oauthfail.Failure, bool) {
-		return aadsts(aadstsCode(re.ErrorDescription))
-	})
+func (*dialect) ClassifyToken(err error, _ providers.TokenCall) oauthfail.Failure {
+	return oauthfail.Token(err, tokenRules)
 }
 
-func (dialect) ClassifyAuthorize(code, desc string) oauthfail.Failure {
-	return oauthfail.Authorize(code, desc, func(_, desc string) (oauthfail.Failure, bool) {
-		return aadsts(aadstsCode(desc))
-	})
+func (*dialect) ClassifyAuthorize(code, desc string) oauthfail.Failure {
+	return oauthfail.Authorize(code, desc, authorizeRules)
+}
+
+func tokenRules(re *oauth2.RetrieveError) (oauthfail.Failure, bool) {
+	return aadsts(aadstsCode(re.ErrorDescription))
+}
+
+func authorizeRules(_, desc string) (oauthfail.Failure, bool) {
+	return aadsts(aadstsCode(desc))
 }
 
 // aadstsCode returns the digits of the first AADSTS<digits> in desc, ""
@@ -43,41 +47,39 @@ func aadstsCode(desc string) string {
 // not a package-level map: nothing is built when a function starts.
 // Docs: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
 func aadsts(code string) (oauthfail.Failure, bool) {
-	reconnect := func(c string, owner oauthfail.Owner, cause string) (oauthfail.Failure, bool) {
-		return oauthfail.Failure{Kind: oauthfail.Reconnect, Code: c, Owner: owner, Cause: cause}, true
-	}
-	client := func(c, cause string) (oauthfail.Failure, bool) {
-		f := oauthfail.ClientFailure(c)
-		f.Cause = cause
-		return f, true
-	}
+	f := oauthfail.Failure{Kind: oauthfail.Reconnect, Owner: oauthfail.OwnerUser}
 	switch code {
 	case "50173":
-		return reconnect("grant_revoked", oauthfail.OwnerUser, "The Microsoft sign-in was revoked, for example after a password change. Reconnect the account.")
+		f.Code, f.Cause = "grant_revoked", "The Microsoft sign-in was revoked, for example after a password change. Reconnect the account."
 	case "700082":
-		return reconnect("refresh_token_inactive", oauthfail.OwnerUser, "The Microsoft sign-in expired after a long time unused. Reconnect the account.")
+		f.Code, f.Cause = "refresh_token_inactive", "The Microsoft sign-in expired after a long time unused. Reconnect the account."
 	case "70043":
-		return reconnect("sign_in_frequency", oauthfail.OwnerUser, "Your organization's Conditional Access sign-in frequency requires signing in again. Reconnect the account.")
+		f.Code, f.Cause = "sign_in_frequency", "Your organization's Conditional Access sign-in frequency requires signing in again. Reconnect the account."
 	case "70008":
-		return reconnect("refresh_token_expired", oauthfail.OwnerUser, "The Microsoft sign-in expired. Reconnect the account.")
+		f.Code, f.Cause = "refresh_token_expired", "The Microsoft sign-in expired. Reconnect the account."
 	case "50076":
-		return reconnect("mfa_required", oauthfail.OwnerUser, "Microsoft requires multi-factor authentication again. Reconnect the account.")
+		f.Code, f.Cause = "mfa_required", "Microsoft requires multi-factor authentication again. Reconnect the account."
 	case "50079":
-		return reconnect("mfa_required", oauthfail.OwnerUser, "Microsoft requires multi-factor authentication enrollment. Reconnect the account.")
+		f.Code, f.Cause = "mfa_required", "Microsoft requires multi-factor authentication enrollment. Reconnect the account."
 	case "65001":
-		return reconnect("consent_required", oauthfail.OwnerExternalAdmin, "The app no longer has consent in the Microsoft tenant. A tenant admin must grant consent, then the user reconnects.")
+		f.Code, f.Owner, f.Cause = "consent_required", oauthfail.OwnerExternalAdmin, "The app no longer has consent in the Microsoft tenant. A tenant admin must grant consent, then the user reconnects."
 	case "53003":
-		return reconnect("conditional_access_blocked", oauthfail.OwnerExternalAdmin, "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it.")
+		f.Code, f.Owner, f.Cause = "conditional_access_blocked", oauthfail.OwnerExternalAdmin, "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it."
 	case "50057":
-		return reconnect("account_disabled", oauthfail.OwnerExternalAdmin, "The Microsoft account is disabled in its tenant.")
+		f.Code, f.Owner, f.Cause = "account_disabled", oauthfail.OwnerExternalAdmin, "The Microsoft account is disabled in its tenant."
 	case "50020":
-		return reconnect("account_not_in_tenant", oauthfail.OwnerUser, "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant.")
+		f.Code, f.Cause = "account_not_in_tenant", "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant."
 	case "7000222":
-		return client("client_secret_expired", "The organization's Microsoft Entra client secret has expired. An admin must create a new secret and save it in the integration settings.")
+		f = oauthfail.ClientFailure("client_secret_expired")
+		f.Cause = "The organization's Microsoft Entra client secret has expired. An admin must create a new secret and save it in the integration settings."
 	case "7000215":
-		return client("invalid_client_secret", "The Microsoft Entra client secret is wrong. An admin must save the secret's value (not its ID).")
+		f = oauthfail.ClientFailure("invalid_client_secret")
+		f.Cause = "The Microsoft Entra client secret is wrong. An admin must save the secret's value (not its ID)."
 	case "700016":
-		return client("client_not_found", "The Microsoft Entra app was not found in the tenant. An admin must check the client ID and tenant.")
+		f = oauthfail.ClientFailure("client_not_found")
+		f.Cause = "The Microsoft Entra app was not found in the tenant. An admin must check the client ID and tenant."
+	default:
+		return oauthfail.Failure{}, false
 	}
-	return oauthfail.Failure{}, false
+	return f, true
 }

@@ -18,7 +18,7 @@ const CodeAccountNotInTenant = "account_not_in_tenant"
 
 // Identify: the account is Microsoft Graph /me; the tenant is the tid claim
 // of the ID token.
-func (dialect) Identify(ctx context.Context, call providers.Caller, s providers.Session) (store.Account, error) {
+func (*dialect) Identify(ctx context.Context, call providers.Caller, s providers.Session) (store.Account, error) {
 	var idt struct {
 		TID string `json:"tid"`
 		OID string `json:"oid"`
@@ -59,19 +59,19 @@ func (dialect) Identify(ctx context.Context, call providers.Caller, s providers.
 	return store.Account{ID: me.ID, Email: email, Name: me.DisplayName, Tenant: strings.ToLower(tenant)}, nil
 }
 
-func (dialect) TokenExtras(*oauth2.Token, *store.Account) error { return nil }
+func (*dialect) TokenExtras(*oauth2.Token, *store.Account) error { return nil }
 
 // AccessExpiry: token responses carry expires_in.
-func (dialect) AccessExpiry(context.Context, providers.Caller, providers.Session) (time.Time, error) {
+func (*dialect) AccessExpiry(context.Context, providers.Caller, providers.Session) (time.Time, error) {
 	return time.Time{}, providers.ErrNoExpiryStatement
 }
 
 // Revoke: the v2.0 platform has no per-token revocation; a user removes
 // the app under My Apps, or a tenant admin removes its consent.
-func (dialect) Revoke(context.Context, providers.Caller, providers.Endpoints, *oauth2.Token) error {
+func (*dialect) Revoke(context.Context, providers.Caller, providers.Endpoints, *oauth2.Token) error {
 	return providers.ErrRevocationUnsupported
 }
 
-func (dialect) AccountSettings(store.Account) (providers.Settings, error) {
+func (*dialect) AccountSettings(store.Account) (providers.Settings, error) {
 	return providers.Settings{}, nil
 }

@@ -19,14 +19,6 @@ const ID = "microsoft365"
 // scopes with or without it.
 const graphResource = "https://graph.microsoft.com/"
 
-func graph(scopes ...string) []string {
-	out := make([]string, len(scopes))
-	for i, s := range scopes {
-		out[i] = graphResource + s
-	}
-	return out
-}
-
 // New returns Microsoft 365.
 // Docs: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
 func New() providers.Provider {
@@ -48,8 +40,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Email, Label: "Email (Outlook)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Send, providers.Delete},
-				ReadScopes:  graph("Mail.Read"),
-				WriteScopes: providers.WriteScopes(graph("Mail.ReadWrite"), graph("Mail.ReadWrite"), graph("Mail.Send"), graph("Mail.ReadWrite")),
+				ReadScopes:  []string{graphResource + "Mail.Read"},
+				WriteScopes: providers.WriteScopes([]string{graphResource + "Mail.ReadWrite"}, []string{graphResource + "Mail.ReadWrite"}, []string{graphResource + "Mail.Send"}, []string{graphResource + "Mail.ReadWrite"}),
 				Probe: providers.Probe{
 					ReadURL:  api + "/me/messages?$top=1&$select=id",
 					ItemURL:  api + "/me/messages/{id}?$select=id,subject",
@@ -59,8 +51,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Calendar, Label: "Calendar (Outlook)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  graph("Calendars.Read"),
-				WriteScopes: providers.WriteScopes(graph("Calendars.ReadWrite"), graph("Calendars.ReadWrite"), nil, graph("Calendars.ReadWrite")),
+				ReadScopes:  []string{graphResource + "Calendars.Read"},
+				WriteScopes: providers.WriteScopes([]string{graphResource + "Calendars.ReadWrite"}, []string{graphResource + "Calendars.ReadWrite"}, nil, []string{graphResource + "Calendars.ReadWrite"}),
 				Probe: providers.Probe{
 					ReadURL:  api + "/me/events?$top=1&$select=id",
 					ItemURL:  api + "/me/events/{id}?$select=id,subject",
@@ -70,8 +62,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Files, Label: "Files (OneDrive and SharePoint)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  graph("Files.Read.All"),
-				WriteScopes: providers.WriteScopes(graph("Files.ReadWrite.All"), graph("Files.ReadWrite.All"), nil, graph("Files.ReadWrite.All")),
+				ReadScopes:  []string{graphResource + "Files.Read.All"},
+				WriteScopes: providers.WriteScopes([]string{graphResource + "Files.ReadWrite.All"}, []string{graphResource + "Files.ReadWrite.All"}, nil, []string{graphResource + "Files.ReadWrite.All"}),
 				Probe: providers.Probe{
 					ReadURL:    api + "/me/drive/root",
 					ItemURL:    api + "/me/drive/items/{id}",
@@ -82,8 +74,8 @@ func New() providers.Provider {
 			{
 				ID: providers.Contacts, Label: "Contacts (Outlook)",
 				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  graph("Contacts.Read"),
-				WriteScopes: providers.WriteScopes(graph("Contacts.ReadWrite"), graph("Contacts.ReadWrite"), nil, graph("Contacts.ReadWrite")),
+				ReadScopes:  []string{graphResource + "Contacts.Read"},
+				WriteScopes: providers.WriteScopes([]string{graphResource + "Contacts.ReadWrite"}, []string{graphResource + "Contacts.ReadWrite"}, nil, []string{graphResource + "Contacts.ReadWrite"}),
 				Probe: providers.Probe{
 					ReadURL:  api + "/me/contacts?$top=1&$select=id",
 					ItemURL:  api + "/me/contacts/{id}",
@@ -95,7 +87,7 @@ func New() providers.Provider {
 			Name: "tenant", Label: "Tenant", Required: true, Example: "<tenant-id> or <your-domain>.onmicrosoft.com",
 			Help: "Your directory (tenant) ID, a verified domain, or organizations (any work or school account). common also admits personal accounts.",
 		}},
-		BaseScopes:     append([]string{"openid", "profile", "email", "offline_access"}, graph("User.Read")...),
+		BaseScopes:     append([]string{"openid", "profile", "email", "offline_access"}, []string{graphResource + "User.Read"}...),
 		ImplicitScopes: []string{"openid", "profile", "email", "offline_access"},
 		AuthParams:     map[string]string{"response_mode": "query", "prompt": "select_account"},
 		// No per-token revocation endpoint in the v2.0 platform.
@@ -106,19 +98,19 @@ func New() providers.Provider {
 		PKCEMethod:          providers.PKCES256,
 		ClientIDLabel:       "Application (client) ID",
 		ClientIDExample:     "<client-id>, a GUID such as 00000000-0000-0000-0000-000000000000",
-		Dialect:             dialect{},
+		Dialect:             &dialect{},
 	}
 }
 
 // dialect is Microsoft's providers.Dialect.
 type dialect struct{}
 
-var _ providers.Dialect = dialect{}
+var _ providers.Dialect = (*dialect)(nil)
 
 const graphAPI = "https://graph.microsoft.com/v1.0"
 
 // Endpoints: the tenant is a path segment of the v2.0 endpoints.
-func (dialect) Endpoints(s providers.Settings) providers.Endpoints {
+func (*dialect) Endpoints(s providers.Settings) providers.Endpoints {
 	base := "https://login.microsoftonline.com/" + strings.ToLower(s.Tenant) + "/oauth2/v2.0"
 	return providers.Endpoints{
 		OAuth2:      oauth2.Endpoint{AuthURL: base + "/authorize", TokenURL: base + "/token", AuthStyle: oauth2.AuthStyleInParams},
@@ -126,26 +118,26 @@ func (dialect) Endpoints(s providers.Settings) providers.Endpoints {
 	}
 }
 
-func (dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
+func (*dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
 	return validateTenant(s)
 }
 
-func (dialect) ValidateClientID(id string) []providers.FieldError {
+func (*dialect) ValidateClientID(id string) []providers.FieldError {
 	return providers.ClientIDFormat(isGUID(id), "Application (client) ID", "a GUID such as 00000000-0000-0000-0000-000000000000")
 }
 
 // NormalizeScope: token responses name Graph permissions without their
 // resource prefix, in any case.
-func (dialect) NormalizeScope(s string) string {
+func (*dialect) NormalizeScope(s string) string {
 	return strings.ToLower(strings.TrimPrefix(s, graphResource))
 }
 
-func (dialect) AuthCodeOptions(providers.Settings) []oauth2.AuthCodeOption { return nil }
+func (*dialect) AuthCodeOptions(providers.Settings) []oauth2.AuthCodeOption { return nil }
 
 // CredentialCheck: a client-credentials grant needs a real tenant; under
 // the multi-tenant aliases common and organizations it cannot be issued,
 // so the dummy-code method is used there.
-func (dialect) CredentialCheck(s providers.Settings) providers.CredentialCheck {
+func (*dialect) CredentialCheck(s providers.Settings) providers.CredentialCheck {
 	if isMultiTenant(s.Tenant) {
 		return providers.CredentialCheck{Method: providers.CheckDummyCode}
 	}

@@ -15,7 +15,7 @@ import (
 // NOT_FOUND like a missing one; API request limits answer 403
 // REQUEST_LIMIT_EXCEEDED.
 // Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
-func (dialect) ClassifyAPI(status int, _ http.Header, body []byte) oauthfail.API {
+func (*dialect) ClassifyAPI(status int, _ http.Header, body []byte) oauthfail.API {
 	return oauthfail.APIAnswer(status, func() (oauthfail.API, bool) {
 		// The identity service (userinfo) answers an unusable token with
 		// 403 and the plain-text body Bad_OAuth_Token.
@@ -57,7 +57,7 @@ func (dialect) ClassifyAPI(status int, _ http.Header, body []byte) oauthfail.API
 
 // InstanceURL: the REST API is on the org's instance, checked by
 // InstanceURL (the package's one check) before a token is sent there.
-func (dialect) InstanceURL(acct store.Account) (string, error) {
+func (*dialect) InstanceURL(acct store.Account) (string, error) {
 	u, err := InstanceURL(acct.InstanceURL)
 	if err != nil {
 		return "", providers.ErrNoInstance
@@ -69,7 +69,7 @@ func (dialect) InstanceURL(acct store.Account) (string, error) {
 // letters, digits and underscores, the record id 15 or 18 letters and
 // digits.
 // Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm
-func (dialect) ItemID(_ providers.Capability, raw string) (string, bool) {
+func (*dialect) ItemID(_ providers.Capability, raw string) (string, bool) {
 	if len(raw) > 100 {
 		return "", false
 	}
@@ -82,4 +82,4 @@ func (dialect) ItemID(_ providers.Capability, raw string) (string, bool) {
 }
 
 // FileMeta: the CRM capability has no files.
-func (dialect) FileMeta([]byte) (providers.FileMeta, bool) { return providers.FileMeta{}, false }
+func (*dialect) FileMeta([]byte) (providers.FileMeta, bool) { return providers.FileMeta{}, false }

@@ -18,7 +18,7 @@ import (
 // https://<login host>/id/<org id>/<user id>) and its instance
 // (instance_url), userinfo gives the username.
 // Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_using_userinfo_endpoint.htm
-func (d dialect) Identify(ctx context.Context, call providers.Caller, s providers.Session) (store.Account, error) {
+func (d *dialect) Identify(ctx context.Context, call providers.Caller, s providers.Session) (store.Account, error) {
 	orgID, userID, err := ids(providers.ExtraString(s.Token, "id"))
 	if err != nil {
 		return store.Account{}, err
@@ -52,7 +52,7 @@ func (d dialect) Identify(ctx context.Context, call providers.Caller, s provider
 // refresh's) names the org's instance in instance_url, where the user's
 // token is sent later; only a URL that passes InstanceURL is taken. A
 // response without one leaves the account as it is.
-func (dialect) TokenExtras(tok *oauth2.Token, acct *store.Account) error {
+func (*dialect) TokenExtras(tok *oauth2.Token, acct *store.Account) error {
 	raw := providers.ExtraString(tok, "instance_url")
 	if raw == "" {
 		return nil
@@ -68,21 +68,21 @@ func (dialect) TokenExtras(tok *oauth2.Token, acct *store.Account) error {
 // AccessExpiry: token responses carry issued_at but no expires_in (the
 // session timeout is the org's setting), so token introspection tells.
 // Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_token_introspection.htm
-func (dialect) AccessExpiry(ctx context.Context, call providers.Caller, s providers.Session) (time.Time, error) {
+func (*dialect) AccessExpiry(ctx context.Context, call providers.Caller, s providers.Session) (time.Time, error) {
 	return providers.Introspect(ctx, call, s)
 }
 
 // Revoke: Salesforce's revocation endpoint; a refresh token takes the
 // access tokens issued with it along, nothing else (RevokeToken).
 // Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_revoke_token.htm
-func (dialect) Revoke(ctx context.Context, call providers.Caller, e providers.Endpoints, tok *oauth2.Token) error {
+func (*dialect) Revoke(ctx context.Context, call providers.Caller, e providers.Endpoints, tok *oauth2.Token) error {
 	return providers.RevokeRFC7009(ctx, call, e.RevokeURL, providers.RevocableToken(tok))
 }
 
 // AccountSettings: the account's instance accepts revocations too, but it
 // is used only when it passes InstanceURL: a token is never posted to any
 // other host.
-func (dialect) AccountSettings(acct store.Account) (providers.Settings, error) {
+func (*dialect) AccountSettings(acct store.Account) (providers.Settings, error) {
 	instance, err := InstanceURL(acct.InstanceURL)
 	if err != nil {
 		return providers.Settings{}, fmt.Errorf("stored instance URL: %w", err)

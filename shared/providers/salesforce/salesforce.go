@@ -106,18 +106,18 @@ func New() providers.Provider {
 		PKCEMethod:          providers.PKCES256,
 		ClientIDLabel:       "Consumer key",
 		ClientIDExample:     "<consumer-key>, a long string of letters and digits",
-		Dialect:             dialect{},
+		Dialect:             &dialect{},
 	}
 }
 
 // dialect is Salesforce's providers.Dialect.
 type dialect struct{}
 
-var _ providers.Dialect = dialect{}
+var _ providers.Dialect = (*dialect)(nil)
 
 // Endpoints: every OAuth endpoint is under the org's authentication base
 // URL (login, test or its My Domain).
-func (dialect) Endpoints(s providers.Settings) providers.Endpoints {
+func (*dialect) Endpoints(s providers.Settings) providers.Endpoints {
 	base := strings.TrimRight(s.AuthBaseURL, "/") + "/services/oauth2"
 	return providers.Endpoints{
 		OAuth2:        oauth2.Endpoint{AuthURL: base + "/authorize", TokenURL: base + "/token", AuthStyle: oauth2.AuthStyleInParams},
@@ -127,28 +127,28 @@ func (dialect) Endpoints(s providers.Settings) providers.Endpoints {
 	}
 }
 
-func (dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
+func (*dialect) ValidateSettings(s providers.Settings) []providers.FieldError {
 	return validateAuthBaseURL(s)
 }
 
 // ValidateClientID: a consumer key is 20 to 256 letters, digits, dots and
 // underscores.
-func (dialect) ValidateClientID(id string) []providers.FieldError {
+func (*dialect) ValidateClientID(id string) []providers.FieldError {
 	ok := len(id) >= 20 && len(id) <= 256 && providers.OnlyBytes(id, "._")
 	return providers.ClientIDFormat(ok, "consumer key", "a string of 20 or more letters and digits (<consumer-key>)")
 }
 
 // NormalizeScope: offline_access is another name of refresh_token.
-func (dialect) NormalizeScope(s string) string {
+func (*dialect) NormalizeScope(s string) string {
 	if s == "offline_access" {
 		return "refresh_token"
 	}
 	return s
 }
 
-func (dialect) AuthCodeOptions(providers.Settings) []oauth2.AuthCodeOption { return nil }
+func (*dialect) AuthCodeOptions(providers.Settings) []oauth2.AuthCodeOption { return nil }
 
-func (dialect) CredentialCheck(providers.Settings) providers.CredentialCheck {
+func (*dialect) CredentialCheck(providers.Settings) providers.CredentialCheck {
 	return providers.CredentialCheck{Method: providers.CheckDummyCode}
 }
 
