@@ -72,6 +72,16 @@ func (g *google) normalize(u *User, _ string) {
 
 func (g *google) accountDetail(u *User) string { return u.HostedDomain }
 
+// admits: a Workspace administrator's API controls can keep an account from
+// using the app, at sign-in and at every token request.
+// Docs: https://developers.google.com/identity/protocols/oauth2/web-server#authorization-errors-admin-policy-enforced
+func (g *google) admits(_ *http.Request, u *User) (failure, bool) {
+	if u.AdminPolicyBlocked {
+		return failAdminPolicy, true
+	}
+	return failNone, false
+}
+
 // offline: Google answers the first consent of a client and user with a
 // refresh token (access_type=offline), and a later one only when it asked
 // for consent again.
@@ -164,6 +174,8 @@ func (g *google) oauthError(f failure, x errCtx) oauthError {
 		return e(401, "unauthorized_client", "Unauthorized")
 	case failAccessDenied:
 		return e(400, "access_denied", "")
+	case failAdminPolicy:
+		return e(400, "admin_policy_enforced", "Access to this account's data is restricted by the policies of its Google Workspace administrator.")
 	case failConsentRequired:
 		return e(400, "consent_required", "")
 	case failUnknownToken:

@@ -153,6 +153,7 @@ const (
 	failCCScope
 	failCCResource
 	failAccessDenied
+	failAdminPolicy // the account's administrator does not let it use the app
 	failConsentRequired
 	failUnknownToken
 	failServer // an injected HTTP status

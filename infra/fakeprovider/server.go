@@ -114,6 +114,11 @@ type User struct {
 
 	// Google: the Workspace domain (hd claim); empty for a consumer account.
 	HostedDomain string
+	// Google: the Workspace administrator's API controls do not let this
+	// account use the app: authorization and token requests answer
+	// admin_policy_enforced, and tokens already issued stay valid for when
+	// the administrator allows the app again.
+	AdminPolicyBlocked bool
 
 	// Salesforce: org id and instance URL (defaults: DefaultSalesforceOrgID,
 	// DefaultSalesforceInstanceURL). Sandbox users sign in at

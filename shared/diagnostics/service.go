@@ -463,10 +463,17 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 	}
 	if c.Status == store.StatusRefreshFailing {
 		why := "recent token refreshes failed"
+		owner := OwnerUser
 		if c.LastError != nil && c.LastError.Message != "" {
 			why += " (" + c.LastError.Message + ")"
 		}
-		return warn(OwnerUser, "The connection works now, but "+why+". It is retried automatically.",
+		if c.LastError != nil && Owner(c.LastError.Owner) == OwnerExternalAdmin {
+			// A policy of the account's administrator (oauthfail.Blocked):
+			// waiting does not cure it, reconnecting neither.
+			return warn(OwnerExternalAdmin, "The connection works now, but "+why+". It is retried automatically.",
+				"The "+name+" administrator of the account's tenant or org allows the app; nobody needs to reconnect.")
+		}
+		return warn(owner, "The connection works now, but "+why+". It is retried automatically.",
 			"Nothing to do unless this persists for days; then reconnect the account.")
 	}
 	return pass("The connection is healthy: a valid access token is available and " + name + " accepts it.")
@@ -519,6 +526,9 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 		case oauthfail.AdminAction, oauthfail.ClientRefused:
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
 				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")
+		case oauthfail.Blocked:
+			return fail(Owner(f.Owner), name+" refuses to renew the connection's access because of a policy of the account's administrator. "+f.Cause,
+				"The "+name+" administrator of the account's tenant or org allows the app; the connection then works again without reconnecting.")
 		default:
 			return warn(OwnerUser, name+" is unavailable, so the connection's access could not be renewed right now.", "Try again in a few minutes.")
 		}

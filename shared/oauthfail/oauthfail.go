@@ -269,6 +269,11 @@ func NextDelay(n int, retryAfter time.Duration, rnd *rand.Rand) time.Duration {
 	return max(half+jitter, retryAfter)
 }
 
+// BlockedRetry is how long a Blocked connection waits before it is asked
+// again: a policy changes by someone's decision, not in minutes, and asking
+// more often only adds refused sign-ins to the tenant's audit log.
+const BlockedRetry = 6 * time.Hour
+
 // ExhaustedAfterDays: a connection whose refresh failed on this many
 // separate UTC days without a success in between is refresh_exhausted.
 const ExhaustedAfterDays = 4

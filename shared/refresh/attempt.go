@@ -25,6 +25,7 @@ const (
 	OutcomeRefreshed      = "refreshed"
 	OutcomeNeedsReconnect = "needs_reconnect"
 	OutcomeTransient      = "transient_failure"
+	OutcomeBlocked        = "blocked" // a policy of the provider's tenant or org refuses it: retried slowly
 	OutcomeExhausted      = "refresh_exhausted"
 	OutcomeOffIndex       = "off_index"     // not refreshable: taken off the due-index with its reason
 	OutcomeNotDue         = "not_due"       // refreshed by someone else since it was listed: released untouched
@@ -369,7 +370,7 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 			OrgClient: in.ConfigMode == store.ConfigModeOrganization,
 		})
 		r := s.fail(ctx, c, l, f, failedAt)
-		if p.onDemand && !p.force && r.outcome == OutcomeTransient && r.err == nil {
+		if p.onDemand && !p.force && (r.outcome == OutcomeTransient || r.outcome == OutcomeBlocked) && r.err == nil {
 			r.token = tok // may still work until it expires (a forced refresh's was refused)
 		}
 		return r

@@ -73,7 +73,12 @@
 // the access token still works, an attempt that backoff would place after
 // its expiry is pulled in to just before it, once per token lifetime.
 // Failures on oauthfail.ExhaustedAfterDays separate days make the
-// connection refresh_exhausted. A success clears all of it.
+// connection refresh_exhausted. A policy of the provider's tenant or org
+// (oauthfail.Blocked: a Workspace administrator's API controls, a
+// deactivated Salesforce user, a device-compliance requirement) marks it
+// refresh_failing at once, with who must act, and asks again only every
+// oauthfail.BlockedRetry; those days never exhaust it, since the grant
+// survives the policy. A success clears all of it.
 package refresh
 
 import (

@@ -18,6 +18,9 @@ func (*dialect) ClassifyToken(err error, _ providers.TokenCall) oauthfail.Failur
 
 // tokenRules are what the provider's own error answers mean.
 func tokenRules(re *oauth2.RetrieveError) (oauthfail.Failure, bool) {
+	if re.ErrorCode == adminPolicy {
+		return adminPolicyEnforced, true
+	}
 	if re.ErrorCode != "invalid_grant" {
 		return oauthfail.Failure{}, false
 	}
@@ -34,5 +37,23 @@ func tokenRules(re *oauth2.RetrieveError) (oauthfail.Failure, bool) {
 }
 
 func (*dialect) ClassifyAuthorize(code, desc string) oauthfail.Failure {
-	return oauthfail.Authorize(code, desc, nil)
+	return oauthfail.Authorize(code, desc, authorizeRules)
+}
+
+func authorizeRules(code, _ string) (oauthfail.Failure, bool) {
+	return adminPolicyEnforced, code == adminPolicy
+}
+
+// adminPolicy: a Google Workspace administrator's API controls do not let
+// the account use the app (or some of its scopes), at sign-in and at every
+// refresh. The grant itself is not revoked: the same refresh token works
+// again once the administrator allows the app, so it is Blocked (retried
+// slowly), never a reconnect.
+// Docs: https://developers.google.com/identity/protocols/oauth2/web-server#authorization-errors-admin-policy-enforced
+// and https://support.google.com/a/answer/7281227 (API controls).
+const adminPolicy = "admin_policy_enforced"
+
+var adminPolicyEnforced = oauthfail.Failure{
+	Kind: oauthfail.Blocked, Code: adminPolicy, Owner: oauthfail.OwnerExternalAdmin,
+	Cause: "The Google Workspace administrator of this account does not allow the app (Admin console, Security, API controls). Once the app is allowed, the connection works again by itself.",
 }

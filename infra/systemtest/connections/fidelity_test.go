@@ -1,0 +1,31 @@
+package connections_test
+
+import (
+	"testing"
+
+	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localtest"
+	"github.com/sofie/integrations/shared/catalog"
+)
+
+// The providers' sign-in answers that used to be misread (issue 12,
+// fidelity corrections), on the fake provider.
+
+// TestGoogleAdminPolicyAtSignIn (correction 1): a Workspace administrator's
+// API controls refuse the sign-in with admin_policy_enforced; the app is
+// told that, not that the sign-in merely failed, and no code is redeemed.
+// Docs: https://developers.google.com/identity/protocols/oauth2/web-server#authorization-errors-admin-policy-enforced
+func TestGoogleAdminPolicyAtSignIn(t *testing.T) {
+	env := localtest.New(t)
+	enable(t, env, catalog.GoogleWorkspace, nil)
+	if err := env.Fake.UpdateUser(catalog.GoogleWorkspace, fakeprovider.DefaultGoogleUser, func(u *fakeprovider.User) { u.AdminPolicyBlocked = true }); err != nil {
+		t.Fatal(err)
+	}
+	got := outcome(t, connect(t, env, env.MemberToken("u-1", org), catalog.GoogleWorkspace, map[string]any{"returnTo": localtest.ReturnURL}))
+	if got.Get("status") != "error" || got.Get("code") != "admin_policy_enforced" {
+		t.Fatalf("callback outcome %v, want error admin_policy_enforced", got)
+	}
+	if n := count(env, catalog.GoogleWorkspace, fakeprovider.KindExchange, ""); n != 0 {
+		t.Fatalf("%d token exchanges after a refused sign-in", n)
+	}
+}
