@@ -154,6 +154,8 @@ const (
 	failCCResource
 	failAccessDenied
 	failAdminPolicy // the account's administrator does not let it use the app
+	failInactiveUser
+	failInactiveOrg
 	failConsentRequired
 	failUnknownToken
 	failServer // an injected HTTP status

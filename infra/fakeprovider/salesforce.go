@@ -60,6 +60,19 @@ func (sf *salesforce) offline(_ *authzRequest, granted []string, _ bool) bool {
 
 func (sf *salesforce) loginHost(ar *authzRequest) string { return salesforceLoginHost(ar.host) }
 
+// admits: a deactivated user, or a user of a locked org, cannot sign in or
+// get tokens.
+// Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_flow_errors.htm
+func (sf *salesforce) admits(_ *http.Request, u *User) (failure, bool) {
+	switch {
+	case u.OrgInactive:
+		return failInactiveOrg, true
+	case u.Inactive:
+		return failInactiveUser, true
+	}
+	return failNone, false
+}
+
 // newAccessToken: <org id>!<letters>.
 func (sf *salesforce) newAccessToken(_ *client, _ *family, u *User, _ *accessToken) string {
 	return u.OrgID + "!" + salesforceToken("AQ")
@@ -194,6 +207,10 @@ func (sf *salesforce) oauthError(f failure, x errCtx) oauthError {
 		return e("invalid_grant", expired)
 	case failAccessDenied:
 		return e("access_denied", "end-user denied authorization")
+	case failInactiveUser:
+		return e("inactive_user", "user is inactive")
+	case failInactiveOrg:
+		return e("inactive_org", "organization is locked, closed or suspended")
 	case failConsentRequired:
 		return e("immediate_unsuccessful", "user has not approved this consumer")
 	case failUnknownToken:

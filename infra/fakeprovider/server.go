@@ -120,6 +120,12 @@ type User struct {
 	// the administrator allows the app again.
 	AdminPolicyBlocked bool
 
+	// Salesforce: the administrator deactivated the user (Inactive), or the
+	// org is locked, closed or suspended (OrgInactive); token requests
+	// answer inactive_user or inactive_org, and tokens issued before stay
+	// valid for when the user or org is active again.
+	Inactive, OrgInactive bool
+
 	// Salesforce: org id and instance URL (defaults: DefaultSalesforceOrgID,
 	// DefaultSalesforceInstanceURL). Sandbox users sign in at
 	// test.salesforce.com or a *.sandbox.my.salesforce.com host.

@@ -355,6 +355,7 @@ func TestCredentialCheckClassification(t *testing.T) {
 		{"google bad client", catalog.GoogleWorkspace, "", 401, `{"error":"invalid_client","error_description":"The OAuth client was not found."}`, 0, CheckInvalidClient, ""},
 		{"salesforce unknown key", catalog.Salesforce, "", 400, `{"error":"invalid_client_id","error_description":"client identifier invalid"}`, 0, CheckInvalidClient, ""},
 		{"salesforce bad secret", catalog.Salesforce, "", 400, `{"error":"invalid_client","error_description":"invalid client credentials"}`, 0, CheckInvalidClient, ""},
+		{"salesforce bad secret, its own code", catalog.Salesforce, "", 400, `{"error":"invalid_client_credentials","error_description":"client secret invalid"}`, 0, CheckInvalidClient, ""},
 		{"server error", catalog.GoogleWorkspace, "", 503, `{"error":"temporarily_unavailable"}`, 0, CheckUnreachable, ""},
 		{"throttled", catalog.GoogleWorkspace, "", 429, `{}`, 0, CheckUnreachable, ""},
 		{"timeout", catalog.GoogleWorkspace, "", 400, `{"error":"invalid_grant"}`, 2 * time.Second, CheckUnreachable, ""},

@@ -97,3 +97,58 @@ func TestBlockedConnectionOnDemand(t *testing.T) {
 		t.Fatalf("AccessToken = %v (%+v), want the policy failure owned by external_admin", err, e)
 	}
 }
+
+// TestSalesforceTokenErrors (correction 2): Salesforce's own error codes.
+// A deactivated user or a locked org is the Salesforce administrator's to
+// fix (the grant survives, so it is retried slowly); an unknown consumer key
+// or a wrong consumer secret is the org's client, refused. None is a
+// passing fault.
+// Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_flow_errors.htm
+func TestSalesforceTokenErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		user      func(*fakeprovider.User)
+		fault     *fakeprovider.Fault
+		status    string
+		code      string
+		owner     string
+		reconnect bool
+	}{
+		{name: "inactive user", user: func(u *fakeprovider.User) { u.Inactive = true }, status: store.StatusRefreshFailing, code: "inactive_user", owner: "external_admin"},
+		{name: "inactive org", user: func(u *fakeprovider.User) { u.OrgInactive = true }, status: store.StatusRefreshFailing, code: "inactive_org", owner: "external_admin"},
+		{name: "unknown consumer key", fault: &fakeprovider.Fault{Error: "invalid_client_id", Description: "client identifier invalid"}, status: store.StatusNeedsReconnect, code: "invalid_client_id", owner: "admin", reconnect: true},
+		{name: "wrong consumer secret", fault: &fakeprovider.Fault{Error: "invalid_client_credentials", Description: "client secret invalid"}, status: store.StatusNeedsReconnect, code: "invalid_client_credentials", owner: "admin", reconnect: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			s := f.service(nil)
+			in := f.enable(integrationSpec{org: "o1", provider: catalog.Salesforce, orgClient: true})
+			sd := f.seed(in, "sf-", 1, f.env.Clock.Now().Add(-time.Minute))[0]
+			if tc.user != nil {
+				if err := f.env.Fake.UpdateUser(catalog.Salesforce, fakeprovider.DefaultSalesforceUser, tc.user); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.fault != nil {
+				fault := *tc.fault
+				fault.Provider, fault.Kind = catalog.Salesforce, fakeprovider.KindRefresh
+				f.env.Fake.Inject(fault)
+			}
+			f.run(context.Background(), s)
+			c := f.conn(sd.key)
+			if c.Status != tc.status || c.LastError == nil || c.LastError.Code != tc.code || c.LastError.Owner != tc.owner {
+				t.Fatalf("stored %s/%s, last error %+v; want %s with %s owned by %s", c.Status, c.StatusReason, c.LastError, tc.status, tc.code, tc.owner)
+			}
+			if !tc.reconnect {
+				if wait := c.NextRefreshAt.Sub(f.env.Clock.Now()); wait < time.Hour {
+					t.Fatalf("retried after %v, as if the fault passes by itself", wait)
+				}
+				if strings.Contains(strings.ToLower(c.LastError.Message), "reconnect") {
+					t.Fatalf("the stored cause asks for a reconnect: %q", c.LastError.Message)
+				}
+			}
+		})
+	}
+}
