@@ -103,6 +103,7 @@ func (sf *salesforce) routes(handle func(string, http.HandlerFunc)) {
 	handle("POST /{host}/services/oauth2/introspect", sf.host(sf.introspect))
 	handle("GET /{host}/id/{org}/{user}", sf.host(identity))
 	handle("GET /{host}/services/data/{version}/limits", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.limits)))
+	handle("GET /{host}/services/data/{version}/query", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.query)))
 	handle("GET /{host}/services/data/{version}/sobjects", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.describeGlobal)))
 	handle("GET /{host}/services/data/{version}/sobjects/{object}/{id}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
 	// The catalog's item id is "<Object>/<record id>"; escaped, it is one segment.
@@ -462,17 +463,32 @@ func (sf *salesforce) revoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// checkVersion refuses an API version the REST API does not have.
+// checkVersion refuses an API version the REST API does not have: a
+// malformed one is not found, a retired one (below 31.0 since Summer '25)
+// is 410 Gone.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm
 func (sf *salesforce) checkVersion(a *apiCall) bool {
-	if apiVersionRE.MatchString(a.r.PathValue("version")) {
-		return true
+	v := a.r.PathValue("version")
+	if !apiVersionRE.MatchString(v) {
+		a.problem(probNotFound, "")
+		return false
 	}
-	a.problem(probNotFound, "")
-	return false
+	if n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, "v"), ".0")); n < 31 {
+		writeJSON(a.w, http.StatusGone, []map[string]string{{"errorCode": "GONE", "message": "API version " + v + " is retired."}})
+		return false
+	}
+	return true
 }
 
+// limits needs the View Setup and Configuration permission, which record
+// access does not give.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm
 func (sf *salesforce) limits(a *apiCall) {
 	if !sf.checkVersion(a) {
+		return
+	}
+	if a.user.WithoutViewSetup {
+		writeJSON(a.w, http.StatusForbidden, []map[string]string{{"errorCode": "INSUFFICIENT_ACCESS", "message": "The View Setup and Configuration permission is required."}})
 		return
 	}
 	limit := func(max, remaining int) map[string]int { return map[string]int{"Max": max, "Remaining": remaining} }
@@ -497,6 +513,38 @@ func (sf *salesforce) describeGlobal(a *apiCall) {
 				"rowTemplate": "/services/data/" + version + "/sobjects/" + name + "/{ID}"}})
 	}
 	writeJSON(a.w, http.StatusOK, map[string]any{"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objs})
+}
+
+// query runs a SOQL query of the form SELECT <fields> FROM <Object> [LIMIT
+// n] over the user's readable records of that object, as any API user with
+// read access may.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+func (sf *salesforce) query(a *apiCall) {
+	if !sf.checkVersion(a) {
+		return
+	}
+	f := strings.Fields(a.r.URL.Query().Get("q"))
+	if len(f) < 4 || !strings.EqualFold(f[0], "SELECT") || !strings.EqualFold(f[2], "FROM") {
+		writeJSON(a.w, http.StatusBadRequest, []map[string]string{{"errorCode": "MALFORMED_QUERY", "message": "unexpected token"}})
+		return
+	}
+	object, limit := f[3], -1
+	if len(f) == 6 && strings.EqualFold(f[4], "LIMIT") {
+		limit, _ = strconv.Atoi(f[5])
+	}
+	version := a.r.PathValue("version")
+	records := []map[string]any{}
+	for _, it := range a.visible() {
+		obj, rid, _ := strings.Cut(it.ID, "/")
+		if obj != object || limit >= 0 && len(records) == limit {
+			continue
+		}
+		records = append(records, map[string]any{
+			"attributes": map[string]string{"type": obj, "url": "/services/data/" + version + "/sobjects/" + obj + "/" + rid},
+			"Id":         rid,
+		})
+	}
+	writeJSON(a.w, http.StatusOK, map[string]any{"totalSize": len(records), "done": true, "records": records})
 }
 
 // record is one sObject record; its item id is "<Object>/<record id>".

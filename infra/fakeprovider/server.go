@@ -125,6 +125,9 @@ type User struct {
 	// answer inactive_user or inactive_org, and tokens issued before stay
 	// valid for when the user or org is active again.
 	Inactive, OrgInactive bool
+	// Salesforce: the user's profile lacks View Setup and Configuration,
+	// so the limits resource answers 403 (records it can read still are).
+	WithoutViewSetup bool
 
 	// Salesforce: org id and instance URL (defaults: DefaultSalesforceOrgID,
 	// DefaultSalesforceInstanceURL). Sandbox users sign in at

@@ -62,8 +62,13 @@ func isInstanceHost(host string) bool {
 	return false
 }
 
-// APIVersion is the REST API version used for probes.
-const APIVersion = "v62.0"
+// APIVersion is the REST API version of the probes: Spring '26 (66.0).
+// Salesforce supports a version at least three years from its release
+// (66.0: until Spring '29 at the earliest) and announces a retirement a
+// year ahead; versions 31.0 to 40.0 retire in Summer '28, 21.0 to 30.0
+// retired in Summer '25 and answer 410 Gone. Review it once a year.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm
+const APIVersion = "v66.0"
 
 // New returns Salesforce. Token responses carry instance_url, id and
 // issued_at but no expires_in.
@@ -88,7 +93,11 @@ func New() providers.Provider {
 			ReadScopes:  []string{"api"},
 			WriteScopes: providers.WriteScopes([]string{"api"}, []string{"api"}, nil, []string{"api"}),
 			Probe: providers.Probe{
-				ReadURL:  data + "/limits",
+				// A record-level read any API user with read access can make;
+				// the limits resource would need View Setup and
+				// Configuration, which reading records does not.
+				// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+				ReadURL:  data + "/query?q=SELECT+Id+FROM+Account+LIMIT+1",
 				ItemURL:  data + "/sobjects/{id}",
 				ItemHint: "an object name and record id such as Account/001XXXXXXXXXXXXXXX",
 			},
