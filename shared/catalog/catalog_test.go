@@ -42,7 +42,7 @@ func TestCatalogProviders(t *testing.T) {
 			[]string{"openid", "profile", "email", "offline_access", "https://graph.microsoft.com/User.Read"}, map[string]string{"response_mode": "query"}},
 		{GoogleWorkspace, "Google Workspace", "Google Cloud OAuth client", []Capability{Email, Calendar, Files, Contacts},
 			[]string{"openid", "email", "profile"}, map[string]string{"access_type": "offline", "prompt": "consent"}},
-		{Salesforce, "Salesforce", "Salesforce connected app", []Capability{CRM},
+		{Salesforce, "Salesforce", "Salesforce External Client App", []Capability{CRM},
 			[]string{"refresh_token", "openid", "id"}, nil},
 	}
 	allowedPlaceholders := regexp.MustCompile(`^<(redirect-uri|client-id|client-secret|tenant-id|your-domain|my-domain|sandbox|consumer-key|number|id)>$`)

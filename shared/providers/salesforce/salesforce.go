@@ -78,13 +78,18 @@ func New() providers.Provider {
 	return providers.Provider{
 		ID:          ID,
 		DisplayName: "Salesforce",
-		Registers:   "a Salesforce connected app",
-		DocsURL:     "https://help.salesforce.com/s/articleView?id=sf.connected_app_create.htm",
+		Registers:   "a Salesforce External Client App (or an existing connected app)",
+		// Customers can no longer create connected apps from Spring '26;
+		// External Client Apps replace them, and existing connected apps
+		// keep working.
+		// Docs: https://help.salesforce.com/s/articleView?id=005228017&type=1
+		DocsURL: "https://help.salesforce.com/s/articleView?id=xcloud.external_integrations.htm&type=5",
 		SetupSteps: []string{
-			"In Salesforce Setup, open App Manager and create a new connected app with OAuth settings enabled.",
-			"Set the callback URL to <redirect-uri> and select the scopes api, refresh_token, openid and id.",
-			"Require Proof Key for Code Exchange (PKCE) and keep the refresh token policy at 'valid until revoked' or a period longer than your users' idle time.",
-			"Copy the consumer key <client-id> into the integration settings and paste the consumer secret only into the secure client secret field: <client-secret>.",
+			"In Salesforce Setup, open External Client App Manager and create a new External Client App (distribution state Local) with OAuth enabled. If your org already has a connected app for this integration, keep using it: its consumer key and secret work the same way.",
+			"Set the callback URL to <redirect-uri> and select the OAuth scopes api, refresh_token (offline_access), openid and id.",
+			"Under Security, keep the secret required for the web server and refresh token flows, and require Proof Key for Code Exchange (PKCE).",
+			"Under Policies, admit the users who will connect, and keep the refresh token policy at 'valid until revoked' or a period longer than your users' idle time.",
+			"Under Settings, OAuth Settings, Consumer Key and Secret, copy the consumer key <client-id> into the integration settings and paste the consumer secret only into the secure client secret field: <client-secret>.",
 			"Set the authentication base URL: https://login.salesforce.com, https://test.salesforce.com for sandboxes, or your My Domain https://<my-domain>.my.salesforce.com.",
 		},
 		Capabilities: []providers.CapabilitySpec{{
