@@ -177,6 +177,9 @@ func (s *Server) resolveTenant(t string) string {
 }
 
 func (m *microsoft) admits(r *http.Request, u *User) (failure, bool) {
+	if u.NotAssigned {
+		return failNotAssigned, true
+	}
 	t := strings.ToLower(r.PathValue("tenant"))
 	switch t {
 	case "common", "organizations":
@@ -234,7 +237,12 @@ var aadstsCodes = map[int]aadsts{
 	7000222: {401, "invalid_client", "The provided client secret keys for app '%[3]s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", ""},
 	700016:  {400, "unauthorized_client", "Application with identifier '%[3]s' was not found in the directory '%[4]s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", ""},
 	65004:   {400, "access_denied", "User declined to consent to access the app.", ""},
-	90033:   {503, "temporarily_unavailable", "A transient error has occurred. Please try again.", ""},
+	// Tenant policies: assignment required, external accounts, device state.
+	50105:  {400, "invalid_grant", "Your administrator has configured the application '%[3]s' to block users unless they are specifically granted ('assigned') access to the application. The signed in user is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.", "message_only"},
+	90072:  {400, "invalid_grant", "User account from identity provider does not exist in tenant '%[4]s' and cannot access the application '%[3]s' in that tenant. The account needs to be added as an external user in the tenant first.", ""},
+	53000:  {400, "invalid_grant", "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant.", "message_only"},
+	530003: {400, "invalid_grant", "Your device is required to be managed to access this resource.", "message_only"},
+	90033:  {503, "temporarily_unavailable", "A transient error has occurred. Please try again.", ""},
 }
 
 // injectedAADSTS is the code of an injected error without Fault.AADSTS.
@@ -334,6 +342,12 @@ func (m *microsoft) oauthError(f failure, x errCtx) oauthError {
 		return e(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", strings.TrimSuffix(x.got, "/.default"), x.tenant)
 	case failAccessDenied:
 		return known(65004)
+	case failNotAssigned:
+		out := known(50105)
+		if x.kind == KindAuthorize {
+			out.code = "access_denied"
+		}
+		return out
 	case failConsentRequired:
 		out := known(65001)
 		out.code = "consent_required"

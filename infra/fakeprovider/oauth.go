@@ -154,6 +154,7 @@ const (
 	failCCResource
 	failAccessDenied
 	failAdminPolicy // the account's administrator does not let it use the app
+	failNotAssigned // the app requires assignment and the user has none
 	failInactiveUser
 	failInactiveOrg
 	failConsentRequired

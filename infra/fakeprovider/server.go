@@ -111,6 +111,10 @@ type User struct {
 	// DefaultMicrosoftTenantID, and the email's domain).
 	Tenant        string
 	TenantDomains []string
+	// Microsoft: the app requires user assignment in the tenant and this
+	// user is not assigned: sign-in and token requests answer AADSTS50105;
+	// tokens issued before stay valid for when the user is assigned again.
+	NotAssigned bool
 
 	// Google: the Workspace domain (hd claim); empty for a consumer account.
 	HostedDomain string

@@ -522,7 +522,11 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 			if f.Owner == oauthfail.OwnerExternalAdmin {
 				owner = OwnerExternalAdmin
 			}
-			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, reconnect)
+			fix := reconnect
+			if f.Fallback == oauthfail.OwnerExternalAdmin {
+				fix += " If the user may not do it (for example consent to apps is turned off), the " + name + " administrator of the account's tenant does it first."
+			}
+			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, fix)
 		case oauthfail.AdminAction, oauthfail.ClientRefused:
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
 				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")

@@ -29,3 +29,19 @@ func TestGoogleAdminPolicyAtSignIn(t *testing.T) {
 		t.Fatalf("%d token exchanges after a refused sign-in", n)
 	}
 }
+
+// TestMicrosoftNotAssignedAtSignIn (correction 5): an app that requires
+// user assignment refuses a user who is not assigned (AADSTS50105); the
+// app is told the tenant's administrator must assign them.
+// Docs: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+func TestMicrosoftNotAssignedAtSignIn(t *testing.T) {
+	env := localtest.New(t)
+	enable(t, env, catalog.Microsoft365, nil)
+	if err := env.Fake.UpdateUser(catalog.Microsoft365, fakeprovider.DefaultMicrosoftUser, func(u *fakeprovider.User) { u.NotAssigned = true }); err != nil {
+		t.Fatal(err)
+	}
+	got := outcome(t, connect(t, env, env.MemberToken("u-1", org), catalog.Microsoft365, map[string]any{"returnTo": localtest.ReturnURL}))
+	if got.Get("status") != "error" || got.Get("code") != "user_not_assigned" {
+		t.Fatalf("callback outcome %v, want error user_not_assigned", got)
+	}
+}

@@ -152,3 +152,70 @@ func TestSalesforceTokenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMicrosoftTenantPolicies (correction 5): Microsoft Entra answers that
+// are the tenant's policies, not a dead grant: the user not assigned to an
+// app that requires assignment (AADSTS50105), an account that must first be
+// added to the tenant as an external user (AADSTS90072), a device that must
+// be compliant or managed (AADSTS53000, AADSTS530003), a Conditional Access
+// block (AADSTS53003). The tenant's administrator acts; nobody is told to
+// reconnect, and the same refresh token works once the policy allows it.
+// Consent (AADSTS65001) is the user's to give again, or their admin's where
+// users may not consent.
+// Docs: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+func TestMicrosoftTenantPolicies(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		user      func(*fakeprovider.User)
+		aadsts    int
+		code      string
+		owner     string
+		reconnect bool
+		mentions  []string
+	}{
+		{name: "not assigned to the app", user: func(u *fakeprovider.User) { u.NotAssigned = true }, code: "user_not_assigned", owner: "external_admin", mentions: []string{"assign"}},
+		{name: "external user required", aadsts: 90072, code: "external_user_required", owner: "external_admin", mentions: []string{"external"}},
+		{name: "device not compliant", aadsts: 53000, code: "device_not_compliant", owner: "external_admin", mentions: []string{"device"}},
+		{name: "device not managed", aadsts: 530003, code: "device_not_managed", owner: "external_admin", mentions: []string{"device"}},
+		{name: "conditional access", aadsts: 53003, code: "conditional_access_blocked", owner: "external_admin", mentions: []string{"Conditional Access"}},
+		{name: "consent", aadsts: 65001, code: "consent_required", owner: "user", reconnect: true, mentions: []string{"consent again", "admin"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			s := f.service(nil)
+			in := f.enable(integrationSpec{org: "o1", provider: catalog.Microsoft365})
+			sd := f.seed(in, "ms-", 1, f.env.Clock.Now().Add(-time.Minute))[0]
+			if tc.user != nil {
+				if err := f.env.Fake.UpdateUser(catalog.Microsoft365, fakeprovider.DefaultMicrosoftUser, tc.user); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				f.env.Fake.Inject(fakeprovider.Fault{Provider: catalog.Microsoft365, Kind: fakeprovider.KindRefresh, Error: fakeprovider.ErrInvalidGrant, AADSTS: tc.aadsts})
+			}
+			f.run(context.Background(), s)
+			c := f.conn(sd.key)
+			if c.LastError == nil || c.LastError.Code != tc.code || c.LastError.Owner != tc.owner {
+				t.Fatalf("stored %s/%s, last error %+v; want %s owned by %s", c.Status, c.StatusReason, c.LastError, tc.code, tc.owner)
+			}
+			for _, m := range tc.mentions {
+				if !strings.Contains(c.LastError.Message, m) {
+					t.Errorf("the cause %q does not mention %q", c.LastError.Message, m)
+				}
+			}
+			if tc.reconnect {
+				if c.Status != store.StatusNeedsReconnect {
+					t.Fatalf("status %s, want needs_reconnect", c.Status)
+				}
+				return
+			}
+			if c.Status != store.StatusRefreshFailing || strings.Contains(strings.ToLower(c.LastError.Message), "reconnect") {
+				t.Fatalf("stored %s, cause %q: a policy neither breaks the connection nor asks for a reconnect", c.Status, c.LastError.Message)
+			}
+			if wait := c.NextRefreshAt.Sub(f.env.Clock.Now()); wait < time.Hour {
+				t.Fatalf("retried after %v", wait)
+			}
+		})
+	}
+}

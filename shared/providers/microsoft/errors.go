@@ -62,9 +62,26 @@ func aadsts(code string) (oauthfail.Failure, bool) {
 	case "50079":
 		f.Code, f.Cause = "mfa_required", "Microsoft requires multi-factor authentication enrollment. Reconnect the account."
 	case "65001":
-		f.Code, f.Owner, f.Cause = "consent_required", oauthfail.OwnerExternalAdmin, "The app no longer has consent in the Microsoft tenant. A tenant admin must grant consent, then the user reconnects."
+		// The user can consent again; where the tenant does not let users
+		// consent to apps, its administrator consents for them.
+		// Docs: https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent
+		f.Code, f.Fallback, f.Cause = "consent_required", oauthfail.OwnerExternalAdmin, "The app no longer has this account's consent in Microsoft Entra. Reconnect the account and consent again; where the organization does not let users consent to apps, a tenant admin must grant consent first."
+
+	// The tenant's policies: its administrator acts, and the grant
+	// survives, so they are Blocked (retried slowly), never a reconnect.
+	case "50105":
+		// The app requires assignment and the user is not assigned.
+		// Docs: https://learn.microsoft.com/troubleshoot/entra/entra-id/app-integration/error-code-aadsts50105-user-not-assigned-role
+		f = blocked("user_not_assigned", "The Microsoft Entra app requires user assignment and this account is not assigned to it. The tenant's admin assigns the user (or a group of theirs) to the app under Enterprise applications; the connection then works again by itself.")
+	case "90072":
+		f = blocked("external_user_required", "This account is not in the Microsoft tenant the integration signs in to. The tenant's admin adds it as an external (guest) user first; the connection then works again by itself.")
+	case "53000":
+		// Docs: https://learn.microsoft.com/entra/identity/conditional-access/troubleshoot-conditional-access
+		f = blocked("device_not_compliant", "A Conditional Access policy of the Microsoft tenant requires a compliant device, which a service acting for the user is not. The tenant's admin exempts or allows the app; the connection then works again by itself.")
+	case "530003":
+		f = blocked("device_not_managed", "A Conditional Access policy of the Microsoft tenant requires a managed device, which a service acting for the user is not. The tenant's admin exempts or allows the app; the connection then works again by itself.")
 	case "53003":
-		f.Code, f.Owner, f.Cause = "conditional_access_blocked", oauthfail.OwnerExternalAdmin, "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it."
+		f = blocked("conditional_access_blocked", "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it; the connection then works again by itself.")
 	case "50057":
 		f.Code, f.Owner, f.Cause = "account_disabled", oauthfail.OwnerExternalAdmin, "The Microsoft account is disabled in its tenant."
 	case "50020":
@@ -82,4 +99,8 @@ func aadsts(code string) (oauthfail.Failure, bool) {
 		return oauthfail.Failure{}, false
 	}
 	return f, true
+}
+
+func blocked(code, cause string) oauthfail.Failure {
+	return oauthfail.Failure{Kind: oauthfail.Blocked, Code: code, Owner: oauthfail.OwnerExternalAdmin, Cause: cause}
 }

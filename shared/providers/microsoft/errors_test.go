@@ -1,6 +1,7 @@
 package microsoft
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sofie/integrations/shared/oauthfail"
@@ -23,6 +24,12 @@ func TestClassifyToken(t *testing.T) {
 		{"expired client secret", 401, `{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app are expired.","error_codes":[7000222]}`, oauthfail.ClientRefused, "client_secret_expired", oauthfail.OwnerAdmin},
 		{"wrong client secret", 401, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215]}`, oauthfail.ClientRefused, "invalid_client_secret", oauthfail.OwnerAdmin},
 		{"app not found", 400, `{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.","error_codes":[700016]}`, oauthfail.ClientRefused, "client_not_found", oauthfail.OwnerAdmin},
+		{"consent: the user, or the tenant admin", 400, `{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented to use the application.","error_codes":[65001]}`, oauthfail.Reconnect, "consent_required", oauthfail.OwnerUser},
+		{"not assigned", 400, `{"error":"invalid_grant","error_description":"AADSTS50105: The signed in user is not assigned to a role for the application."}`, oauthfail.Blocked, "user_not_assigned", oauthfail.OwnerExternalAdmin},
+		{"external user required", 400, `{"error":"invalid_grant","error_description":"AADSTS90072: User account does not exist in tenant."}`, oauthfail.Blocked, "external_user_required", oauthfail.OwnerExternalAdmin},
+		{"device not compliant", 400, `{"error":"invalid_grant","error_description":"AADSTS53000: Device is not in required device state."}`, oauthfail.Blocked, "device_not_compliant", oauthfail.OwnerExternalAdmin},
+		{"device not managed", 400, `{"error":"invalid_grant","error_description":"AADSTS530003: Your device is required to be managed."}`, oauthfail.Blocked, "device_not_managed", oauthfail.OwnerExternalAdmin},
+		{"conditional access", 400, `{"error":"invalid_grant","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies."}`, oauthfail.Blocked, "conditional_access_blocked", oauthfail.OwnerExternalAdmin},
 		{"unknown AADSTS: the OAuth code decides", 400, `{"error":"invalid_grant","error_description":"AADSTS1234567: something new"}`, oauthfail.Reconnect, "invalid_grant", oauthfail.OwnerUser},
 		{"transient", 503, `{"error":"temporarily_unavailable","error_description":"AADSTS90033: A transient error has occurred."}`, oauthfail.Transient, "provider_unavailable", oauthfail.OwnerNone},
 	}
@@ -31,6 +38,9 @@ func TestClassifyToken(t *testing.T) {
 			f := New().Dialect.ClassifyToken(providertest.TokenError(t, tc.status, nil, tc.body, 0), providers.TokenCall{Grant: providers.GrantRefresh})
 			if f.Kind != tc.kind || f.Code != tc.code || f.Owner != tc.owner || f.Cause == "" {
 				t.Fatalf("ClassifyToken = %+v, want {%s %s %s}", f, tc.kind, tc.code, tc.owner)
+			}
+			if f.Kind == oauthfail.Blocked && strings.Contains(strings.ToLower(f.Cause), "reconnect") {
+				t.Fatalf("a tenant policy asks for a reconnect: %q", f.Cause)
 			}
 		})
 	}
@@ -43,7 +53,8 @@ func TestClassifyAuthorize(t *testing.T) {
 		want       string
 	}{
 		{"access_denied", "AADSTS65004: User declined to consent", oauthfail.Reconnect, "access_denied"},
-		{"access_denied", "AADSTS53003: blocked by conditional access", oauthfail.Reconnect, "conditional_access_blocked"},
+		{"access_denied", "AADSTS53003: blocked by conditional access", oauthfail.Blocked, "conditional_access_blocked"},
+		{"access_denied", "AADSTS50105: The signed in user is not assigned to the app", oauthfail.Blocked, "user_not_assigned"},
 		{"access_denied", "AADSTS50020: User account from identity provider does not exist in tenant", oauthfail.Reconnect, "account_not_in_tenant"},
 		{"invalid_request", "AADSTS50011: The redirect URI does not match", oauthfail.AdminAction, "invalid_request"},
 	}
