@@ -129,6 +129,10 @@ func (s *Server) authorize(d dialect, w http.ResponseWriter, r *http.Request) {
 		fail(failInjected, x)
 		return
 	}
+	if fl, refused := d.admitsClient(r, cl); refused {
+		fail(fl, x)
+		return
+	}
 	if ar.responseType != "code" {
 		x.got = ar.responseType
 		fail(failUnsupportedResponseType, x)

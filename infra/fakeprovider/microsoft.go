@@ -197,6 +197,19 @@ func (m *microsoft) admits(r *http.Request, u *User) (failure, bool) {
 	return failNone, false
 }
 
+// admitsClient: a single-tenant app cannot sign in through the
+// multi-tenant endpoints.
+// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+func (m *microsoft) admitsClient(r *http.Request, cl *client) (failure, bool) {
+	switch strings.ToLower(r.PathValue("tenant")) {
+	case "common", "organizations":
+		if cl.SingleTenant {
+			return failSingleTenant, true
+		}
+	}
+	return failNone, false
+}
+
 func (m *microsoft) defaultUser(r *http.Request, users []*User) *User {
 	if tid := m.s.resolveTenant(r.PathValue("tenant")); tid != "" {
 		for _, u := range users {
@@ -242,6 +255,7 @@ var aadstsCodes = map[int]aadsts{
 	90072:  {400, "invalid_grant", "User account from identity provider does not exist in tenant '%[4]s' and cannot access the application '%[3]s' in that tenant. The account needs to be added as an external user in the tenant first.", ""},
 	53000:  {400, "invalid_grant", "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant.", "message_only"},
 	530003: {400, "invalid_grant", "Your device is required to be managed to access this resource.", "message_only"},
+	50194:  {400, "invalid_request", "Application '%[3]s' is not configured as a multi-tenant application. Usage of the /%[4]s endpoint is not supported for such applications. Use a tenant-specific endpoint or configure the application to be multi-tenant.", ""},
 	90033:  {503, "temporarily_unavailable", "A transient error has occurred. Please try again.", ""},
 }
 
@@ -342,6 +356,8 @@ func (m *microsoft) oauthError(f failure, x errCtx) oauthError {
 		return e(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", strings.TrimSuffix(x.got, "/.default"), x.tenant)
 	case failAccessDenied:
 		return known(65004)
+	case failSingleTenant:
+		return known(50194)
 	case failNotAssigned:
 		out := known(50105)
 		if x.kind == KindAuthorize {

@@ -33,6 +33,9 @@ type dialect interface {
 	// admits refuses a user the endpoint does not serve (Microsoft tenants);
 	// callers hold s.mu.
 	admits(r *http.Request, u *User) (failure, bool)
+	// admitsClient refuses a client the endpoint does not serve (a
+	// single-tenant Microsoft app under common or organizations).
+	admitsClient(r *http.Request, cl *client) (failure, bool)
 	// defaultUser picks the account when there is no login_hint; callers
 	// hold s.mu.
 	defaultUser(r *http.Request, users []*User) *User
@@ -86,7 +89,8 @@ type dialect interface {
 // overrides what it does differently.
 type base struct{ s *Server }
 
-func (base) admits(*http.Request, *User) (failure, bool) { return failNone, false }
+func (base) admits(*http.Request, *User) (failure, bool)         { return failNone, false }
+func (base) admitsClient(*http.Request, *client) (failure, bool) { return failNone, false }
 
 func (base) defaultUser(_ *http.Request, users []*User) *User {
 	if len(users) == 0 {
@@ -155,6 +159,7 @@ const (
 	failAccessDenied
 	failAdminPolicy // the account's administrator does not let it use the app
 	failNotAssigned // the app requires assignment and the user has none
+	failSingleTenant
 	failInactiveUser
 	failInactiveOrg
 	failConsentRequired

@@ -81,6 +81,9 @@ type ClientSpec struct {
 	RotateRefreshTokens bool
 	// RequirePKCE refuses authorization requests without a code challenge.
 	RequirePKCE bool
+	// SingleTenant: a Microsoft app registered for its own tenant only;
+	// under common and organizations it answers AADSTS50194.
+	SingleTenant bool
 }
 
 // Item is an external object a probe can fetch by id: a message, an event,

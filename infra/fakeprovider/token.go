@@ -64,6 +64,9 @@ func (s *Server) token(d dialect, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cl, fl := s.authenticate(d, clientID, secret)
+	if fl == failNone {
+		fl, _ = d.admitsClient(r, cl)
+	}
 	if fl != failNone {
 		refuse(fl)
 		return

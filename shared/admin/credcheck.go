@@ -25,6 +25,11 @@ const (
 	CheckValid         = "valid"          // the provider authenticated the client
 	CheckInvalidClient = "invalid_client" // the provider refused the client id or secret
 	CheckUnreachable   = "unreachable"    // network error, timeout, 5xx or 429: try again later
+	// CheckSettingsMismatch: the provider refused the client under the
+	// integration's settings, which do not fit its app (a single-tenant
+	// Microsoft app under organizations or common); the message says what
+	// to change.
+	CheckSettingsMismatch = "settings_mismatch"
 	// CheckUnverified: the provider answered, but not in a way that tells
 	// whether the client authenticated (an unexpected error code).
 	CheckUnverified = "unverified"
@@ -191,6 +196,9 @@ func classifyCheck(p catalog.Provider, method catalog.CheckMethod, err error) Cr
 		grant = providers.GrantClientCredentials
 	}
 	switch f := p.Dialect.ClassifyToken(err, providers.TokenCall{Grant: grant}); {
+	case f.Kind == oauthfail.AdminAction:
+		// The provider says what in the settings does not fit its app.
+		res.Result, res.Message = CheckSettingsMismatch, f.Cause+" The settings were saved."
 	case f.Kind == oauthfail.ClientRefused:
 		res.Result, res.Message = CheckInvalidClient, "The provider refused the client id or client secret. Check that the client id is right and paste a current client secret."
 	case re.ErrorCode == "invalid_grant" && method == catalog.CheckDummyCode:

@@ -348,6 +348,7 @@ func TestCredentialCheckClassification(t *testing.T) {
 			"/login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token client_credentials https://graph.microsoft.com/.default"},
 		{"microsoft bad secret", catalog.Microsoft365, "contoso.onmicrosoft.com", 401, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}`, 0, CheckInvalidClient, ""},
 		{"microsoft unknown app", catalog.Microsoft365, "contoso.onmicrosoft.com", 400, `{"error":"unauthorized_client","error_description":"AADSTS700016"}`, 0, CheckInvalidClient, ""},
+		{"microsoft single-tenant app under organizations", catalog.Microsoft365, "organizations", 400, `{"error":"invalid_request","error_description":"AADSTS50194: Application 'x' is not configured as a multi-tenant application."}`, 0, CheckSettingsMismatch, ""},
 		{"microsoft organizations uses a dummy code", catalog.Microsoft365, "organizations", 400, `{"error":"invalid_grant","error_description":"AADSTS9002313"}`, 0, CheckValid,
 			"/login.microsoftonline.com/organizations/oauth2/v2.0/token authorization_code "},
 		{"google valid", catalog.GoogleWorkspace, "", 400, `{"error":"invalid_grant","error_description":"Malformed auth code."}`, 0, CheckValid,

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/shared/admin"
 	"github.com/sofie/integrations/shared/catalog"
 )
@@ -50,5 +51,36 @@ func TestSalesforceSetupDescribesExternalClientApps(t *testing.T) {
 	}
 	if !strings.Contains(p.Registers, "External Client App") {
 		t.Errorf("registers %q", p.Registers)
+	}
+}
+
+// TestMicrosoftSingleTenantAppUnderOrganizations (correction 6): an Entra
+// app registered for a single tenant cannot sign in through organizations
+// or common (AADSTS50194). The save's credential check, which redeems a
+// dummy code there, sees it and says what to change: the tenant setting.
+// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+// and https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+func TestMicrosoftSingleTenantAppUnderOrganizations(t *testing.T) {
+	h := newHarness(t)
+	org := h.org("single")
+	tok := h.admin(org)
+	secret := h.plant()
+	h.env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: catalog.Microsoft365, ClientID: msClientID, Secret: secret, SingleTenant: true})
+	path := integrationPath(org, catalog.Microsoft365)
+	body := msOrg(msClientID)
+	body["tenant"] = "organizations"
+	want(t, h.do(t, "PUT", path, tok, body, nil), 201, "")
+	resp := h.do(t, "PUT", path+"/client-secret", tok, map[string]string{"clientSecret": secret}, nil)
+	want(t, resp, 200, "")
+	c := view(t, resp).CredentialCheck
+	if c == nil || c.Result != admin.CheckSettingsMismatch || !strings.Contains(c.Message, "tenant") {
+		t.Fatalf("credential check %+v, want settings_mismatch naming the tenant", c)
+	}
+	// With its own tenant, the same app is valid.
+	body["tenant"] = fakeprovider.DefaultMicrosoftTenantID
+	resp = h.do(t, "PUT", path, tok, body, ifMatch(resp.Header.Get("ETag")))
+	want(t, resp, 200, "")
+	if c := view(t, resp).CredentialCheck; c == nil || c.Result != admin.CheckValid {
+		t.Fatalf("credential check with the app's tenant: %+v", c)
 	}
 }

@@ -1,11 +1,13 @@
 package connections_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
 )
 
 // The providers' sign-in answers that used to be misread (issue 12,
@@ -43,5 +45,25 @@ func TestMicrosoftNotAssignedAtSignIn(t *testing.T) {
 	got := outcome(t, connect(t, env, env.MemberToken("u-1", org), catalog.Microsoft365, map[string]any{"returnTo": localtest.ReturnURL}))
 	if got.Get("status") != "error" || got.Get("code") != "user_not_assigned" {
 		t.Fatalf("callback outcome %v, want error user_not_assigned", got)
+	}
+}
+
+// TestMicrosoftSingleTenantAppAtSignIn (correction 6): a single-tenant Entra
+// app under organizations fails at sign-in with AADSTS50194; the code says
+// the admin must set the tenant, not that the user should try again.
+// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+func TestMicrosoftSingleTenantAppAtSignIn(t *testing.T) {
+	env := localtest.New(t)
+	const clientID, secret = "11111111-2222-4333-8444-555555555555", "fake-client-secret-single"
+	env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: catalog.Microsoft365, ClientID: clientID, Secret: secret, SingleTenant: true})
+	if err := env.Deps.Secrets.PutClientSecret(context.Background(), org, catalog.Microsoft365, secret); err != nil {
+		t.Fatal(err)
+	}
+	enable(t, env, catalog.Microsoft365, func(in *store.Integration) {
+		in.ConfigMode, in.ClientID, in.Tenant, in.ClientSecretSetAt = store.ConfigModeOrganization, clientID, "organizations", env.Clock.Now()
+	})
+	got := outcome(t, connect(t, env, env.MemberToken("u-1", org), catalog.Microsoft365, map[string]any{"returnTo": localtest.ReturnURL}))
+	if got.Get("status") != "error" || got.Get("code") != "single_tenant_app" {
+		t.Fatalf("callback outcome %v, want error single_tenant_app", got)
 	}
 }

@@ -86,6 +86,12 @@ func aadsts(code string) (oauthfail.Failure, bool) {
 		f.Code, f.Owner, f.Cause = "account_disabled", oauthfail.OwnerExternalAdmin, "The Microsoft account is disabled in its tenant."
 	case "50020":
 		f.Code, f.Cause = "account_not_in_tenant", "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant."
+	case "50194":
+		// A single-tenant app under organizations or common: the org's
+		// tenant setting does not fit its app registration.
+		// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+		f.Kind, f.Code, f.Owner = oauthfail.AdminAction, "single_tenant_app", oauthfail.OwnerAdmin
+		f.Cause = "The organization's Microsoft Entra app is registered for a single tenant, so it cannot sign in through organizations or common. An admin sets the tenant to the directory (tenant) ID or a verified domain in the integration settings, or makes the app multi-tenant."
 	case "7000222":
 		f = oauthfail.ClientFailure("client_secret_expired")
 		f.Cause = "The organization's Microsoft Entra client secret has expired. An admin must create a new secret and save it in the integration settings."

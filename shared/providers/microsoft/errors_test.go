@@ -30,6 +30,7 @@ func TestClassifyToken(t *testing.T) {
 		{"device not compliant", 400, `{"error":"invalid_grant","error_description":"AADSTS53000: Device is not in required device state."}`, oauthfail.Blocked, "device_not_compliant", oauthfail.OwnerExternalAdmin},
 		{"device not managed", 400, `{"error":"invalid_grant","error_description":"AADSTS530003: Your device is required to be managed."}`, oauthfail.Blocked, "device_not_managed", oauthfail.OwnerExternalAdmin},
 		{"conditional access", 400, `{"error":"invalid_grant","error_description":"AADSTS53003: Access has been blocked by Conditional Access policies."}`, oauthfail.Blocked, "conditional_access_blocked", oauthfail.OwnerExternalAdmin},
+		{"single-tenant app under organizations", 400, `{"error":"invalid_request","error_description":"AADSTS50194: Application 'x' is not configured as a multi-tenant application."}`, oauthfail.AdminAction, "single_tenant_app", oauthfail.OwnerAdmin},
 		{"unknown AADSTS: the OAuth code decides", 400, `{"error":"invalid_grant","error_description":"AADSTS1234567: something new"}`, oauthfail.Reconnect, "invalid_grant", oauthfail.OwnerUser},
 		{"transient", 503, `{"error":"temporarily_unavailable","error_description":"AADSTS90033: A transient error has occurred."}`, oauthfail.Transient, "provider_unavailable", oauthfail.OwnerNone},
 	}
@@ -57,6 +58,7 @@ func TestClassifyAuthorize(t *testing.T) {
 		{"access_denied", "AADSTS50105: The signed in user is not assigned to the app", oauthfail.Blocked, "user_not_assigned"},
 		{"access_denied", "AADSTS50020: User account from identity provider does not exist in tenant", oauthfail.Reconnect, "account_not_in_tenant"},
 		{"invalid_request", "AADSTS50011: The redirect URI does not match", oauthfail.AdminAction, "invalid_request"},
+		{"invalid_request", "AADSTS50194: Application is not configured as a multi-tenant application", oauthfail.AdminAction, "single_tenant_app"},
 	}
 	for _, tc := range tests {
 		f := New().Dialect.ClassifyAuthorize(tc.code, tc.desc)
