@@ -28,6 +28,7 @@ const (
 	probNotFound
 	probItemForbidden
 	probAppOnly
+	probClaimsChallenge // Conditional Access asks for a stronger sign-in (Graph's claims challenge)
 	probFault
 )
 
@@ -127,6 +128,10 @@ func (s *Server) api(d dialect, n need, h func(*apiCall)) http.HandlerFunc {
 		}
 		if !s.hasScope(d.id(), n, tok.scopes) {
 			refuse(probInsufficientScope)
+			return
+		}
+		if k, refused := d.apiRefusal(user); refused {
+			refuse(k)
 			return
 		}
 		if n.capability != "" && slices.Contains(user.Denied, n.capability) {

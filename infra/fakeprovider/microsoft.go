@@ -85,6 +85,10 @@ func (m *microsoft) normalize(u *User, domain string) {
 
 func (m *microsoft) accountDetail(u *User) string { return "tenant " + u.Tenant }
 
+func (m *microsoft) apiRefusal(u *User) (problemKind, bool) {
+	return probClaimsChallenge, u.ClaimsChallenge
+}
+
 // grantSupported: the client-credentials grant too (the admin's
 // credential check).
 func (m *microsoft) grantSupported(grantType string) bool {
@@ -511,6 +515,8 @@ func (m *microsoft) writeAPIError(w http.ResponseWriter, p apiProblem) {
 		}
 	case probAppOnly:
 		status, code, msg = http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."
+	case probClaimsChallenge:
+		msg = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: LocationConditionEvaluationSatisfied"
 	case probFault:
 		status = p.status
 		switch status {
@@ -522,7 +528,13 @@ func (m *microsoft) writeAPIError(w http.ResponseWriter, p apiProblem) {
 			code, msg = "UnknownError", "An internal error occurred."
 		}
 	}
-	if status == http.StatusUnauthorized {
+	switch {
+	case p.kind == probClaimsChallenge:
+		// A claims challenge: 401 with insufficient_claims and the claims
+		// a new sign-in must satisfy.
+		// Docs: https://learn.microsoft.com/entra/identity-platform/claims-challenge
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="`+graphAppID+`", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZX19fQ=="`)
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="`+graphAppID+`"`)
 	}
 	writeJSON(w, status, map[string]any{"error": map[string]any{

@@ -51,6 +51,9 @@ type dialect interface {
 	tokenResponse(t *issue) map[string]any
 	// writeAPIError answers a probe or identity call in the API's shape.
 	writeAPIError(w http.ResponseWriter, p apiProblem)
+	// apiRefusal refuses every API call of the user for a reason of the
+	// provider's own (Graph's claims challenges).
+	apiRefusal(u *User) (problemKind, bool)
 
 	// scopeRequired: an authorization request without scope is refused.
 	scopeRequired() bool
@@ -91,6 +94,7 @@ type base struct{ s *Server }
 
 func (base) admits(*http.Request, *User) (failure, bool)         { return failNone, false }
 func (base) admitsClient(*http.Request, *client) (failure, bool) { return failNone, false }
+func (base) apiRefusal(*User) (problemKind, bool)                { return 0, false }
 
 func (base) defaultUser(_ *http.Request, users []*User) *User {
 	if len(users) == 0 {

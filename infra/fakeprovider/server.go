@@ -114,6 +114,12 @@ type User struct {
 	// DefaultMicrosoftTenantID, and the email's domain).
 	Tenant        string
 	TenantDomains []string
+	// Microsoft: the tenant's Conditional Access asks for a stronger
+	// sign-in than the user's tokens carry (continuous access evaluation):
+	// every Graph call answers 401 with a claims challenge
+	// (error="insufficient_claims" in WWW-Authenticate), and refreshing
+	// does not satisfy it.
+	ClaimsChallenge bool
 	// Microsoft: the app requires user assignment in the tenant and this
 	// user is not assigned: sign-in and token requests answer AADSTS50105;
 	// tokens issued before stay valid for when the user is assigned again.

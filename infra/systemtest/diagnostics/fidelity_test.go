@@ -39,3 +39,36 @@ func TestSalesforceCRMReadNeedsOnlyRecordAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphClaimsChallengeIsConditionalAccess (correction 7): Microsoft
+// Graph answers a Conditional Access requirement the token does not meet
+// (continuous access evaluation) with 401 and error="insufficient_claims"
+// in WWW-Authenticate. That is the tenant's policy, not a revoked token: a
+// refresh does not satisfy it, and the tenant's administrator is the one
+// who can change it.
+// Docs: https://learn.microsoft.com/entra/identity-platform/claims-challenge
+func TestGraphClaimsChallengeIsConditionalAccess(t *testing.T) {
+	var bodies []string
+	w := healthy(t, catalog.Microsoft365, &bodies)
+	if err := w.env.Fake.UpdateUser(catalog.Microsoft365, fakeprovider.DefaultMicrosoftUser, func(u *fakeprovider.User) { u.ClaimsChallenge = true }); err != nil {
+		t.Fatal(err)
+	}
+	refreshes := w.env.Fake.Count(fakeprovider.Filter{Provider: catalog.Microsoft365, Kind: fakeprovider.KindRefresh})
+	rep := w.diagnose(w.member, w.query(nil))
+	var found bool
+	for _, c := range rep.Checks {
+		if c.ID != "connection_healthy" {
+			continue
+		}
+		found = true
+		if c.Status != "fail" || c.Owner != "external_admin" || !strings.Contains(c.Message, "Conditional Access") || strings.Contains(c.Message, "revoked") {
+			t.Fatalf("connection_healthy %+v, want a Conditional Access failure owned by external_admin", c)
+		}
+	}
+	if !found {
+		t.Fatal("no connection_healthy check")
+	}
+	if n := w.env.Fake.Count(fakeprovider.Filter{Provider: catalog.Microsoft365, Kind: fakeprovider.KindRefresh}); n != refreshes {
+		t.Fatalf("%d refreshes forced by a claims challenge, which a refresh cannot satisfy", n-refreshes)
+	}
+}

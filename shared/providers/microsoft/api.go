@@ -11,7 +11,7 @@ import (
 )
 
 // ClassifyAPI reads Microsoft Graph's errors: {"error": {"code": "...",
-// "message": "..."}}; a Conditional Access challenge comes with
+// "message": "..."}}; a Conditional Access claims challenge comes with
 // insufficient_claims in WWW-Authenticate.
 // Docs: https://learn.microsoft.com/graph/errors
 func (*dialect) ClassifyAPI(status int, h http.Header, body []byte) oauthfail.API {
@@ -32,7 +32,12 @@ func (*dialect) ClassifyAPI(status int, h http.Header, body []byte) oauthfail.AP
 			return oauthfail.APIInvalidID, true
 		}
 		switch status {
-		case http.StatusForbidden:
+		case http.StatusUnauthorized, http.StatusForbidden:
+			// A claims challenge: Conditional Access (or continuous
+			// access evaluation) asks for claims the token does not have.
+			// It comes as 401 with error="insufficient_claims"; a refresh
+			// cannot satisfy it, so it is not a rejected token.
+			// Docs: https://learn.microsoft.com/entra/identity-platform/claims-challenge
 			if strings.Contains(h.Get("WWW-Authenticate"), "insufficient_claims") {
 				return oauthfail.APIConditionalAccess, true
 			}

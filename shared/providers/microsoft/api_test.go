@@ -25,6 +25,7 @@ func TestClassifyAPI(t *testing.T) {
 		{"401", 401, nil, graphErr("InvalidAuthenticationToken"), oauthfail.APITokenRejected},
 		{"403 access denied", 403, nil, graphErr("ErrorAccessDenied"), oauthfail.APIForbidden},
 		{"403 conditional access", 403, http.Header{"Www-Authenticate": {`Bearer realm="", error="insufficient_claims", claims="e30="`}}, graphErr("accessDenied"), oauthfail.APIConditionalAccess},
+		{"401 claims challenge", 401, http.Header{"Www-Authenticate": {`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="`}}, graphErr("InvalidAuthenticationToken"), oauthfail.APIConditionalAccess},
 		{"404 item", 404, nil, graphErr("itemNotFound"), oauthfail.APINotFound},
 		{"404 mail item", 404, nil, graphErr("ErrorItemNotFound"), oauthfail.APINotFound},
 		{"no mailbox", 404, nil, graphErr("MailboxNotEnabledForRESTAPI"), oauthfail.APIUnlicensed},
