@@ -151,9 +151,10 @@ func isSalesforceHost(h string) bool {
 }
 
 // salesforceLoginHost is the host of identity URLs for a sign-in at host:
-// sandboxes sign in (and are identified) at test.salesforce.com.
+// sandboxes and scratch orgs sign in (and are identified) at
+// test.salesforce.com.
 func salesforceLoginHost(host string) string {
-	if host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com") {
+	if host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com") || strings.HasSuffix(host, ".scratch.my.salesforce.com") {
 		return "test.salesforce.com"
 	}
 	return "login.salesforce.com"

@@ -1,10 +1,12 @@
 package admin_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/admin"
 	"github.com/sofie/integrations/shared/catalog"
 )
@@ -82,5 +84,59 @@ func TestMicrosoftSingleTenantAppUnderOrganizations(t *testing.T) {
 	want(t, resp, 200, "")
 	if c := view(t, resp).CredentialCheck; c == nil || c.Result != admin.CheckValid {
 		t.Fatalf("credential check with the app's tenant: %+v", c)
+	}
+}
+
+// TestSalesforceMyDomainHosts (correction 8): the My Domain login hosts
+// Salesforce documents, partitioned by org type (Developer Edition,
+// sandbox, scratch, demo, Trailhead Playground), are accepted as the
+// authentication base URL; anything else under salesforce.com is not.
+// Docs: https://help.salesforce.com/s/articleView?id=xcloud.domain_name_app_url_changes.htm&type=5
+// (My Domain URL formats) and the DomainPartition values of
+// https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_mydomainlog.htm
+func TestSalesforceMyDomainHosts(t *testing.T) {
+	h := newHarness(t)
+	org := h.org("hosts")
+	tok := h.admin(org)
+	path := integrationPath(org, catalog.Salesforce)
+	etag := ""
+	save := func(base string) *localtest.Response {
+		t.Helper()
+		body := map[string]any{"enabled": true, "configMode": "default", "capabilities": []string{"crm"}, "authBaseUrl": base}
+		var hdr http.Header
+		if etag != "" {
+			hdr = ifMatch(etag)
+		}
+		resp := h.do(t, "PUT", path, tok, body, hdr)
+		if resp.Status == 200 || resp.Status == 201 {
+			etag = resp.Header.Get("ETag")
+		}
+		return resp
+	}
+	for _, base := range []string{
+		"https://acme.my.salesforce.com",
+		"https://acme-dev-ed.develop.my.salesforce.com",
+		"https://acme--uat.sandbox.my.salesforce.com",
+		"https://acme-sample.scratch.my.salesforce.com",
+		"https://acme.demo.my.salesforce.com",
+		"https://curious-fox-abc123.trailblaze.my.salesforce.com",
+	} {
+		if resp := save(base); resp.Status != 200 && resp.Status != 201 {
+			t.Errorf("%s refused: %s", base, resp)
+		}
+	}
+	for _, base := range []string{
+		"https://acme.sandbox.my.salesforce.com",         // a sandbox's name is <my-domain>--<sandbox>
+		"https://acme--x.develop.my.salesforce.com",      // only sandboxes have two parts
+		"https://acme.free.my.salesforce.com",            // a partition reserved for Salesforce
+		"https://acme.internal.my.salesforce.com",        // not a partition
+		"https://a.b.develop.my.salesforce.com",          // one name only
+		"https://acme.develop.my.salesforce.com.evil.io", // not under salesforce.com
+	} {
+		resp := save(base)
+		want(t, resp, 400, "validation_failed")
+		if errs := fieldErrors(resp); len(errs) != 1 || !strings.HasPrefix(errs[0], "authBaseUrl") {
+			t.Errorf("%s: field errors %v", base, errs)
+		}
 	}
 }

@@ -67,3 +67,17 @@ func TestMicrosoftSingleTenantAppAtSignIn(t *testing.T) {
 		t.Fatalf("callback outcome %v, want error single_tenant_app", got)
 	}
 }
+
+// TestSalesforcePartitionedMyDomainConnects (correction 8): a Developer
+// Edition org's My Domain (partition develop) is an authentication base URL
+// users connect through.
+// Docs: https://help.salesforce.com/s/articleView?id=xcloud.domain_name_app_url_changes.htm&type=5
+func TestSalesforcePartitionedMyDomainConnects(t *testing.T) {
+	env := localtest.New(t)
+	enable(t, env, catalog.Salesforce, func(in *store.Integration) { in.AuthBaseURL = "https://acme-dev-ed.develop.my.salesforce.com" })
+	tok := env.MemberToken("u-1", org)
+	mustConnect(t, env, tok, catalog.Salesforce, map[string]any{"returnTo": localtest.ReturnURL})
+	if n := count(env, catalog.Salesforce, fakeprovider.KindExchange, fakeprovider.OutcomeOK); n != 1 {
+		t.Fatalf("%d successful code exchanges, want 1", n)
+	}
+}

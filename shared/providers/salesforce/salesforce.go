@@ -109,7 +109,7 @@ func New() providers.Provider {
 		}},
 		Fields: []providers.Field{{
 			Name: "authBaseUrl", Label: "Authentication base URL", Required: true, Example: "https://<my-domain>.my.salesforce.com",
-			Help: "https://login.salesforce.com, https://test.salesforce.com, or your My Domain login URL https://<my-domain>.my.salesforce.com (sandboxes: https://<my-domain>--<sandbox>.sandbox.my.salesforce.com).",
+			Help: "https://login.salesforce.com, https://test.salesforce.com, or your My Domain login URL https://<my-domain>.my.salesforce.com (sandboxes: https://<my-domain>--<sandbox>.sandbox.my.salesforce.com; Developer Edition, scratch, demo and Trailhead orgs: https://<my-domain>.develop.my.salesforce.com and .scratch, .demo, .trailblaze).",
 		}},
 		BaseScopes:     []string{"refresh_token", "openid", "id"},
 		ImplicitScopes: []string{"openid", "id"},
@@ -194,18 +194,57 @@ func validateAuthBaseURL(s providers.Settings) []providers.FieldError {
 	if host == "login.salesforce.com" || host == "test.salesforce.com" || isMyDomain(host) {
 		return nil
 	}
-	return bad("host_not_allowed", "Only https://login.salesforce.com, https://test.salesforce.com and My Domain URLs (https://<my-domain>.my.salesforce.com) are accepted.")
+	return bad("host_not_allowed", "Only https://login.salesforce.com, https://test.salesforce.com and My Domain login URLs (https://<my-domain>.my.salesforce.com, or with a sandbox, develop, scratch, demo or trailblaze partition) are accepted.")
 }
 
-// isMyDomain reports whether host is a My Domain login host:
-// <name>.my.salesforce.com or <name>.sandbox.my.salesforce.com, the name
-// one label of letters, digits and hyphens (a sandbox's is
-// <my-domain>--<sandbox>).
+// isMyDomain reports whether host is a My Domain login host in one of the
+// formats Salesforce documents:
+//
+//	<my-domain>.my.salesforce.com                      production, and orgs without partitioned domains
+//	<my-domain>--<sandbox>.sandbox.my.salesforce.com   sandbox
+//	<my-domain>.develop.my.salesforce.com              Developer Edition
+//	<my-domain>.scratch.my.salesforce.com              scratch org
+//	<my-domain>.demo.my.salesforce.com                 demo org
+//	<my-domain>.trailblaze.my.salesforce.com           Trailhead Playground
+//	<my-domain>--<sandbox>.my.salesforce.com           sandbox without enhanced domains
+//
+// A name is one label of letters, digits and hyphens; only a sandbox's has
+// two parts joined by "--". Other partitions (free, sfdctest: Salesforce's
+// own) and anything else are refused.
+// Docs: https://help.salesforce.com/s/articleView?id=xcloud.domain_name_app_url_changes.htm&type=5
+// (My Domain URL formats), https://help.salesforce.com/s/articleView?id=xcloud.domain_name_partitioned_domains.htm&type=5
+// (partitioned domains) and the DomainPartition values of
+// https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_mydomainlog.htm
 func isMyDomain(host string) bool {
-	name, ok := strings.CutSuffix(host, ".my.salesforce.com")
+	rest, ok := strings.CutSuffix(host, ".my.salesforce.com")
 	if !ok {
 		return false
 	}
-	name = strings.TrimSuffix(name, ".sandbox")
-	return name != "" && providers.OnlyBytes(name, "-") && name[0] != '-' && name[len(name)-1] != '-'
+	name, partition, partitioned := strings.Cut(rest, ".")
+	sandbox := strings.Contains(name, "--")
+	switch {
+	case !partitioned:
+		// production, or a sandbox without enhanced domains
+	case partition == "sandbox":
+		if !sandbox {
+			return false
+		}
+	case partition == "develop", partition == "scratch", partition == "demo", partition == "trailblaze":
+		if sandbox {
+			return false
+		}
+	default:
+		return false
+	}
+	if sandbox {
+		mine, box, _ := strings.Cut(name, "--")
+		return isLabel(mine) && isLabel(box)
+	}
+	return isLabel(name)
+}
+
+// isLabel reports whether s is one DNS label of letters, digits and
+// hyphens, with no hyphen at either end.
+func isLabel(s string) bool {
+	return s != "" && providers.OnlyBytes(s, "-") && s[0] != '-' && s[len(s)-1] != '-'
 }
