@@ -72,6 +72,22 @@ func (g *google) normalize(u *User, _ string) {
 
 func (g *google) accountDetail(u *User) string { return u.HostedDomain }
 
+// refreshLifetime: an external app in Testing publishing status gets
+// refresh tokens that expire in seven days, unless it asked only for the
+// user's name, email address and profile.
+// Docs: https://developers.google.com/identity/protocols/oauth2#expiration
+func (g *google) refreshLifetime(cl *client, fam *family) time.Duration {
+	if !cl.Testing {
+		return 0
+	}
+	for _, sc := range fam.scopes {
+		if !slices.Contains(googleIdentityScopes, sc) {
+			return 7 * 24 * time.Hour
+		}
+	}
+	return 0
+}
+
 // admits: a Workspace administrator's API controls can keep an account from
 // using the app, at sign-in and at every token request.
 // Docs: https://developers.google.com/identity/protocols/oauth2/web-server#authorization-errors-admin-policy-enforced

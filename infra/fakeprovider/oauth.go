@@ -79,6 +79,9 @@ type dialect interface {
 	// clientCredentials serves grant_type=client_credentials where it does.
 	grantSupported(grantType string) bool
 	clientCredentials(w http.ResponseWriter, r *http.Request, cl *client, x errCtx)
+	// refreshLifetime is how long a refresh token of the client lives from
+	// its issue whatever its use (Google's apps in testing), 0: no limit.
+	refreshLifetime(cl *client, fam *family) time.Duration
 	// reuseRevokesFamily: presenting a replaced refresh token revokes
 	// every token of its authorization (Salesforce's rotation).
 	reuseRevokesFamily() bool
@@ -95,6 +98,7 @@ type base struct{ s *Server }
 func (base) admits(*http.Request, *User) (failure, bool)         { return failNone, false }
 func (base) admitsClient(*http.Request, *client) (failure, bool) { return failNone, false }
 func (base) apiRefusal(*User) (problemKind, bool)                { return 0, false }
+func (base) refreshLifetime(*client, *family) time.Duration      { return 0 }
 
 func (base) defaultUser(_ *http.Request, users []*User) *User {
 	if len(users) == 0 {

@@ -81,6 +81,9 @@ type ClientSpec struct {
 	RotateRefreshTokens bool
 	// RequirePKCE refuses authorization requests without a code challenge.
 	RequirePKCE bool
+	// Testing: a Google app whose OAuth consent screen is external and in
+	// Testing: its refresh tokens expire seven days after issue.
+	Testing bool
 	// SingleTenant: a Microsoft app registered for its own tenant only;
 	// under common and organizations it answers AADSTS50194.
 	SingleTenant bool

@@ -257,6 +257,10 @@ func (s *Server) refreshGrant(d dialect, w http.ResponseWriter, r *http.Request,
 		x.issued = rt.issued
 		rt.fam.revoke(now)
 		fl = failIdleRefresh
+	case d.refreshLifetime(cl, rt.fam) > 0 && now.Sub(rt.issued) >= d.refreshLifetime(cl, rt.fam):
+		x.issued = rt.issued
+		rt.fam.revoke(now)
+		fl = failRevokedRefresh
 	}
 	if rt != nil {
 		c.reused = rt.redeemed > 0

@@ -219,3 +219,42 @@ func TestMicrosoftTenantPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestGoogleTestingAppTokensExpireInSevenDays (correction 9): Google
+// expires the refresh tokens of an external app in Testing publishing
+// status seven days after issue. An invalid_grant about seven days after an
+// org-owned client's grant is that, the admin's to fix (publish the app or
+// make it Internal), not a token unused for months; an invalid_grant at
+// another age is still the user's.
+// Docs: https://developers.google.com/identity/protocols/oauth2#expiration
+// and https://support.google.com/cloud/answer/15549945 (publishing status)
+func TestGoogleTestingAppTokensExpireInSevenDays(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s := f.service(nil)
+	in := f.enable(integrationSpec{org: "o1", provider: catalog.GoogleWorkspace, orgClient: true})
+	f.env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: catalog.GoogleWorkspace, ClientID: in.ClientID, Secret: "fake-client-secret-o1", Testing: true})
+	revoked := f.seed(in, "revoked-", 1, f.env.Clock.Now().Add(2*24*time.Hour))[0]
+
+	// Two days on, the user removes the app's access: the user's to fix.
+	f.env.Clock.Advance(2 * 24 * time.Hour)
+	if err := f.env.Fake.RevokeUser(catalog.GoogleWorkspace, fakeprovider.DefaultGoogleUser); err != nil {
+		t.Fatal(err)
+	}
+	f.run(context.Background(), s)
+	if c := f.conn(revoked.key); c.Status != store.StatusNeedsReconnect || c.LastError == nil || c.LastError.Code != "token_revoked" || c.LastError.Owner != "user" {
+		t.Fatalf("revoked after two days: %s, %+v", c.Status, c.LastError)
+	}
+
+	// A fresh grant, and seven days later Google ends it.
+	fresh := f.seed(in, "fresh-", 1, f.env.Clock.Now().Add(7*24*time.Hour+time.Hour))[0]
+	f.env.Clock.Advance(7*24*time.Hour + time.Hour)
+	f.run(context.Background(), s)
+	c := f.conn(fresh.key)
+	if c.Status != store.StatusNeedsReconnect || c.LastError == nil || c.LastError.Code != "testing_app_token_expired" || c.LastError.Owner != "admin" {
+		t.Fatalf("seven days after issue: %s, %+v; want needs_reconnect with testing_app_token_expired owned by admin", c.Status, c.LastError)
+	}
+	if msg := strings.ToLower(c.LastError.Message); strings.Contains(msg, "months") || !strings.Contains(msg, "testing") {
+		t.Fatalf("the cause %q", c.LastError.Message)
+	}
+}

@@ -2,6 +2,7 @@ package google
 
 import (
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -12,8 +13,35 @@ import (
 // ClassifyToken: Google says more in invalid_grant's description (and
 // error_subtype) than the code does.
 // Docs: https://developers.google.com/identity/protocols/oauth2#expiration
-func (*dialect) ClassifyToken(err error, _ providers.TokenCall) oauthfail.Failure {
-	return oauthfail.Token(err, tokenRules)
+func (*dialect) ClassifyToken(err error, t providers.TokenCall) oauthfail.Failure {
+	f := oauthfail.Token(err, tokenRules)
+	if f.Code == "token_revoked" && testingExpiry(t) {
+		return testingAppTokenExpired
+	}
+	return f
+}
+
+// testingExpiry reports whether a refresh of an org-owned client's grant
+// failed about seven days after the grant was issued: Google expires the
+// refresh tokens of an external app in Testing publishing status then
+// (unless it asked only for name, email and profile, which this service
+// never does alone). From an hour early (clocks differ) to two days late
+// (an idle connection is refreshed once a day, and a run may be missed).
+// Docs: https://developers.google.com/identity/protocols/oauth2#expiration
+func testingExpiry(t providers.TokenCall) bool {
+	const week = 7 * 24 * time.Hour
+	age := t.Now.Sub(t.GrantIssued)
+	return t.Grant == providers.GrantRefresh && t.OrgClient && !t.GrantIssued.IsZero() &&
+		age >= week-time.Hour && age < week+2*24*time.Hour
+}
+
+// testingAppTokenExpired is the admin's to fix: publish the app, or make
+// it Internal (Workspace accounts only), in the Google Cloud console; the
+// user then connects again.
+// Docs: https://support.google.com/cloud/answer/15549945
+var testingAppTokenExpired = oauthfail.Failure{
+	Kind: oauthfail.Reconnect, Code: "testing_app_token_expired", Owner: oauthfail.OwnerAdmin,
+	Cause: "Google ended this sign-in seven days after it was given, as it does for apps whose OAuth consent screen is in testing. An admin publishes the app (or makes it Internal) in the Google Cloud console; then the user reconnects.",
 }
 
 // tokenRules are what the provider's own error answers mean.

@@ -1,7 +1,9 @@
 package google
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/providers"
@@ -40,5 +42,35 @@ func TestClassifyAuthorize(t *testing.T) {
 	}
 	if f := New().Dialect.ClassifyAuthorize("access_denied", ""); f.Code != "access_denied" {
 		t.Fatalf("access_denied: %+v", f)
+	}
+}
+
+// TestTestingAppExpiry: an invalid_grant about seven days after an
+// org-owned client's grant is the app's testing status, the admin's to fix.
+func TestTestingAppExpiry(t *testing.T) {
+	issued := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	tests := []struct {
+		name string
+		call providers.TokenCall
+		want string
+	}{
+		{"seven days", providers.TokenCall{Grant: providers.GrantRefresh, GrantIssued: issued, Now: issued.Add(7*day + time.Minute), OrgClient: true}, "testing_app_token_expired"},
+		{"an hour early", providers.TokenCall{Grant: providers.GrantRefresh, GrantIssued: issued, Now: issued.Add(7*day - 30*time.Minute), OrgClient: true}, "testing_app_token_expired"},
+		{"eight days, an idle connection", providers.TokenCall{Grant: providers.GrantRefresh, GrantIssued: issued, Now: issued.Add(8*day + time.Hour), OrgClient: true}, "testing_app_token_expired"},
+		{"three days", providers.TokenCall{Grant: providers.GrantRefresh, GrantIssued: issued, Now: issued.Add(3 * day), OrgClient: true}, "token_revoked"},
+		{"ten days", providers.TokenCall{Grant: providers.GrantRefresh, GrantIssued: issued, Now: issued.Add(10 * day), OrgClient: true}, "token_revoked"},
+		{"the platform's client", providers.TokenCall{Grant: providers.GrantRefresh, GrantIssued: issued, Now: issued.Add(7 * day), OrgClient: false}, "token_revoked"},
+		{"issue unknown", providers.TokenCall{Grant: providers.GrantRefresh, Now: issued.Add(7 * day), OrgClient: true}, "token_revoked"},
+	}
+	for _, tc := range tests {
+		err := providertest.TokenError(t, 400, nil, `{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`, 0)
+		f := New().Dialect.ClassifyToken(err, tc.call)
+		if f.Code != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, f.Code, tc.want)
+		}
+		if f.Code == "testing_app_token_expired" && (f.Owner != oauthfail.OwnerAdmin || strings.Contains(f.Cause, "months")) {
+			t.Errorf("%s: %+v", tc.name, f)
+		}
 	}
 }
