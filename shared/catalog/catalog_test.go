@@ -75,10 +75,10 @@ func TestCatalogProviders(t *testing.T) {
 				t.Error("client id label and example are required")
 			}
 			// Setup guidance: placeholders only, nothing credential-shaped.
-			if len(p.SetupSteps) < 3 {
-				t.Errorf("only %d setup steps", len(p.SetupSteps))
+			if len(p.SetupSteps()) < 3 {
+				t.Errorf("only %d setup steps", len(p.SetupSteps()))
 			}
-			texts := slices.Clone(p.SetupSteps)
+			texts := slices.Clone(p.SetupSteps())
 			for _, f := range p.Fields {
 				texts = append(texts, f.Help, f.Example, f.Label)
 			}
@@ -93,10 +93,10 @@ func TestCatalogProviders(t *testing.T) {
 					t.Errorf("guidance %q looks like %s", s, f.Describe())
 				}
 			}
-			if !slices.ContainsFunc(p.SetupSteps, func(s string) bool { return strings.Contains(s, "<redirect-uri>") }) {
+			if !slices.ContainsFunc(p.SetupSteps(), func(s string) bool { return strings.Contains(s, "<redirect-uri>") }) {
 				t.Error("setup steps must say where the redirect URI goes")
 			}
-			if !slices.ContainsFunc(p.SetupSteps, func(s string) bool { return strings.Contains(s, "secure client secret field") }) {
+			if !slices.ContainsFunc(p.SetupSteps(), func(s string) bool { return strings.Contains(s, "secure client secret field") }) {
 				t.Error("setup steps must point the secret to the secure field")
 			}
 			for _, f := range p.Fields {

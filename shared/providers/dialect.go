@@ -29,6 +29,10 @@ type Dialect interface {
 	// AuthCodeOptions are the authorization parameters that depend on the
 	// org's settings (Google's hd); Provider.AuthParams holds the fixed ones.
 	AuthCodeOptions(s Settings) []oauth2.AuthCodeOption
+	// SetupSteps are what an admin does at the provider to register the
+	// app (placeholders only). A method rather than a field of Provider so
+	// that only the function that shows them (admin) links their text.
+	SetupSteps() []string
 	// CredentialCheck says how the org's client credentials are verified
 	// without a user, for these settings.
 	CredentialCheck(s Settings) CredentialCheck

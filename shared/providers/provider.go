@@ -140,10 +140,8 @@ type Provider struct {
 	ID          string
 	DisplayName string
 	// Registers is what the admin creates at the provider.
-	Registers string
-	DocsURL   string
-	// SetupSteps use placeholders only (<client-id>, <redirect-uri>).
-	SetupSteps   []string
+	Registers    string
+	DocsURL      string
 	Capabilities []CapabilitySpec
 	Fields       []Field
 	// BaseScopes are always requested: account identity and a refresh token.
@@ -177,6 +175,10 @@ type Provider struct {
 	// Dialect is what the provider does its own way.
 	Dialect Dialect
 }
+
+// SetupSteps are what an admin does at the provider to register the app,
+// with placeholders only (<client-id>, <redirect-uri>).
+func (p Provider) SetupSteps() []string { return p.Dialect.SetupSteps() }
 
 // Capability returns the provider's spec for c.
 func (p Provider) Capability(c Capability) (CapabilitySpec, bool) {

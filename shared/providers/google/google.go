@@ -27,13 +27,6 @@ func New() providers.Provider {
 		DisplayName: "Google Workspace",
 		Registers:   "a Google Cloud OAuth client (web application)",
 		DocsURL:     "https://developers.google.com/identity/protocols/oauth2/web-server",
-		SetupSteps: []string{
-			"In the Google Cloud console, create or choose a project and enable the Gmail, Google Calendar, Google Drive and People APIs you need.",
-			"Configure the OAuth consent screen (Internal for Workspace-only use).",
-			"Create an OAuth client ID of type Web application with the authorized redirect URI <redirect-uri>.",
-			"Copy the client ID <client-id> into the integration settings and paste the client secret only into the secure client secret field: <client-secret>.",
-			"Optionally restrict sign-in to your Workspace domain with the hosted domain field: <your-domain>.",
-		},
 		Capabilities: []providers.CapabilitySpec{
 			{
 				ID: providers.Email, Label: "Email (Gmail)",
@@ -174,4 +167,15 @@ func (*dialect) AuthCodeOptions(s providers.Settings) []oauth2.AuthCodeOption {
 // CredentialCheck: Google has no grant without a user for a web client.
 func (*dialect) CredentialCheck(providers.Settings) providers.CredentialCheck {
 	return providers.CredentialCheck{Method: providers.CheckDummyCode}
+}
+
+// SetupSteps: what an admin does at the provider (placeholders only).
+func (*dialect) SetupSteps() []string {
+	return []string{
+		"In the Google Cloud console, create or choose a project and enable the Gmail, Google Calendar, Google Drive and People APIs you need.",
+		"Configure the OAuth consent screen: Internal for Workspace-only use, or External and published (In production). An external app left in Testing has its users' sign-ins end after seven days.",
+		"Create an OAuth client ID of type Web application with the authorized redirect URI <redirect-uri>.",
+		"Copy the client ID <client-id> into the integration settings and paste the client secret only into the secure client secret field: <client-secret>.",
+		"Optionally restrict sign-in to your Workspace domain with the hosted domain field: <your-domain>.",
+	}
 }

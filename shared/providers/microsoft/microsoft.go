@@ -28,14 +28,6 @@ func New() providers.Provider {
 		DisplayName: "Microsoft 365",
 		Registers:   "a Microsoft Entra app registration",
 		DocsURL:     "https://learn.microsoft.com/entra/identity-platform/quickstart-register-app",
-		SetupSteps: []string{
-			"In the Microsoft Entra admin center, open App registrations and create a new registration.",
-			"Supported account types: accounts in this organizational directory (single tenant) or any organizational directory.",
-			"Add the web redirect URI <redirect-uri> shown on the integration card.",
-			"Under API permissions, add the delegated Microsoft Graph permissions for the capabilities you enable, and grant admin consent if your tenant requires it.",
-			"Under Certificates & secrets, create a client secret and paste it only into the secure client secret field: <client-secret>.",
-			"Copy the Application (client) ID <client-id> and your tenant (ID or verified domain) into the integration settings.",
-		},
 		Capabilities: []providers.CapabilitySpec{
 			{
 				ID: providers.Email, Label: "Email (Outlook)",
@@ -186,5 +178,17 @@ func validateTenant(s providers.Settings) []providers.FieldError {
 		return nil
 	default:
 		return []providers.FieldError{{Field: "tenant", Code: "invalid_format", Message: "A tenant is a directory (tenant) ID (a GUID), a verified domain such as <your-domain>.onmicrosoft.com, organizations, or common."}}
+	}
+}
+
+// SetupSteps: what an admin does at the provider (placeholders only).
+func (*dialect) SetupSteps() []string {
+	return []string{
+		"In the Microsoft Entra admin center, open App registrations and create a new registration.",
+		"Supported account types: accounts in this organizational directory (single tenant) or any organizational directory.",
+		"Add the web redirect URI <redirect-uri> shown on the integration card.",
+		"Under API permissions, add the delegated Microsoft Graph permissions for the capabilities you enable, and grant admin consent if your tenant requires it.",
+		"Under Certificates & secrets, create a client secret and paste it only into the secure client secret field: <client-secret>.",
+		"Copy the Application (client) ID <client-id> and your tenant (ID or verified domain) into the integration settings.",
 	}
 }

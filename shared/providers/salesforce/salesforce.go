@@ -84,14 +84,6 @@ func New() providers.Provider {
 		// keep working.
 		// Docs: https://help.salesforce.com/s/articleView?id=005228017&type=1
 		DocsURL: "https://help.salesforce.com/s/articleView?id=xcloud.external_integrations.htm&type=5",
-		SetupSteps: []string{
-			"In Salesforce Setup, open External Client App Manager and create a new External Client App (distribution state Local) with OAuth enabled. If your org already has a connected app for this integration, keep using it: its consumer key and secret work the same way.",
-			"Set the callback URL to <redirect-uri> and select the OAuth scopes api, refresh_token (offline_access), openid and id.",
-			"Under Security, keep the secret required for the web server and refresh token flows, and require Proof Key for Code Exchange (PKCE).",
-			"Under Policies, admit the users who will connect, and keep the refresh token policy at 'valid until revoked' or a period longer than your users' idle time.",
-			"Under Settings, OAuth Settings, Consumer Key and Secret, copy the consumer key <client-id> into the integration settings and paste the consumer secret only into the secure client secret field: <client-secret>.",
-			"Set the authentication base URL: https://login.salesforce.com, https://test.salesforce.com for sandboxes, or your My Domain https://<my-domain>.my.salesforce.com.",
-		},
 		Capabilities: []providers.CapabilitySpec{{
 			ID: providers.CRM, Label: "CRM records",
 			Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
@@ -247,4 +239,16 @@ func isMyDomain(host string) bool {
 // hyphens, with no hyphen at either end.
 func isLabel(s string) bool {
 	return s != "" && providers.OnlyBytes(s, "-") && s[0] != '-' && s[len(s)-1] != '-'
+}
+
+// SetupSteps: what an admin does at the provider (placeholders only).
+func (*dialect) SetupSteps() []string {
+	return []string{
+		"In Salesforce Setup, open External Client App Manager and create a new External Client App (distribution state Local) with OAuth enabled. If your org already has a connected app for this integration, keep using it: its consumer key and secret work the same way.",
+		"Set the callback URL to <redirect-uri> and select the OAuth scopes api, refresh_token (offline_access), openid and id.",
+		"Under Security, keep the secret required for the web server and refresh token flows, and require Proof Key for Code Exchange (PKCE).",
+		"Under Policies, admit the users who will connect, and keep the refresh token policy at 'valid until revoked' or a period longer than your users' idle time.",
+		"Under Settings, OAuth Settings, Consumer Key and Secret, copy the consumer key <client-id> into the integration settings and paste the consumer secret only into the secure client secret field: <client-secret>.",
+		"Set the authentication base URL: https://login.salesforce.com, https://test.salesforce.com for sandboxes, or your My Domain https://<my-domain>.my.salesforce.com.",
+	}
 }
