@@ -3,9 +3,10 @@
 // run):
 //
 //   - the size of each linux/arm64 bootstrap (make build, which make bench
-//     runs first);
+//     runs first) and its package initialisation, side by side with
+//     bench/minimal's (lean.go);
 //   - cold start and warm latency of each bootstrap through the Lambda
-//     runtime emulator, on the embedded store and on moto_server
+//     runtime emulator, on moto_server
 //     (bench.BenchmarkColdStart);
 //   - AWS calls and handler time of every API route (bench.BenchmarkAPI);
 //   - Secrets Manager calls per secret of a warm container over 1,000
@@ -109,6 +110,10 @@ func run(ctx context.Context, out, bootstraps string, scale bool) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "bench: package initialisation of the functions and the minimal function (%d starts each)\n", initRuns)
+	if rep.Init, err = initCosts(ctx, root); err != nil {
+		return err
+	}
 	rep.Machine = machine(ctx, root)
 
 	all := steps(scale)
@@ -182,7 +187,7 @@ func moduleRoot() (string, error) {
 // (the architecture the template deploys).
 func sizes(dir string) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, id := range functions {
+	for _, id := range append([]string{minimalID}, functions...) {
 		path := filepath.Join(dir, id, "bootstrap")
 		f, err := elf.Open(path)
 		if err != nil {

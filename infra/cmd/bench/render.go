@@ -15,7 +15,8 @@ type report struct {
 	Date     time.Time
 	Took     time.Duration
 	Machine  machineInfo
-	Sizes    map[string]int64 // linux/arm64 bootstrap bytes by function
+	Sizes    map[string]int64 // linux/arm64 bootstrap bytes by function (and Minimal)
+	Init     map[string]initCost
 	Sections map[string]section
 	Template string // template.yaml, for each route's function
 }
@@ -109,6 +110,7 @@ func (r *report) markdown() (string, error) {
 	d.p("Latencies are medians of several samples (the sample counts are in each section). moto_server is a Python emulator, sent one request at a time here and far slower than DynamoDB: times that include AWS calls are moto's; call counts, handler time beyond the store calls and refresh throughput against its bound carry over.")
 	d.p("")
 	r.summary(&d)
+	r.lean(&d)
 	r.coldStart(&d)
 	if err := r.api(&d); err != nil {
 		return "", err
