@@ -327,4 +327,7 @@ type Store interface {
 	Completions
 	Connections
 	Grants
+	Health   // health.go
+	Jobs     // health.go
+	OffIndex // health.go
 }
