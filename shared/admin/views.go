@@ -142,9 +142,6 @@ type IntegrationView struct {
 	// CredentialCheck is the outcome of verifying the client credentials
 	// on this save (absent when none ran).
 	CredentialCheck *CredentialCheck `json:"credentialCheck,omitempty"`
-	// ConnectionsMarkedForReconnect counts the connections this save sent
-	// to needs_reconnect because the OAuth client changed.
-	ConnectionsMarkedForReconnect int `json:"connectionsMarkedForReconnect,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -47,13 +47,12 @@ type Permission struct {
 var Permissions = map[string]Permission{
 	config.AdminFunction: {
 		// Configs and audit entries: read, list, and versioned writes with
-		// their audit entries in one transaction. The org's connections of
-		// a provider (index ByProvider), rewritten with their version, when
-		// a save replaces the client (marked for reconnection) or enables
-		// the provider again (put back on the due-index). The per-org
-		// credential-check counter (a conditional UpdateItem).
+		// their audit entries in one transaction; clients' health (read).
+		// A save writes no connection: what it changes for them is derived,
+		// and what must be written back is a job for the refresh runs
+		// (PutItem). The per-org credential-check counter (a conditional
+		// UpdateItem).
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-		Indexes:      []string{"ByProvider"},
 		Secrets: map[string][]string{
 			// Write-only through the API: created on first put (restored if a
 			// deletion is pending), replaced, deleted; read back only to
@@ -80,8 +79,12 @@ var Permissions = map[string]Permission{
 		// The due-index, leases (claim: UpdateItem; outcome: conditional
 		// PutItem), configs (read). Scan only for the operator's re-seal
 		// invocation (ScanConnections), which must reach every connection.
-		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
-		Indexes:      []string{"DueRefresh"},
+		// The org-wide jobs it drains: listed and advanced (Query,
+		// UpdateItem), enqueued for a provider offered again (PutItem),
+		// finished (DeleteItem), over the connections off the due-index
+		// (index OffIndex).
+		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
+		Indexes:      []string{"DueRefresh", "OffIndex"},
 		Secrets: map[string][]string{
 			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
 			SecretDefaultClients: {"secretsmanager:GetSecretValue"},

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -88,6 +90,20 @@ type Job struct {
 // empty: every org).
 func JobID(kind, orgID, provider string) string {
 	return kind + "/" + provider + "/" + orgID
+}
+
+// ReinstateJob asks the refresh runs to put back on the due-index the
+// connections of provider in orgID (every org when empty) taken off it for
+// one of reasons, once nothing keeps them off any more. Enqueueing it again
+// restarts it.
+func ReinstateJob(orgID, provider string, now time.Time, reasons ...string) Job {
+	rs := slices.Clone(reasons)
+	slices.Sort(rs)
+	return Job{
+		ID:   JobID(JobReinstate, orgID, provider) + "/" + strings.Join(rs, "+"),
+		Kind: JobReinstate, OrgID: orgID, Provider: provider, Reasons: rs,
+		CreatedAt: now, UpdatedAt: now,
+	}
 }
 
 // Jobs stores pending jobs.

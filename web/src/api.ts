@@ -84,7 +84,6 @@ export interface Integration {
   updatedAt?: string;
   updatedBy?: string;
   credentialCheck?: CredentialCheck;
-  connectionsMarkedForReconnect?: number;
   clientHealth?: ClientHealth;
   supportContact?: unknown;
   userGuidance?: string;
