@@ -68,17 +68,19 @@ func steps(scale bool) []step {
 		{"secrets", "Secrets Manager calls of a warm container over 1,000 requests (moto_server)",
 			goTest([]string{"./bench/"}, "-bench", "^BenchmarkSecretsCache$", "-benchtime", "1x", "-count", "1", "-timeout", "30m")},
 		{"refresh", "refresh throughput at 50 ms provider latency",
-			goTest([]string{"./infra/systemtest/refresh/"}, "-bench", "^BenchmarkRefreshThroughput$", "-benchtime", "3x", "-count", "3", "-timeout", "30m")},
+			goTest([]string{"./infra/systemtest/refresh/"}, "-tags", "moto", "-bench", "^BenchmarkRefreshThroughput$", "-benchtime", "3x", "-count", "3", "-timeout", "30m")},
 	}
 	if scale {
 		s = append(s, step{"scale", "a refresh run with 100,000 connections stored on moto_server (slow: allow up to 10 minutes)",
-			goTest([]string{"./infra/systemtest/refresh/"}, "-bench", "^BenchmarkRunAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "90m")})
+			goTest([]string{"./infra/systemtest/refresh/"}, "-tags", "moto", "-bench", "^BenchmarkRunAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "90m")})
 	}
 	return append(s,
+		step{"adminscale", "admin saves against an org of 10,000 connections (moto_server)",
+			goTest([]string{"./infra/systemtest/admin/"}, "-tags", "moto", "-bench", "^BenchmarkAdminSaveAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "30m")},
 		step{"seal", "sealing micro-benchmarks",
 			goTest([]string{"./shared/tokenseal/"}, "-bench", ".", "-benchmem", "-count", "5", "-timeout", "30m")},
 		step{"store", "store operations on moto_server",
-			goTest([]string{"./shared/store/dynamostore/", "./shared/store/awssecrets/"}, "-bench", ".", "-benchmem", "-count", "3", "-timeout", "30m")},
+			goTest([]string{"./shared/store/dynamostore/", "./shared/store/awssecrets/"}, "-tags", "moto", "-bench", ".", "-benchmem", "-count", "3", "-timeout", "30m")},
 	)
 }
 
