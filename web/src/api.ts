@@ -168,7 +168,9 @@ export interface StartResponse {
 export interface DisconnectResponse {
   provider: string;
   deleted: boolean;
-  revocation: string;
+  revocation: "revoked" | "failed" | "not_supported" | "none" | "shared_grant";
+  revoked: boolean;
+  reason?: string;
   message: string;
 }
 
