@@ -43,7 +43,10 @@ type Permission struct {
 // CompleteLease PutItem; ConsumeState, ConsumeCompletion and
 // DeleteConnection DeleteItem; ClaimLease UpdateItem;
 // ListProviderConnections queries index ByProvider, ListDue index
-// DueRefresh and ListGrantConnections index ByGrant.
+// DueRefresh and ListGrantConnections index ByGrant. The rollout records:
+// PutRefreshSummary and RecordConnectAttempt PutItem, GetRefreshSummary
+// GetItem, ClearConnectAttempt DeleteItem, ListConnectAttempts Query (the
+// table itself).
 var Permissions = map[string]Permission{
 	config.AdminFunction: {
 		// Configs and audit entries: read, list, and versioned writes with

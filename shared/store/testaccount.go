@@ -1,0 +1,65 @@
+package store
+
+import "slices"
+
+// Purposes of an authorization (OAuthState.Purpose and
+// PendingCompletion.Purpose): what completing it creates. The purpose is
+// fixed when the flow starts and travels with the state and the pending
+// completion, so the route that completes it never decides it: a user's
+// flow cannot become the org's test account, nor the other way round.
+const (
+	// PurposeConnection: the starting user's own connection (the zero
+	// value, so records stored before purposes existed keep meaning it).
+	PurposeConnection = ""
+	// PurposeTestAccount: the org's designated test account of the
+	// provider, started and completed by an admin.
+	PurposeTestAccount = "test_account"
+)
+
+// TestAccountUserID is the user id of an org's test account: a connection
+// owned by the org, not by a user, one per provider.
+//
+// It can never be a user's id. Every caller's user id is the JWT's user
+// claim with surrounding white space trimmed (package auth refuses a
+// token whose payload disagrees with the trimmed claim), and diagnostics'
+// user parameter is held to the same rule, so no principal and no query
+// can name an id that starts with a space. The rest of the id says what
+// it is in logs and in the table.
+const TestAccountUserID = " org:test-account"
+
+// TestAccountKey is the key of the org's test account of provider. Like
+// every connection it is listed by the ByProvider index (so a client
+// change marks it for reconnection and the refresh job keeps it fresh),
+// and never by a user's listing.
+func TestAccountKey(orgID, provider string) ConnKey {
+	return ConnKey{OrgID: orgID, UserID: TestAccountUserID, Provider: provider}
+}
+
+// IsTestAccount reports whether k is an org's test account.
+func (k ConnKey) IsTestAccount() bool { return k.UserID == TestAccountUserID }
+
+// Bounds of Connection.ConnectGroups.
+const (
+	// MaxConnectGroups is how many of a token's groups a connection keeps.
+	MaxConnectGroups = 200
+	// MaxConnectGroupLen is the longest group name kept; a longer one can
+	// never be a rollout group (the admin API's limit is the same).
+	MaxConnectGroupLen = 128
+)
+
+// ConnectGroupsOf returns the groups a connection records of its user's
+// token: those a rollout could name (non-empty, at most MaxConnectGroupLen
+// bytes), without duplicates, in the token's order, at most
+// MaxConnectGroups; truncated says some usable ones were dropped.
+func ConnectGroupsOf(groups []string) (kept []string, truncated bool) {
+	for _, g := range groups {
+		if g == "" || len(g) > MaxConnectGroupLen || slices.Contains(kept, g) {
+			continue
+		}
+		if len(kept) == MaxConnectGroups {
+			return kept, true
+		}
+		kept = append(kept, g)
+	}
+	return kept, false
+}
