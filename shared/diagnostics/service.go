@@ -201,6 +201,7 @@ func (s *Service) Diagnose(ctx context.Context, req Request) (Report, error) {
 	}
 	r.cap, r.action, r.item = req.Capability, req.Action, req.Item
 	checks := diagnosticsGraph.evaluate(ctx, r)
+	nameSupport(checks, r.integration)
 	rep := Report{
 		Provider:   req.Provider.ID,
 		User:       r.userID,

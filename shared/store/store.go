@@ -63,6 +63,19 @@ type SupportContact struct {
 	URL   string `json:"url,omitempty"`
 }
 
+// Text is the contact as one line, as the audit trail and diagnostics'
+// remediations name it: "IT Help (it-help@example.com)". Empty for nil.
+func (sc *SupportContact) Text() string {
+	if sc == nil {
+		return ""
+	}
+	how := sc.Email
+	if how == "" {
+		how = sc.URL
+	}
+	return sc.Name + " (" + how + ")"
+}
+
 // Integration is one organization's configuration of one provider.
 // The client secret itself is never part of it: it lives in Secrets.
 type Integration struct {
