@@ -357,9 +357,10 @@ type Secrets interface {
 
 // Store bundles the table-backed ports, as one adapter implements them.
 type Store interface {
-	ConnectionScan // scan.go
-	RateLimits     // limits.go
-	RolloutRecords // rollout.go
+	ConnectionScan     // scan.go
+	RateLimits         // limits.go
+	RolloutRecords     // rollout.go
+	AuditedConnections // testaccount.go
 	Integrations
 	Audit
 	States

@@ -1,6 +1,9 @@
 package store
 
-import "slices"
+import (
+	"context"
+	"slices"
+)
 
 // Purposes of an authorization (OAuthState.Purpose and
 // PendingCompletion.Purpose): what completing it creates. The purpose is
@@ -62,4 +65,19 @@ func ConnectGroupsOf(groups []string) (kept []string, truncated bool) {
 		kept = append(kept, g)
 	}
 	return kept, false
+}
+
+// AuditedConnections write a connection an admin changed (the org's test
+// account) together with the audit entries that record it: both or
+// neither, as PutIntegration does for a configuration.
+type AuditedConnections interface {
+	// PutConnectionAudited is PutConnection with the audit entries
+	// appended in the same transaction. A stale version, or an audit id
+	// that exists, is ErrConflict and nothing is written.
+	PutConnectionAudited(ctx context.Context, c Connection, expectedVersion int64, audit ...AuditEntry) (Connection, error)
+	// DeleteConnectionAudited deletes the connection if its stored version
+	// is version, with the audit entries in the same transaction. A
+	// connection that changed or is gone is ErrConflict and nothing is
+	// written.
+	DeleteConnectionAudited(ctx context.Context, key ConnKey, version int64, audit ...AuditEntry) error
 }

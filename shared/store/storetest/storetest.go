@@ -45,6 +45,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 	t.Run("Connections", func(t *testing.T) { TestConnections(t, newStore) })
 	t.Run("Grants", func(t *testing.T) { TestGrants(t, newStore) })
 	t.Run("RolloutRecords", func(t *testing.T) { TestRolloutRecords(t, newStore) })
+	t.Run("AuditedConnections", func(t *testing.T) { TestAuditedConnections(t, newStore) })
 }
 
 // --- helpers ---------------------------------------------------------------
