@@ -148,6 +148,13 @@ var scenario = []struct {
 		{file: "Disconnect.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "deleted", false)
 		}},
+		// The admin's test account: refused like a user's start while the
+		// provider is not enabled; nothing to disconnect.
+		{file: "StartTestAccount.json", status: 409, code: "provider_disabled"},
+		{file: "DisconnectTestAccount.json", status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "deleted", false)
+			want(t, b, "revocation", "none")
+		}},
 	}, nil},
 	{config.DiagnosticsFunction, []expectation{
 		{file: "Diagnose.json", status: 200, check: func(t *testing.T, b map[string]any) {

@@ -80,7 +80,10 @@ var routeCases = map[string]routeCase{
 	"DELETE /v1/orgs/{orgId}/connections/{provider}":        {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections/{provider}")},
 	"GET /v1/orgs/{orgId}/diagnostics/{provider}":           {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/diagnostics/{provider}?capability=email")},
 	"POST /v1/orgs/{orgId}/integrations/{provider}/test":    {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/test")},
-	"GET /oauth/callback":                                   {access: public, ok: 400, request: plain("/oauth/callback?state=not-a-state&code=not-a-code")},
+	"POST /v1/orgs/{orgId}/integrations/{provider}/test-account": {access: orgAdmin, ok: 201, request: withBody("/v1/orgs/{orgId}/integrations/{provider}/test-account",
+		map[string]string{"returnTo": localtest.ReturnURL}, nil)},
+	"DELETE /v1/orgs/{orgId}/integrations/{provider}/test-account": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/test-account")},
+	"GET /oauth/callback": {access: public, ok: 400, request: plain("/oauth/callback?state=not-a-state&code=not-a-code")},
 }
 
 // caller is a column group of the matrix.

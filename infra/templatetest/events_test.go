@@ -93,8 +93,11 @@ var sampleRequests = map[string]sampleRequest{
 		header: http.Header{"Accept": {"text/html,application/xhtml+xml"}, "Referer": {"https://accounts.google.com/"}}},
 	"OAuthFunction/CompleteConnection": {method: "POST", path: "/v1/orgs/o-acme/connections/google_workspace/complete", caller: "member",
 		body: `{"completion":"PLACEHOLDER-COMPLETION-HANDLE-NOT-ISSUED"}`},
-	"OAuthFunction/ListConnections":       {method: "GET", path: "/v1/orgs/o-acme/connections", caller: "member"},
-	"OAuthFunction/Disconnect":            {method: "DELETE", path: "/v1/orgs/o-acme/connections/google_workspace", caller: "member"},
+	"OAuthFunction/ListConnections": {method: "GET", path: "/v1/orgs/o-acme/connections", caller: "member"},
+	"OAuthFunction/Disconnect":      {method: "DELETE", path: "/v1/orgs/o-acme/connections/google_workspace", caller: "member"},
+	"OAuthFunction/StartTestAccount": {method: "POST", path: "/v1/orgs/o-acme/integrations/google_workspace/test-account", caller: "admin",
+		body: `{"returnTo":"https://app.example.com/settings/integrations","loginHint":"tester@example.com"}`},
+	"OAuthFunction/DisconnectTestAccount": {method: "DELETE", path: "/v1/orgs/o-acme/integrations/google_workspace/test-account", caller: "admin"},
 	"DiagnosticsFunction/Diagnose":        {method: "GET", path: "/v1/orgs/o-acme/diagnostics/microsoft365?user=u-bob&capability=email&action=read", caller: "admin"},
 	"DiagnosticsFunction/TestIntegration": {method: "POST", path: "/v1/orgs/o-acme/integrations/microsoft365/test", caller: "admin", body: `{}`},
 }

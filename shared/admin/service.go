@@ -193,12 +193,15 @@ func (s *Service) Cards(ctx context.Context, who auth.Principal, redirectURI str
 		if !ok {
 			in = unconfigured(who.OrgID, p.ID)
 		}
-		v, err := s.view(ctx, p, in, redirectURI)
+		v, err := s.configView(ctx, p, in, redirectURI)
 		if err != nil {
 			return nil, err
 		}
 		c := card(p, in, v, who)
 		if who.IsAdmin() {
+			if v.TestAccount, err = s.testAccount(ctx, in); err != nil {
+				return nil, err
+			}
 			c.Configuration = &v
 		}
 		out = append(out, c)
@@ -219,7 +222,9 @@ func (s *Service) Get(ctx context.Context, orgID, provider, redirectURI string) 
 	return s.view(ctx, p, in, redirectURI)
 }
 
-func (s *Service) view(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
+// configView is the integration's view without the test account (what
+// members' cards are built from).
+func (s *Service) configView(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
 	dc, err := s.defaultClientAvailable(ctx, p.ID)
 	if err != nil {
 		return IntegrationView{}, err

@@ -149,6 +149,9 @@ type IntegrationView struct {
 	// ConnectionsMarkedForReconnect counts the connections this save sent
 	// to needs_reconnect because the OAuth client changed.
 	ConnectionsMarkedForReconnect int `json:"connectionsMarkedForReconnect,omitempty"`
+	// TestAccount is the org's test account of the provider, null when
+	// none is connected (testaccount.go).
+	TestAccount *TestAccountView `json:"testAccount"`
 }
 
 func timePtr(t time.Time) *time.Time {

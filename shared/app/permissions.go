@@ -70,7 +70,10 @@ var Permissions = map[string]Permission{
 		// States and pending completions (create, consume once by delete),
 		// connections (write at the completion, list, disconnect), configs
 		// (read), and whether another connection holds a grant before a
-		// grant-wide revocation (index ByGrant).
+		// grant-wide revocation (index ByGrant). The org's test account is
+		// written and deleted with its audit entry in one transaction
+		// (PutItem, DeleteItem); connect attempts are put at a start and
+		// deleted at the completion.
 		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		Indexes:      []string{"ByGrant"},
 		Secrets: map[string][]string{

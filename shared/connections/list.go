@@ -34,6 +34,9 @@ type View struct {
 	// when the connection fails, and what it is for.
 	SupportContact *store.SupportContact `json:"supportContact,omitempty"`
 	UserGuidance   string                `json:"userGuidance,omitempty"`
+	// TestAccount: this is the org's test account (the answer of a test
+	// account's completion), not the caller's own connection.
+	TestAccount bool `json:"testAccount,omitempty"`
 }
 
 // AccountView is the external account of a connection.
