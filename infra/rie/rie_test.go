@@ -134,6 +134,13 @@ var scenario = []struct {
 				t.Errorf("audit has %d entries after a save, a secret set and removed", len(entries))
 			}
 		}},
+		// The rollout view reads the connections (ByProvider), the last
+		// run's summary and the connect attempts (the table).
+		{file: "GetRollout.json", status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "provider", "microsoft365")
+			want(t, b, "connections", 0.0)
+			want(t, b, "lastRefreshRun", nil)
+		}},
 	}, []awsCall{byProvider}},
 	{config.OAuthFunction, []expectation{
 		// Google Workspace has a secret history but was never enabled.

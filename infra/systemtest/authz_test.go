@@ -64,11 +64,12 @@ func fill(path, org string) string {
 // routeCases: one per template route. A route the template gains without
 // an entry here fails TestAuthorizationMatrix.
 var routeCases = map[string]routeCase{
-	"GET /v1/providers":                            {access: signedIn, ok: 200, request: plain("/v1/providers")},
-	"GET /v1/orgs/{orgId}/integrations":            {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/integrations")},
-	"GET /v1/orgs/{orgId}/audit":                   {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/audit")},
-	"GET /v1/orgs/{orgId}/connections":             {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections")},
-	"GET /v1/orgs/{orgId}/integrations/{provider}": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}")},
+	"GET /v1/providers":                                    {access: signedIn, ok: 200, request: plain("/v1/providers")},
+	"GET /v1/orgs/{orgId}/integrations":                    {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/integrations")},
+	"GET /v1/orgs/{orgId}/audit":                           {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/audit")},
+	"GET /v1/orgs/{orgId}/integrations/{provider}/rollout": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/rollout")},
+	"GET /v1/orgs/{orgId}/connections":                     {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections")},
+	"GET /v1/orgs/{orgId}/integrations/{provider}":         {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}")},
 	"PUT /v1/orgs/{orgId}/integrations/{provider}": {access: orgAdmin, ok: 200, request: withBody("/v1/orgs/{orgId}/integrations/{provider}",
 		integrationBody(matrixProvider), http.Header{"If-Match": {"*"}})},
 	"PUT /v1/orgs/{orgId}/integrations/{provider}/client-secret": {access: orgAdmin, ok: 200, request: withBody("/v1/orgs/{orgId}/integrations/{provider}/client-secret",

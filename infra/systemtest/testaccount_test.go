@@ -82,7 +82,7 @@ func TestTestAccount(t *testing.T) {
 				t.Fatalf("completion answer: %s", resp.Body)
 			}
 			ta := w.conn(org, store.TestAccountUserID, provider)
-			if ta == nil || ta.Account.Email != tester || ta.Status != store.StatusConnected || ta.NextRefreshAt.IsZero() || len(ta.ConnectGroups) != 0 {
+			if ta == nil || ta.Account.Email != tester || ta.Status != store.StatusConnected || ta.NextRefreshAt.IsZero() || ta.ConnectGroups != nil {
 				t.Fatalf("stored test account: %+v", ta)
 			}
 			if c := w.conn(org, adminID, provider); c != nil {

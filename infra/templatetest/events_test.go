@@ -87,6 +87,7 @@ var sampleRequests = map[string]sampleRequest{
 		body: `{"clientSecret":"fake-client-secret-1"}`},
 	"AdminFunction/DeleteClientSecret": {method: "DELETE", path: "/v1/orgs/o-acme/integrations/google_workspace/client-secret", caller: "admin"},
 	"AdminFunction/ListAudit":          {method: "GET", path: "/v1/orgs/o-acme/audit?limit=20", caller: "admin"},
+	"AdminFunction/GetRollout":         {method: "GET", path: "/v1/orgs/o-acme/integrations/microsoft365/rollout", caller: "admin"},
 	"OAuthFunction/StartConnection": {method: "POST", path: "/v1/orgs/o-acme/connections/google_workspace", caller: "member",
 		body: `{"returnTo":"https://app.example.com/settings/connected-apps"}`},
 	"OAuthFunction/Callback": {method: "GET", path: "/oauth/callback?state=PLACEHOLDER-STATE-NOT-ISSUED&code=PLACEHOLDER-AUTHORIZATION-CODE&scope=openid+email", caller: "",

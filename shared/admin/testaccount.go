@@ -55,14 +55,5 @@ func (s *Service) testAccount(ctx context.Context, in store.Integration) (*TestA
 	case err != nil:
 		return nil, fmt.Errorf("read test account %s: %w", key, err)
 	}
-	v := &TestAccountView{
-		Account: TestAccountIdentity{Email: c.Account.Email, Name: c.Account.Name},
-		Status:  c.Status, StatusReason: c.StatusReason,
-		ConnectedAt: c.ConnectedAt, LastRefreshAt: timePtr(c.LastRefreshAt),
-	}
-	if e := c.LastError; e != nil {
-		ce := *e
-		v.LastError = &ce
-	}
-	return v, nil
+	return testAccountView(c), nil
 }

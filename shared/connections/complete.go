@@ -239,7 +239,7 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.Pending
 	}
 	c.NextRefreshAt = schedule.NextRefreshAt(p, c, hasRT, s.opts.RefreshMargin, now)
 	if pc.Purpose == store.PurposeConnection {
-		c.ConnectGroups, c.ConnectGroupsTruncated = store.ConnectGroupsOf(who.Groups)
+		c.ConnectGroups = store.ConnectGroupsOf(who.Groups)
 	}
 	// Another writer (a refresh finishing, a second completion) may win
 	// between the read and the write; the newest authorization still wins.

@@ -91,3 +91,12 @@ func adminPrincipal(t *testing.T) auth.Principal {
 	}
 	return p
 }
+
+// TestFlowLifetime: the rollout view judges a start abandoned once
+// store.ConnectFlowLifetime has passed, which must be how long the flow
+// can take.
+func TestFlowLifetime(t *testing.T) {
+	if StateTTL+CompletionTTL != store.ConnectFlowLifetime {
+		t.Fatalf("StateTTL %v + CompletionTTL %v != store.ConnectFlowLifetime %v", StateTTL, CompletionTTL, store.ConnectFlowLifetime)
+	}
+}

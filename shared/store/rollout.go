@@ -19,11 +19,32 @@ type RefreshSummary struct {
 	RunID      string    `json:"runId"`
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt"`
+	// Outcome is the run's verdict for the org: one of the RunOutcome*
+	// values.
+	Outcome string `json:"outcome"`
 	// Outcomes counts the run's outcomes (package refresh's Outcome*
 	// values: refreshed, needs_reconnect, transient_failure, ...) for the
 	// org's connections.
 	Outcomes map[string]int `json:"outcomes"`
 }
+
+// Verdicts of a refresh run for one org (RefreshSummary.Outcome).
+const (
+	// RunOutcomeOK: every connection the run attempted was refreshed, or
+	// needed nothing.
+	RunOutcomeOK = "ok"
+	// RunOutcomeFailures: at least one failed (a reconnect needed, a
+	// transient failure, a store error).
+	RunOutcomeFailures = "failures"
+	// RunOutcomePartial: nothing failed, but some were left for the next
+	// run (the run's deadline).
+	RunOutcomePartial = "partial"
+)
+
+// ConnectFlowLifetime is how long after its start a connection can still
+// be completed: the state's 10 minutes to reach the callback, then the
+// pending completion's 10 (package connections holds both).
+const ConnectFlowLifetime = 20 * time.Minute
 
 // AttemptRetention is how long a connect attempt that was never completed
 // is remembered (a TTL deletes it then).

@@ -230,11 +230,10 @@ type Connection struct {
 	// ConnectGroups are the groups claim of the user's token when they
 	// completed the connection (see ConnectGroupsOf): group membership is
 	// known only from a user's own token, so the rollout view counts a
-	// connection in a rollout by the groups it was made with.
-	// ConnectGroupsTruncated: the token had more than MaxConnectGroups
-	// usable groups and only the first ones (in order) were kept.
-	ConnectGroups          []string `json:"connectGroups,omitempty"`
-	ConnectGroupsTruncated bool     `json:"connectGroupsTruncated,omitempty"`
+	// connection in a rollout by the groups it was made with. Nil for the
+	// org's test account and for connections made before groups were
+	// recorded.
+	ConnectGroups *GroupsSeen `json:"connectGroups,omitempty"`
 
 	// Refresh failure bookkeeping, cleared on success.
 	ConsecutiveFailures int        `json:"consecutiveFailures,omitempty"`

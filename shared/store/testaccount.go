@@ -50,21 +50,31 @@ const (
 	MaxConnectGroupLen = 128
 )
 
+// GroupsSeen are the groups a user's token carried when they connected.
+type GroupsSeen struct {
+	Groups []string `json:"groups"`
+	// Truncated: the token had more than MaxConnectGroups usable groups
+	// and only the first ones (in the token's order) were kept.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
 // ConnectGroupsOf returns the groups a connection records of its user's
 // token: those a rollout could name (non-empty, at most MaxConnectGroupLen
 // bytes), without duplicates, in the token's order, at most
-// MaxConnectGroups; truncated says some usable ones were dropped.
-func ConnectGroupsOf(groups []string) (kept []string, truncated bool) {
+// MaxConnectGroups.
+func ConnectGroupsOf(groups []string) *GroupsSeen {
+	seen := &GroupsSeen{Groups: []string{}}
 	for _, g := range groups {
-		if g == "" || len(g) > MaxConnectGroupLen || slices.Contains(kept, g) {
+		if g == "" || len(g) > MaxConnectGroupLen || slices.Contains(seen.Groups, g) {
 			continue
 		}
-		if len(kept) == MaxConnectGroups {
-			return kept, true
+		if len(seen.Groups) == MaxConnectGroups {
+			seen.Truncated = true
+			break
 		}
-		kept = append(kept, g)
+		seen.Groups = append(seen.Groups, g)
 	}
-	return kept, false
+	return seen
 }
 
 // AuditedConnections write a connection an admin changed (the org's test

@@ -18,7 +18,7 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 
 		run := func(id string, start time.Time, refreshed int) store.RefreshSummary {
 			return store.RefreshSummary{OrgID: "org-1", Provider: "google_workspace", RunID: id,
-				StartedAt: start, FinishedAt: start.Add(3 * time.Second),
+				StartedAt: start, FinishedAt: start.Add(3 * time.Second), Outcome: store.RunOutcomeFailures,
 				Outcomes: map[string]int{"refreshed": refreshed, "needs_reconnect": 1}}
 		}
 		second := run("run-2", T0, 5)
@@ -106,6 +106,28 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 		mustErr(t, "another org's cursor", err, store.ErrInvalidCursor)
 		_, _, err = s.ListConnectAttempts(ctx(t), "org-1", "salesforce", store.Page{Cursor: "not a cursor"})
 		mustErr(t, "a made-up cursor", err, store.ErrInvalidCursor)
+	})
+
+	t.Run("NoGroupsSeenIsNotUnrecorded", func(t *testing.T) {
+		// A user whose token had no groups is recorded as such, apart
+		// from a connection made before groups were recorded.
+		s := newStore(t)
+		with := Connection(store.ConnKey{OrgID: "org-1", UserID: "u-nogroups", Provider: "salesforce"})
+		with.ConnectGroups = store.ConnectGroupsOf(nil)
+		without := Connection(store.ConnKey{OrgID: "org-1", UserID: "u-legacy", Provider: "salesforce"})
+		without.ConnectGroups = nil
+		for _, c := range []store.Connection{with, without} {
+			_, err := s.PutConnection(ctx(t), c, 0)
+			must(t, "put", err)
+		}
+		got, _ := s.GetConnection(ctx(t), with.ConnKey)
+		if got.ConnectGroups == nil || len(got.ConnectGroups.Groups) != 0 {
+			t.Fatalf("recorded no groups, read back %+v", got.ConnectGroups)
+		}
+		got, _ = s.GetConnection(ctx(t), without.ConnKey)
+		if got.ConnectGroups != nil {
+			t.Fatalf("recorded nothing, read back %+v", got.ConnectGroups)
+		}
 	})
 
 	t.Run("TestAccountKeyIsNoUsers", func(t *testing.T) {

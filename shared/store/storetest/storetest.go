@@ -109,8 +109,7 @@ func Connection(k store.ConnKey) store.Connection {
 		LastAttemptAt:   T0.Add(-time.Minute),
 		LastUsedAt:      T0.Add(-2 * time.Minute),
 
-		ConnectGroups:          []string{"pilot", "it"},
-		ConnectGroupsTruncated: true,
+		ConnectGroups: &store.GroupsSeen{Groups: []string{"pilot", "it"}, Truncated: true},
 
 		ConsecutiveFailures: 2,
 		FailureDays:         []string{"2031-03-03", "2031-03-04"},
