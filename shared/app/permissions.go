@@ -46,7 +46,9 @@ type Permission struct {
 // DueRefresh and ListGrantConnections index ByGrant. The rollout records:
 // PutRefreshSummary and RecordConnectAttempt PutItem, GetRefreshSummary
 // GetItem, ClearConnectAttempt DeleteItem, ListConnectAttempts Query (the
-// table itself).
+// table itself). PutConnectionAudited and DeleteConnectionAudited are a
+// TransactWriteItems of PutItem or DeleteItem with the audit entries'
+// PutItem.
 var Permissions = map[string]Permission{
 	config.AdminFunction: {
 		// Configs and audit entries: read, list, and versioned writes with
@@ -54,7 +56,10 @@ var Permissions = map[string]Permission{
 		// a provider (index ByProvider), rewritten with their version, when
 		// a save replaces the client (marked for reconnection) or enables
 		// the provider again (put back on the due-index). The per-org
-		// credential-check counter (a conditional UpdateItem).
+		// credential-check counter (a conditional UpdateItem). The rollout
+		// view reads the same index, the last refresh run's summary
+		// (GetItem) and the org's connect attempts (Query on the table);
+		// the integration's test account is one GetItem.
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		Indexes:      []string{"ByProvider"},
 		Secrets: map[string][]string{
@@ -84,7 +89,7 @@ var Permissions = map[string]Permission{
 	},
 	config.RefreshFunction: {
 		// The due-index, leases (claim: UpdateItem; outcome: conditional
-		// PutItem), configs (read). Scan only for the operator's re-seal
+		// PutItem), configs (read), each run's per-org summaries (PutItem). Scan only for the operator's re-seal
 		// invocation (ScanConnections), which must reach every connection.
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		Indexes:      []string{"DueRefresh"},
