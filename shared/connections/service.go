@@ -3,7 +3,8 @@
 // provider's redirect finishes the provider's part (code exchange, granted
 // scopes, account identity, tokens sealed into a pending completion), the
 // user completes it with their own token (complete.go says why that step
-// exists), and lists and disconnects their connections. OAuthFunction
+// exists), and lists and disconnects their connections. The same flow
+// connects an org's test account for an admin (testaccount.go). OAuthFunction
 // serves it (see API for the HTTP side).
 //
 // What differs between providers (how the account is identified, how a
