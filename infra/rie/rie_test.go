@@ -78,8 +78,8 @@ func ifMatch(v int) map[string]string {
 }
 
 // byProvider is the query of an org's connections of one provider, which
-// AdminFunction makes when a save enables a provider again or replaces its
-// client (moto does not enforce IAM: the recorder does).
+// AdminFunction makes for the rollout view (moto does not enforce IAM: the
+// recorder does).
 var byProvider = awsCall{action: "dynamodb:Query", resource: "/index/ByProvider"}
 
 var scenario = []struct {

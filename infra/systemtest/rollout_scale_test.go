@@ -3,7 +3,6 @@ package systemtest_test
 import (
 	"flag"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -59,10 +58,10 @@ func TestRolloutViewCost(t *testing.T) {
 	}
 	var items []map[string]types.AttributeValue
 	for i := range n - 1 {
-		items = append(items, copyReplacing(tmpl, "u-template", fmt.Sprintf("u-%05d", i)))
+		items = append(items, moto.CopyItem(tmpl, "u-template", fmt.Sprintf("u-%05d", i)))
 	}
 	for i := range n / 5 {
-		items = append(items, copyReplacing(noise, "u-template", fmt.Sprintf("u-%05d", i)))
+		items = append(items, moto.CopyItem(noise, "u-template", fmt.Sprintf("u-%05d", i)))
 	}
 	begin := time.Now()
 	moto.PutItems(t, dynamodb.NewFromConfig(moto.Config(t)), w.env.Config.TableName, items)
@@ -102,29 +101,4 @@ func TestRolloutViewCost(t *testing.T) {
 	if queries > 3*pages+1 || gets != 2 {
 		t.Fatalf("%d Query and %d GetItem calls for %d connections", queries, gets, n)
 	}
-}
-
-// copyReplacing copies an item, replacing old by new in every string.
-func copyReplacing(item map[string]types.AttributeValue, old, new string) map[string]types.AttributeValue {
-	var walk func(types.AttributeValue) types.AttributeValue
-	walk = func(v types.AttributeValue) types.AttributeValue {
-		switch x := v.(type) {
-		case *types.AttributeValueMemberS:
-			return &types.AttributeValueMemberS{Value: strings.ReplaceAll(x.Value, old, new)}
-		case *types.AttributeValueMemberM:
-			m := make(map[string]types.AttributeValue, len(x.Value))
-			for k, e := range x.Value {
-				m[k] = walk(e)
-			}
-			return &types.AttributeValueMemberM{Value: m}
-		case *types.AttributeValueMemberL:
-			l := make([]types.AttributeValue, len(x.Value))
-			for i, e := range x.Value {
-				l[i] = walk(e)
-			}
-			return &types.AttributeValueMemberL{Value: l}
-		}
-		return v
-	}
-	return walk(&types.AttributeValueMemberM{Value: item}).(*types.AttributeValueMemberM).Value
 }

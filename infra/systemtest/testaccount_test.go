@@ -201,7 +201,7 @@ func TestTestAccountKeepsASharedGrant(t *testing.T) {
 
 	revoked := revocations(w, provider)
 	resp := w.do(t, "DELETE", integrationPath(org, provider)+"/test-account", admin, nil, nil)
-	if got := resp.Object(); resp.Status != 200 || got["deleted"] != true || got["revocation"] != "kept_shared_grant" {
+	if got := resp.Object(); resp.Status != 200 || got["deleted"] != true || got["revocation"] != "shared_grant" {
 		t.Fatalf("disconnect: %s", resp)
 	}
 	if revocations(w, provider) != revoked || !w.live(w.tokens(t, w.conn(org, adminID, provider)).AccessToken) {

@@ -297,28 +297,26 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 	if err != nil {
 		return Update{}, err
 	}
-	clientChanged := !created && cur.ClientRef() != saved.ClientRef()
-	if clientChanged {
-		// Tokens are bound to the client that issued them. The save stands
-		// whatever happens here: if marking stops midway (an error, a
-		// timeout), a later save marks the rest, and the refresh job, which
-		// compares each connection's ClientRef with the integration's, never
-		// refreshes a stale one.
-		n, err := s.markClientChanged(ctx, saved)
-		if err != nil {
-			slog.ErrorContext(ctx, "marking connections for reconnect stopped", "org", who.OrgID, "provider", provider, "marked", n, "err", err.Error())
-		}
-		v.ConnectionsMarkedForReconnect = n
+	// What the save changes for the org's connections is derived when each
+	// is read (package readiness: a connection whose client is not the
+	// integration's current one is client_changed; a disabled provider's
+	// are not refreshed), so nothing is written connection by connection
+	// here, whatever the org's size. What must be written back (the
+	// connections the refresh job took off its schedule while the provider
+	// was disabled, or while another client was the integration's) the next
+	// refresh runs do, from a job.
+	var reasons []string
+	if saved.Enabled && !cur.Enabled && !created {
+		reasons = append(reasons, store.ReasonProviderDisabled)
 	}
-	if saved.Enabled && !cur.Enabled && !clientChanged {
-		// Enabled again with the client that issued the tokens: the
-		// connections the refresh job took off the due-index while the
-		// provider was disabled go back on it. (With another client they
-		// were just marked for reconnection instead.) The save stands if
-		// this stops midway; the rest come back when used (on-demand refresh
-		// reinstates them), or when the provider is next enabled.
-		if n, err := s.reinstate(ctx, saved); err != nil {
-			slog.ErrorContext(ctx, "putting connections back on the refresh schedule stopped", "org", who.OrgID, "provider", provider, "reinstated", n, "err", err.Error())
+	if !created && cur.ClientRef() != saved.ClientRef() {
+		reasons = append(reasons, store.ReasonClientChanged)
+	}
+	if len(reasons) > 0 {
+		if err := s.o.Store.EnqueueJob(ctx, store.ReinstateJob(who.OrgID, provider, s.now(), reasons...)); err != nil {
+			// The save stands; the connections come back when next used
+			// (an on-demand refresh reinstates them) or at the next save.
+			slog.ErrorContext(ctx, "asking to put connections back on the refresh schedule", "org", who.OrgID, "provider", provider, "err", err.Error())
 		}
 	}
 	if s.shouldCheck(p, saved, v) {

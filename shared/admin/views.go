@@ -146,9 +146,6 @@ type IntegrationView struct {
 	// CredentialCheck is the outcome of verifying the client credentials
 	// on this save (absent when none ran).
 	CredentialCheck *CredentialCheck `json:"credentialCheck,omitempty"`
-	// ConnectionsMarkedForReconnect counts the connections this save sent
-	// to needs_reconnect because the OAuth client changed.
-	ConnectionsMarkedForReconnect int `json:"connectionsMarkedForReconnect,omitempty"`
 	// TestAccount is the org's test account of the provider, null when
 	// none is connected (testaccount.go).
 	TestAccount *TestAccountView `json:"testAccount"`

@@ -246,8 +246,9 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.Pending
 	for attempt := 0; ; attempt++ {
 		var expected int64
 		old, err := s.opts.Store.GetConnection(ctx, key)
+		found := err == nil
 		switch {
-		case err == nil:
+		case found:
 			expected = old.Version
 		case errors.Is(err, store.ErrNotFound):
 		default:
@@ -260,6 +261,35 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.Pending
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("write connection %s: %w", key, err)
 		}
+		if found {
+			s.retire(ctx, p, old)
+		}
 		return saved, nil
 	}
+}
+
+// retire gives back the tokens of a connection a completion replaced (best
+// effort), where the provider can revoke them and no stored connection
+// holds their grant: for a grant-wide revocation (Google) the new
+// connection does when it is the same account through the same client, and
+// revoking would end it.
+func (s *Service) retire(ctx context.Context, p catalog.Provider, old store.Connection) {
+	if !p.Revocation || len(old.SealedTokens) == 0 {
+		return
+	}
+	tok, err := s.opts.Vault.OpenToken(ctx, old.ConnKey, old.SealedTokens)
+	if err != nil {
+		slog.WarnContext(ctx, "replaced tokens could not be opened to revoke them", "org", old.OrgID, "provider", old.Provider, "err", err.Error())
+		return
+	}
+	// The endpoints come from the org's current settings, checked when they
+	// were saved (the completion needed the integration a moment ago).
+	in, err := s.opts.Store.GetIntegration(ctx, old.OrgID, p.ID)
+	if err != nil {
+		slog.WarnContext(ctx, "replaced tokens not revoked: integration unreadable", "org", old.OrgID, "provider", old.Provider, "err", err.Error())
+		return
+	}
+	settings := clients.SettingsOf(in)
+	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
+	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, old.OrgID, old.UserID, old.Provider, old.ClientRef, old.Account.ID)
 }

@@ -108,6 +108,14 @@ func NewView(p catalog.Provider, v readiness.Value, c store.Connection, who auth
 	if e := c.LastError; e != nil {
 		view.LastError = &ErrorView{Code: e.Code, Message: e.Message, Owner: e.Owner, At: e.At}
 	}
+	if v.Connection(c) == readiness.ReasonClientChanged {
+		// Derived, not stored: the tokens came from a client that is not
+		// the integration's now. Restoring it restores the connection.
+		in := v.Integration()
+		view.Status, view.StatusReason = store.StatusNeedsReconnect, store.ReasonClientChanged
+		view.LastError = &ErrorView{Code: store.ReasonClientChanged, Owner: "user", At: in.UpdatedAt,
+			Message: "Your organization changed the OAuth app for " + p.DisplayName + ". Reconnect your account to keep using it."}
+	}
 	return view
 }
 

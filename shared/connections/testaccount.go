@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/sofie/integrations/shared/auth"
@@ -42,11 +41,6 @@ const (
 	ActionTestAccountConnected    = "test_account.connected"
 	ActionTestAccountDisconnected = "test_account.disconnected"
 )
-
-// RevocationSharedGrant: the test account was removed, but its grant was
-// not revoked because the provider would end the whole grant (Google) and
-// another connection (an admin's own, say, with the same account) holds it.
-const RevocationSharedGrant = "kept_shared_grant"
 
 // purposeTag is the purpose's part of a sealed value's binding: empty for a
 // user's connection (as before purposes existed), so states and pending
@@ -114,8 +108,8 @@ func (s *Service) put(ctx context.Context, c store.Connection, expected int64, p
 
 // DisconnectTestAccount revokes the org's test account of the provider at
 // the provider where it can (not when another connection holds the same
-// grant and revoking would end it too), then deletes it with an audit
-// entry. Removing a test account that does not exist succeeds with
+// grant and revoking would end it too: revoke decides, as for a user's
+// disconnect), then deletes it with an audit entry. Removing a test account that does not exist succeeds with
 // revocation "none".
 func (s *Service) DisconnectTestAccount(ctx context.Context, who auth.Principal, providerID string) (DisconnectResult, error) {
 	p, ok := s.opts.Catalog.Get(providerID)
@@ -131,18 +125,19 @@ func (s *Service) DisconnectTestAccount(ctx context.Context, who auth.Principal,
 		return DisconnectResult{}, fmt.Errorf("read test account %s: %w", key, err)
 	}
 	res := DisconnectResult{Provider: p.ID, Deleted: true}
-	if s.grantShared(ctx, p, c) {
-		res.Revocation, res.Message = RevocationSharedGrant, "The "+p.DisplayName+" test account was removed here. Its access was not revoked at "+p.DisplayName+", because another connection uses the same account's grant and revoking would end it too."
-	} else {
-		switch err := s.revoke(ctx, p, c); {
-		case err == nil:
-			res.Revocation, res.Message = RevocationRevoked, "The "+p.DisplayName+" test account was removed and its access revoked at "+p.DisplayName+"."
-		case errors.Is(err, errRevocationUnsupported):
-			res.Revocation, res.Message = RevocationNotSupported, MicrosoftNoRevocation
-		default:
-			slog.WarnContext(ctx, "revocation of the test account failed", "org", key.OrgID, "provider", p.ID, "err", err.Error())
-			res.Revocation, res.Message = RevocationFailed, "The "+p.DisplayName+" test account was removed here, but "+p.DisplayName+" did not confirm the revocation. Remove the app's access in the test account's security settings."
-		}
+	switch err := s.revoke(ctx, p, c); {
+	case err == nil:
+		res.Revocation, res.Revoked, res.Message = RevocationRevoked, true, "The "+p.DisplayName+" test account was removed and its access revoked at "+p.DisplayName+"."
+	case errors.Is(err, errGrantShared):
+		res.Revocation, res.Message = RevocationSharedGrant, "The "+p.DisplayName+" test account was removed here. Its access was not revoked at "+p.DisplayName+": another connection here uses the same account through the same app (an admin's own, say), and revoking would end it too."
+	case errors.Is(err, errRevocationUnsupported):
+		res.Revocation, res.Message = RevocationNotSupported, MicrosoftNoRevocation
+	default:
+		slog.WarnContext(ctx, "revocation of the test account failed", "org", key.OrgID, "provider", p.ID, "err", err.Error())
+		res.Revocation, res.Message = RevocationFailed, "The "+p.DisplayName+" test account was removed here, but "+p.DisplayName+" did not confirm the revocation. Remove the app's access in the test account's security settings."
+	}
+	if !res.Revoked {
+		res.Reason = res.Revocation
 	}
 	// A refresh may write the record between the read and the delete (its
 	// lease claim bumps the version): read again and delete what is there.
@@ -171,26 +166,6 @@ func (s *Service) DisconnectTestAccount(ctx context.Context, who auth.Principal,
 	}
 	slog.InfoContext(ctx, "test account removed", "org", key.OrgID, "actor", who.UserID, "provider", p.ID, "revocation", res.Revocation)
 	return res, nil
-}
-
-// grantShared reports whether revoking c's tokens would end a grant another
-// connection holds: only for providers whose revocation is grant-wide, and
-// in doubt (the index cannot be read) it is shared.
-func (s *Service) grantShared(ctx context.Context, p catalog.Provider, c store.Connection) bool {
-	g, ok := s.dialects[p.ID].(grantRevoker)
-	if !ok || !g.revokesGrant() || !p.Revocation {
-		return false
-	}
-	ref, known := c.Grant()
-	if !known {
-		return false
-	}
-	keys, err := s.opts.Store.ListGrantConnections(ctx, ref, 2)
-	if err != nil {
-		slog.WarnContext(ctx, "grant index lookup failed", "provider", p.ID, "err", err.Error())
-		return true
-	}
-	return slices.ContainsFunc(keys, func(k store.ConnKey) bool { return k != c.ConnKey })
 }
 
 // accountName names an account in the audit trail: its email address or

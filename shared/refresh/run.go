@@ -44,6 +44,9 @@ type Result struct {
 	// Complete: the whole due-index was read. False when the run stopped
 	// listing for the deadline or cancellation (more may be due than counted).
 	Complete bool `json:"complete"`
+	// Reinstated: connections the run's jobs put back on the due-index
+	// before it listed what is due (jobs.go).
+	Reinstated int `json:"reinstated"`
 }
 
 // tally counts outcomes by provider, for the result and the metrics.
@@ -133,6 +136,7 @@ type providerOutcomes struct {
 // of single connections are counted in the result and logged.
 func (s *Service) Run(ctx context.Context) (Result, error) {
 	started := time.Now()
+	reinstated := s.drain(ctx)
 	horizon := s.now()
 	runID := newOwner("run")
 	t := newTally()
@@ -156,6 +160,7 @@ func (s *Service) Run(ctx context.Context) (Result, error) {
 	wg.Wait()
 
 	res := t.result()
+	res.Reinstated = reinstated
 	s.writeSummaries(ctx, runID, horizon, t)
 	res.DurationMs = time.Since(started).Milliseconds()
 	s.metrics.run(time.Now(), res, t.byProvider())

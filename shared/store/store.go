@@ -366,4 +366,24 @@ type Store interface {
 	Completions
 	Connections
 	Grants
+	Health   // health.go
+	Jobs     // health.go
+	OffIndex // health.go
+}
+
+type uncachedKey struct{}
+
+// Uncached returns a context under which a Secrets read goes to the
+// secret store past any cache (and refreshes the cached value): for a
+// caller that has reason to think the cached value is stale, such as a
+// client secret the provider just refused while another container may
+// already have rotated it.
+func Uncached(ctx context.Context) context.Context {
+	return context.WithValue(ctx, uncachedKey{}, true)
+}
+
+// IsUncached reports whether ctx asks for reads past the cache.
+func IsUncached(ctx context.Context) bool {
+	v, _ := ctx.Value(uncachedKey{}).(bool)
+	return v
 }

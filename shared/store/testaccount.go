@@ -30,10 +30,11 @@ const (
 // it is in logs and in the table.
 const TestAccountUserID = " org:test-account"
 
-// TestAccountKey is the key of the org's test account of provider. Like
-// every connection it is listed by the ByProvider index (so a client
-// change marks it for reconnection and the refresh job keeps it fresh),
-// and never by a user's listing.
+// TestAccountKey is the key of the org's test account of provider. It is a
+// connection like every other for the indexes (ByProvider, the due-index,
+// ByGrant, the off-index listing), so the refresh job keeps it fresh and
+// an admin's change to the integration reaches it, and never one a user's
+// listing holds.
 func TestAccountKey(orgID, provider string) ConnKey {
 	return ConnKey{OrgID: orgID, UserID: TestAccountUserID, Provider: provider}
 }

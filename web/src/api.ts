@@ -84,7 +84,6 @@ export interface Integration {
   updatedAt?: string;
   updatedBy?: string;
   credentialCheck?: CredentialCheck;
-  connectionsMarkedForReconnect?: number;
   clientHealth?: ClientHealth;
   supportContact?: SupportContact | null;
   userGuidance?: string;
@@ -189,7 +188,9 @@ export interface StartResponse {
 export interface DisconnectResponse {
   provider: string;
   deleted: boolean;
-  revocation: string;
+  revocation: "revoked" | "failed" | "not_supported" | "none" | "shared_grant";
+  revoked: boolean;
+  reason?: string;
   message: string;
 }
 

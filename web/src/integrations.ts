@@ -479,7 +479,6 @@ function savedSummary(i: Integration): HTMLElement {
     "div",
     {},
     h("p", {}, `Saved. ${i.displayName} is now: ${integrationStatusLabel(i.status)}${i.status === "incomplete" && i.missing.length > 0 ? ` (missing ${i.missing.map(missingLabel).join(", ")})` : ""}.`),
-    i.connectionsMarkedForReconnect ? h("p", {}, `${i.connectionsMarkedForReconnect} connected users must reconnect because the OAuth app changed.`) : null,
     credentialCheck(i),
   );
 }

@@ -69,6 +69,9 @@ var (
 	bStates       = []byte("states")
 	bCompletions  = []byte("completions")
 	bConnsByGrant = []byte("conns_by_grant")
+	bConnsOff     = []byte("conns_off_index")
+	bHealth       = []byte("client_health")
+	bJobs         = []byte("jobs")
 	bConns        = []byte("connections")
 	bConnsByProv  = []byte("conns_by_provider")
 	bDue          = []byte("due")
@@ -77,7 +80,7 @@ var (
 	bTokenKeys    = []byte("token_keys")
 	bMeta         = []byte("meta")
 
-	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta}
+	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bConnsOff, bHealth, bJobs, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta}
 
 	metaCurrentKey = []byte("token_key_current")
 )
@@ -164,7 +167,10 @@ func Open(dir string) (*Store, error) {
 				return err
 			}
 		}
-		return indexGrants(tx)
+		if err := indexGrants(tx); err != nil {
+			return err
+		}
+		return indexOff(tx)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: initialise %s: %w", path, err)

@@ -267,6 +267,9 @@ func writeConn(tx *bolt.Tx, c *store.Connection, old *store.Connection) error {
 	if err := reindexGrant(tx, c, old); err != nil {
 		return err
 	}
+	if err := reindexOff(tx, c, old); err != nil {
+		return err
+	}
 	if err := putJSON(tx.Bucket(bConns), connKey(c.ConnKey), c); err != nil {
 		return err
 	}
@@ -432,6 +435,9 @@ func deleteConn(tx *bolt.Tx, old store.Connection) error {
 		return err
 	}
 	if err := reindexGrant(tx, nil, &old); err != nil {
+		return err
+	}
+	if err := reindexOff(tx, nil, &old); err != nil {
 		return err
 	}
 	return tx.Bucket(bConns).Delete(connKey(old.ConnKey))

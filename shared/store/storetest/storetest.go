@@ -44,6 +44,9 @@ func TestStore(t *testing.T, newStore NewStore) {
 	t.Run("Completions", func(t *testing.T) { TestCompletions(t, newStore) })
 	t.Run("Connections", func(t *testing.T) { TestConnections(t, newStore) })
 	t.Run("Grants", func(t *testing.T) { TestGrants(t, newStore) })
+	t.Run("Health", func(t *testing.T) { TestHealth(t, newStore) })
+	t.Run("Jobs", func(t *testing.T) { TestJobs(t, newStore) })
+	t.Run("OffIndex", func(t *testing.T) { TestOffIndex(t, newStore) })
 	t.Run("RolloutRecords", func(t *testing.T) { TestRolloutRecords(t, newStore) })
 	t.Run("AuditedConnections", func(t *testing.T) { TestAuditedConnections(t, newStore) })
 }
