@@ -1,8 +1,11 @@
 // Package admin is the admin enablement service behind AdminFunction: the
 // provider catalog as the API shows it, each organization's integration
-// cards, the integration configuration with optimistic concurrency, the
-// write-only client secret with a credential check at the provider, the
-// audit trail, and the consequences of a change for existing connections.
+// cards, the integration configuration with optimistic concurrency (with
+// its support contact and user guidance, guidance.go), the write-only
+// client secret with a credential check at the provider, the audit trail,
+// the consequences of a change for existing connections, the org's test
+// account as the integration lists it (testaccount.go) and the rollout
+// view (rollout.go).
 //
 // Handlers (api.go) only translate HTTP to the service; everything an admin
 // can get wrong is decided here and answered as a *problem.Problem with a
@@ -14,8 +17,9 @@
 //     duplicate, too_many, too_long, too_short, same_as_client_id,
 //     out_of_range, invalid_cursor, invisible_character (a Unicode format
 //     character such as a zero-width space or a bidi control, in any text
-//     field), and the catalog's consumers_not_allowed, https_required,
-//     host_not_allowed, lightning_url;
+//     field), markup_not_allowed (userGuidance), https_required (the
+//     support contact's URL), and the catalog's consumers_not_allowed,
+//     https_required, host_not_allowed, lightning_url;
 //   - credential_in_field (400): a non-secret field holds a credential-shaped
 //     value (package hygiene); the field errors say which, and the problem's
 //     secureField names the only field credentials belong in;
@@ -193,12 +197,15 @@ func (s *Service) Cards(ctx context.Context, who auth.Principal, redirectURI str
 		if !ok {
 			in = unconfigured(who.OrgID, p.ID)
 		}
-		v, err := s.view(ctx, p, in, redirectURI)
+		v, err := s.configView(ctx, p, in, redirectURI)
 		if err != nil {
 			return nil, err
 		}
 		c := card(p, in, v, who)
 		if who.IsAdmin() {
+			if v.TestAccount, err = s.testAccount(ctx, in); err != nil {
+				return nil, err
+			}
 			c.Configuration = &v
 		}
 		out = append(out, c)
@@ -219,7 +226,9 @@ func (s *Service) Get(ctx context.Context, orgID, provider, redirectURI string) 
 	return s.view(ctx, p, in, redirectURI)
 }
 
-func (s *Service) view(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
+// configView is the integration's view without the test account (what
+// members' cards are built from).
+func (s *Service) configView(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
 	dc, err := s.defaultClientAvailable(ctx, p.ID)
 	if err != nil {
 		return IntegrationView{}, err

@@ -22,6 +22,8 @@
 //	token_keys         key id                            → 32-byte AES key
 //	meta               "token_key_current"               → key id
 //	rate_limits        name#subject#<window start>       → count and expiry (limits.go; created on first use)
+//	refresh_summaries  org#provider                      → RefreshSummary (rollout.go; created on first use)
+//	connect_attempts   org#provider#user                 → ConnectAttempt (rollout.go; created on first use)
 //
 // Times in keys are fixed-width UTC (2006-01-02T15:04:05.000000000Z), so
 // byte order is time order.
@@ -159,6 +161,11 @@ func Open(dir string) (*Store, error) {
 		}
 		if err := sweepExpired(tx.Bucket(bCompletions), time.Now()); err != nil {
 			return err
+		}
+		if b := tx.Bucket(bAttempts); b != nil {
+			if err := sweepExpired(b, time.Now()); err != nil {
+				return err
+			}
 		}
 		if err := indexGrants(tx); err != nil {
 			return err
