@@ -71,6 +71,34 @@ build:
 		awk -v id=$$id -v s=$$s -v m=$$min 'BEGIN { printf "%-22s %12d %8.2f %10.3f\n", id, s, s/1048576, s/m }'; \
 	done
 
+# The web console: TypeScript modules compiled by the pinned tsc, plus the
+# static files, into web/dist (not committed; the local server serves it
+# from disk). npm ci runs again only when the lockfile changes.
+web: web/node_modules/.package-lock.json
+	cd web && npm run --silent build
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+# Uploads the built console to the bucket of a stack deployed with
+# ConsoleClientId, with the stack's own config.json (its ConsoleConfig
+# output: OIDC sign-in), and invalidates the CloudFront cache.
+console-deploy: web
+	@test -n "$(STACK)" || { echo "usage: make console-deploy STACK=<stack name>"; exit 1; }
+	@out() { aws cloudformation describe-stacks --stack-name "$(STACK)" \
+		--query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out ConsoleBucketName); \
+	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "$(STACK) hosts no console: deploy it with ConsoleClientId"; exit 1; fi; \
+	cfg=$$(mktemp); trap 'rm -f "$$cfg"' EXIT; out ConsoleConfig > "$$cfg"; \
+	aws s3 sync web/dist "s3://$$bucket" --delete --exclude config.json; \
+	aws s3 cp "$$cfg" "s3://$$bucket/config.json" --content-type application/json; \
+	aws cloudfront create-invalidation --distribution-id "$$(out ConsoleDistributionId)" --paths '/*' >/dev/null; \
+	echo "console: $$(out ConsoleUrl)"
+
+# Rewrites the README's screenshots (docs/console-*.png) from the browser walk.
+screenshots: web
+	$(GO) test -count=1 -run TestWalk ./infra/browsertest -update-screenshots
+
 # Flags of the local server, e.g. RUN_ARGS='-schedule-every=30s -log-level=debug'.
 RUN_ARGS ?=
 run: web

@@ -104,10 +104,9 @@ var scenario = []struct {
 			want(t, b, "enabled", true)
 			want(t, b, "tenant", "contoso.example")
 		}},
-		// Disabled, enabled again (its connections go back on the
-		// due-index), switched to an org-owned client and back (its
-		// connections are marked for reconnection): each walks the org's
-		// connections of the provider.
+		// Disabled, enabled again, switched to an org-owned client and
+		// back: each save asks the refresh runs (a job) to put back the
+		// connections it no longer keeps off the schedule.
 		{file: "PutIntegration.json", name: "Disable", body: msSettings(false, "default", ""), header: ifMatch(1), status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "enabled", false)
 		}},
