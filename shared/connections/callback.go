@@ -152,7 +152,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	if err != nil {
 		// The tokens will not be kept: give them back where the provider
 		// allows it.
-		s.revokeQuietly(ctx, p, cl.Endpoints, tok, st.OrgID, st.UserID, st.ClientRef, "")
+		s.revokeQuietly(ctx, p, cl.Endpoints, tok, st.OrgID, targetUser(st.Purpose, st.UserID), st.ClientRef, "")
 		var r *providers.Refusal
 		if errors.As(err, &r) {
 			return fail(r.Code, r.Message)
@@ -171,7 +171,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	handle, err := s.pend(ctx, st, tok, acct, expiry, assumed != "", granted, missing, now)
 	if err != nil {
 		slog.ErrorContext(ctx, "store pending completion", "org", st.OrgID, "provider", p.ID, "err", err.Error())
-		s.revokeQuietly(ctx, p, cl.Endpoints, tok, st.OrgID, st.UserID, st.ClientRef, acct.ID)
+		s.revokeQuietly(ctx, p, cl.Endpoints, tok, st.OrgID, targetUser(st.Purpose, st.UserID), st.ClientRef, acct.ID)
 		return fail(CodeInternal, "The connection could not be saved. Try again in a moment.")
 	}
 	return CallbackResult{
