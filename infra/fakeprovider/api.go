@@ -154,8 +154,8 @@ func (s *Server) hasScope(provider string, n need, granted []string) bool {
 			return false
 		}
 		allowed = append(allowed, cs.ReadScopes...)
-		for _, a := range cs.Actions {
-			allowed = append(allowed, cs.WriteScopes[a]...)
+		for _, w := range cs.WriteScopes {
+			allowed = append(allowed, w.Scopes...)
 		}
 		allowed = append(allowed, extraScopes[n.capability]...)
 	}

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -39,9 +40,9 @@ func TestCatalogProviders(t *testing.T) {
 		authParams map[string]string
 	}{
 		{Microsoft365, "Microsoft 365", "Microsoft Entra app", []Capability{Email, Calendar, Files, Contacts},
-			[]string{"openid", "profile", "email", "offline_access", "https://graph.microsoft.com/User.Read"}, map[string]string{"response_mode": "query"}},
+			[]string{"openid", "profile", "email", "offline_access", "https://graph.microsoft.com/User.Read"}, map[string]string{"prompt": "select_account", "response_mode": "query"}},
 		{GoogleWorkspace, "Google Workspace", "Google Cloud OAuth client", []Capability{Email, Calendar, Files, Contacts},
-			[]string{"openid", "email", "profile"}, map[string]string{"access_type": "offline", "prompt": "consent"}},
+			[]string{"openid", "email", "profile"}, map[string]string{"access_type": "offline", "include_granted_scopes": "true", "prompt": "consent"}},
 		{Salesforce, "Salesforce", "Salesforce External Client App", []Capability{CRM},
 			[]string{"refresh_token", "openid", "id"}, nil},
 	}
@@ -63,10 +64,15 @@ func TestCatalogProviders(t *testing.T) {
 					t.Errorf("BaseScopes %v lack %s", p.BaseScopes, s)
 				}
 			}
-			for k, v := range tt.authParams {
-				if p.AuthParams[k] != v {
-					t.Errorf("AuthParams[%s] = %q, want %q", k, p.AuthParams[k], v)
+			params := map[string]string{}
+			for _, ap := range p.AuthParams {
+				if _, dup := params[ap.Key]; dup {
+					t.Errorf("AuthParams name %s twice", ap.Key)
 				}
+				params[ap.Key] = ap.Value
+			}
+			if !maps.Equal(params, tt.authParams) {
+				t.Errorf("AuthParams = %v, want %v", params, tt.authParams)
 			}
 			if p.PKCEMethod != "S256" {
 				t.Errorf("PKCEMethod = %q, want S256", p.PKCEMethod)
@@ -168,13 +174,23 @@ func TestCapabilitiesAndScopesPerAction(t *testing.T) {
 			if cs.Label == "" || !cs.Supports(Read) || len(cs.ReadScopes) == 0 {
 				t.Errorf("%s/%s: label, read support and read scopes are required", p.ID, cs.ID)
 			}
-			for _, a := range AllActions {
-				if a.IsWrite() && cs.Supports(a) != (len(cs.WriteScopes[a]) > 0) {
-					t.Errorf("%s/%s: action %s supported=%v but write scopes %v", p.ID, cs.ID, a, cs.Supports(a), cs.WriteScopes[a])
+			// Every supported write action has its scopes, once; no other
+			// action has any.
+			named := map[Action]int{}
+			for _, w := range cs.WriteScopes {
+				named[w.Action]++
+				if !w.Action.IsWrite() || !cs.Supports(w.Action) || len(w.Scopes) == 0 {
+					t.Errorf("%s/%s: write scopes %v for action %s (write=%v, supported=%v)", p.ID, cs.ID, w.Scopes, w.Action, w.Action.IsWrite(), cs.Supports(w.Action))
 				}
 			}
-			if _, ok := cs.WriteScopes[Read]; ok {
-				t.Errorf("%s/%s: read is not a write action", p.ID, cs.ID)
+			for _, a := range AllActions {
+				want := 0
+				if a.IsWrite() && cs.Supports(a) {
+					want = 1
+				}
+				if named[a] != want {
+					t.Errorf("%s/%s: action %s has %d write-scope entries", p.ID, cs.ID, a, named[a])
+				}
 			}
 			for _, u := range []string{cs.Probe.ReadURL, cs.Probe.ItemURL} {
 				if u == "" || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "{instance}/")) {

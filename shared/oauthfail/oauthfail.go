@@ -135,32 +135,55 @@ func common(re *oauth2.RetrieveError) Failure {
 	if re.Response != nil {
 		status = re.Response.StatusCode
 	}
-	code := re.ErrorCode
 	switch {
 	case status == http.StatusTooManyRequests:
-		return Failure{Kind: Transient, Code: "rate_limited", Owner: OwnerNone, Cause: "The provider is rate limiting requests; the refresh will be retried."}.answer(re)
-	case status >= 500 && code == "":
+		return rateLimited.answer(re)
+	case status >= 500 && re.ErrorCode == "":
 		return providerUnavailable.answer(re)
 	}
-	switch code {
-	case "invalid_grant":
-		return InvalidGrant.answer(re)
-	case "invalid_client", "unauthorized_client":
-		return ClientFailure(code).answer(re)
-	case "invalid_scope":
-		return Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the capabilities enabled and the app's allowed permissions."}.answer(re)
-	case "interaction_required", "consent_required", "login_required":
-		return Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in again. Reconnect the account."}.answer(re)
-	case "access_denied":
-		return Failure{Kind: Reconnect, Code: "access_denied", Owner: OwnerUser, Cause: "Access was denied at the provider. Reconnect and approve the requested access."}.answer(re)
-	case "temporarily_unavailable", "server_error":
-		return providerUnavailable.answer(re)
+	if f, ok := lookup(tokenCodes, re.ErrorCode); ok {
+		return f.answer(re)
 	}
 	if status >= 500 || status == 0 {
 		return providerUnavailable.answer(re)
 	}
 	// An error we do not know: never break a connection that may be fine.
-	return Failure{Kind: Transient, Code: "unexpected_response", Owner: OwnerNone, Cause: "The provider gave an unexpected answer; the refresh will be retried."}.answer(re)
+	return unexpectedResponse.answer(re)
+}
+
+// coded is what one error code means. The tables of them are static data:
+// nothing is built when a function starts, and no code is linked per code.
+type coded struct {
+	code string
+	f    Failure
+}
+
+func lookup(table []coded, code string) (Failure, bool) {
+	for _, e := range table {
+		if e.code == code {
+			return e.f, true
+		}
+	}
+	return Failure{}, false
+}
+
+// tokenCodes are RFC 6749's token endpoint error codes.
+// Docs: https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+var tokenCodes = []coded{
+	{"invalid_grant", InvalidGrant},
+	{"invalid_client", ClientFailure("invalid_client")},
+	{"unauthorized_client", ClientFailure("unauthorized_client")},
+	{"invalid_scope", Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the capabilities enabled and the app's allowed permissions."}},
+	{"interaction_required", signInAgain("interaction_required")},
+	{"consent_required", signInAgain("consent_required")},
+	{"login_required", signInAgain("login_required")},
+	{"access_denied", Failure{Kind: Reconnect, Code: "access_denied", Owner: OwnerUser, Cause: "Access was denied at the provider. Reconnect and approve the requested access."}},
+	{"temporarily_unavailable", providerUnavailable},
+	{"server_error", providerUnavailable},
+}
+
+func signInAgain(code string) Failure {
+	return Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in again. Reconnect the account."}
 }
 
 // InvalidGrant is RFC 6749's invalid_grant when the provider's rules say
@@ -174,20 +197,28 @@ func ClientFailure(code string) Failure {
 	return Failure{Kind: ClientRefused, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and secret in the integration settings."}
 }
 
-var providerUnavailable = Failure{Kind: Transient, Code: "provider_unavailable", Owner: OwnerNone, Cause: "The provider is unavailable; the refresh will be retried."}
+var (
+	providerUnavailable = Failure{Kind: Transient, Code: "provider_unavailable", Owner: OwnerNone, Cause: "The provider is unavailable; the refresh will be retried."}
+	rateLimited         = Failure{Kind: Transient, Code: "rate_limited", Owner: OwnerNone, Cause: "The provider is rate limiting requests; the refresh will be retried."}
+	unexpectedResponse  = Failure{Kind: Transient, Code: "unexpected_response", Owner: OwnerNone, Cause: "The provider gave an unexpected answer; the refresh will be retried."}
+	providerTimeout     = Failure{Kind: Transient, Code: "provider_timeout", Owner: OwnerNone, Cause: "The provider did not answer in time; the refresh will be retried."}
+	providerUnreachable = Failure{Kind: Transient, Code: "provider_unreachable", Owner: OwnerNone, Cause: "The provider could not be reached; the refresh will be retried."}
+	malformedResponse   = Failure{Kind: Transient, Code: "malformed_response", Owner: OwnerNone, Cause: "The provider sent a malformed answer; the refresh will be retried."}
+	requestFailed       = Failure{Kind: Transient, Code: "provider_error", Owner: OwnerNone, Cause: "The token request failed; it will be retried."}
+)
 
 func classifyTransport(err error) Failure {
 	var ne net.Error
 	var ue *url.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return Failure{Kind: Transient, Code: "provider_timeout", Owner: OwnerNone, Cause: "The provider did not answer in time; the refresh will be retried."}
+		return providerTimeout
 	case errors.As(err, &ue), errors.As(err, &ne):
-		return Failure{Kind: Transient, Code: "provider_unreachable", Owner: OwnerNone, Cause: "The provider could not be reached; the refresh will be retried."}
+		return providerUnreachable
 	case strings.HasPrefix(err.Error(), "oauth2: cannot parse"), strings.Contains(err.Error(), "missing access_token"), strings.Contains(err.Error(), "cannot unmarshal"):
-		return Failure{Kind: Transient, Code: "malformed_response", Owner: OwnerNone, Cause: "The provider sent a malformed answer; the refresh will be retried."}
+		return malformedResponse
 	}
-	return Failure{Kind: Transient, Code: "provider_error", Owner: OwnerNone, Cause: "The token request failed; it will be retried."}
+	return requestFailed
 }
 
 // AuthorizeRules are a provider's own reading of an error sent back to the
@@ -203,21 +234,35 @@ func Authorize(code, desc string, rules AuthorizeRules) Failure {
 			return f
 		}
 	}
-	switch code {
-	case "access_denied":
-		return Failure{Kind: Reconnect, Code: "access_denied", Owner: OwnerUser, Cause: "Access was not approved at the provider."}
-	case "consent_required", "interaction_required", "login_required":
-		return Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in and approve access."}
-	case "invalid_client", "unauthorized_client":
-		return Failure{Kind: ClientRefused, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and the app registration."}
-	case "invalid_scope":
-		return Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the app's allowed permissions."}
-	case "invalid_request":
-		return Failure{Kind: AdminAction, Code: "invalid_request", Owner: OwnerAdmin, Cause: "The provider refused the sign-in request, often because the redirect URI is not registered on the app."}
-	case "server_error", "temporarily_unavailable":
-		return Failure{Kind: Transient, Code: "provider_unavailable", Owner: OwnerNone, Cause: "The provider is unavailable. Try again in a few minutes."}
+	if f, ok := lookup(authorizeCodes, code); ok {
+		return f
 	}
 	return Failure{Kind: Reconnect, Code: "authorization_failed", Owner: OwnerUser, Cause: "The provider did not complete the sign-in. Try again."}
+}
+
+// authorizeCodes are RFC 6749's authorization error codes.
+// Docs: https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
+var authorizeCodes = []coded{
+	{"access_denied", Failure{Kind: Reconnect, Code: "access_denied", Owner: OwnerUser, Cause: "Access was not approved at the provider."}},
+	{"consent_required", approveAgain("consent_required")},
+	{"interaction_required", approveAgain("interaction_required")},
+	{"login_required", approveAgain("login_required")},
+	{"invalid_client", clientNotAdmitted("invalid_client")},
+	{"unauthorized_client", clientNotAdmitted("unauthorized_client")},
+	{"invalid_scope", Failure{Kind: AdminAction, Code: "invalid_scope", Owner: OwnerAdmin, Cause: "The provider refused the requested permissions. An admin must check the app's allowed permissions."}},
+	{"invalid_request", Failure{Kind: AdminAction, Code: "invalid_request", Owner: OwnerAdmin, Cause: "The provider refused the sign-in request, often because the redirect URI is not registered on the app."}},
+	{"server_error", tryLater},
+	{"temporarily_unavailable", tryLater},
+}
+
+var tryLater = Failure{Kind: Transient, Code: "provider_unavailable", Owner: OwnerNone, Cause: "The provider is unavailable. Try again in a few minutes."}
+
+func approveAgain(code string) Failure {
+	return Failure{Kind: Reconnect, Code: code, Owner: OwnerUser, Cause: "The provider needs the user to sign in and approve access."}
+}
+
+func clientNotAdmitted(code string) Failure {
+	return Failure{Kind: ClientRefused, Code: code, Owner: OwnerAdmin, Cause: "The provider refused the integration's OAuth client. An admin must check the client ID and the app registration."}
 }
 
 // ParseRetryAfter reads a Retry-After header (seconds or HTTP date); 0 when

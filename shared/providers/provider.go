@@ -72,10 +72,17 @@ type CapabilitySpec struct {
 	Label string
 	// Actions the provider supports for this capability.
 	Actions []Action
-	// ReadScopes are needed for read; WriteScopes[a] for write action a.
+	// ReadScopes are needed for read; WriteScopes those of each write
+	// action.
 	ReadScopes  []string
-	WriteScopes map[Action][]string
+	WriteScopes []ActionScopes
 	Probe       Probe
+}
+
+// ActionScopes are the scopes one write action needs.
+type ActionScopes struct {
+	Action Action
+	Scopes []string
 }
 
 // Supports reports whether the capability supports the action.
@@ -89,26 +96,12 @@ func (c CapabilitySpec) ScopesFor(a Action) []string {
 	if a == Read {
 		return c.ReadScopes
 	}
-	return c.WriteScopes[a]
-}
-
-// WriteScopes builds CapabilitySpec.WriteScopes from the scopes of each
-// write action (nil: not supported).
-func WriteScopes(create, update, send, del []string) map[Action][]string {
-	m := map[Action][]string{}
-	if create != nil {
-		m[Create] = create
+	for _, w := range c.WriteScopes {
+		if w.Action == a {
+			return w.Scopes
+		}
 	}
-	if update != nil {
-		m[Update] = update
-	}
-	if send != nil {
-		m[Send] = send
-	}
-	if del != nil {
-		m[Delete] = del
-	}
-	return m
+	return nil
 }
 
 // Endpoints are the provider's URLs for one org's settings. Empty optional
@@ -152,7 +145,7 @@ type Provider struct {
 	ImplicitScopes []string
 	// AuthParams are the authorization request parameters every org sends;
 	// Dialect.AuthCodeOptions adds those that depend on the org's settings.
-	AuthParams map[string]string
+	AuthParams []AuthParam
 	// Revocation is what revoking a token ends at the provider.
 	Revocation Revocation
 	// NoRevocationHint is what a disconnect tells a user of a provider
@@ -207,29 +200,40 @@ func (p Provider) Endpoints(s Settings) Endpoints { return p.Dialect.Endpoints(s
 // must be empty.
 func (p Provider) Validate(s Settings) []FieldError {
 	errs := p.Dialect.ValidateSettings(s)
-	own := map[string]bool{}
-	for _, f := range p.Fields {
-		own[f.Name] = true
-	}
-	for name, v := range map[string]string{"tenant": s.Tenant, "authBaseUrl": s.AuthBaseURL, "hostedDomain": s.HostedDomain} {
-		if v != "" && !own[name] {
-			errs = append(errs, FieldError{Field: name, Code: "not_applicable", Message: p.DisplayName + " has no " + name + " field."})
+	for _, f := range [...]struct{ name, value string }{{"authBaseUrl", s.AuthBaseURL}, {"hostedDomain", s.HostedDomain}, {"tenant", s.Tenant}} {
+		if f.value != "" && !p.hasField(f.name) {
+			errs = append(errs, FieldError{Field: f.name, Code: "not_applicable", Message: p.DisplayName + " has no " + f.name + " field."})
 		}
 	}
-	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	// By field, stable. An insertion sort: there are at most a few, and
+	// slices.SortFunc would link a generic sort into every function for
+	// them.
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
 	return errs
 }
 
-// AuthCodeOptions are the provider's fixed authorization parameters.
-func (p Provider) AuthCodeOptions() []oauth2.AuthCodeOption {
-	keys := make([]string, 0, len(p.AuthParams))
-	for k := range p.AuthParams {
-		keys = append(keys, k)
+// AuthParam is one fixed authorization request parameter.
+type AuthParam struct{ Key, Value string }
+
+func (p Provider) hasField(name string) bool {
+	for _, f := range p.Fields {
+		if f.Name == name {
+			return true
+		}
 	}
-	slices.Sort(keys)
-	opts := make([]oauth2.AuthCodeOption, 0, len(keys))
-	for _, k := range keys {
-		opts = append(opts, oauth2.SetAuthURLParam(k, p.AuthParams[k]))
+	return false
+}
+
+// AuthCodeOptions are the provider's fixed authorization parameters. Their
+// order does not matter: x/oauth2 encodes the URL's query sorted by key.
+func (p Provider) AuthCodeOptions() []oauth2.AuthCodeOption {
+	opts := make([]oauth2.AuthCodeOption, 0, len(p.AuthParams))
+	for _, ap := range p.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(ap.Key, ap.Value))
 	}
 	return opts
 }
@@ -264,10 +268,8 @@ func (p Provider) RequestedScopes(caps []Capability, allowWrite bool) []string {
 		}
 		add(cs.ReadScopes)
 		if allowWrite {
-			for _, a := range cs.Actions {
-				if a.IsWrite() {
-					add(cs.WriteScopes[a])
-				}
+			for _, w := range cs.WriteScopes {
+				add(w.Scopes)
 			}
 		}
 	}

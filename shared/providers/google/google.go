@@ -21,73 +21,90 @@ const googleAuthScope = "https://www.googleapis.com/auth/"
 // access_type=offline, and again on a later consent only with
 // prompt=consent.
 // Docs: https://developers.google.com/identity/protocols/oauth2/web-server
-func New() providers.Provider {
-	return providers.Provider{
-		ID:          ID,
-		DisplayName: "Google Workspace",
-		Registers:   "a Google Cloud OAuth client (web application)",
-		DocsURL:     "https://developers.google.com/identity/protocols/oauth2/web-server",
-		Capabilities: []providers.CapabilitySpec{
-			{
-				ID: providers.Email, Label: "Email (Gmail)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Send, providers.Delete},
-				ReadScopes:  []string{googleAuthScope + "gmail.readonly"},
-				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "gmail.compose"}, []string{googleAuthScope + "gmail.modify"}, []string{googleAuthScope + "gmail.send"}, []string{googleAuthScope + "gmail.modify"}),
-				Probe: providers.Probe{
-					ReadURL:  "https://gmail.googleapis.com/gmail/v1/users/me/profile",
-					ItemURL:  "https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=metadata",
-					ItemHint: "a Gmail message id",
-				},
+func New() providers.Provider { return provider }
+
+var provider = providers.Provider{
+	ID:          ID,
+	DisplayName: "Google Workspace",
+	Registers:   "a Google Cloud OAuth client (web application)",
+	DocsURL:     "https://developers.google.com/identity/protocols/oauth2/web-server",
+	Capabilities: []providers.CapabilitySpec{
+		{
+			ID: providers.Email, Label: "Email (Gmail)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Send, providers.Delete},
+			ReadScopes: []string{googleAuthScope + "gmail.readonly"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{googleAuthScope + "gmail.compose"}},
+				{Action: providers.Update, Scopes: []string{googleAuthScope + "gmail.modify"}},
+				{Action: providers.Send, Scopes: []string{googleAuthScope + "gmail.send"}},
+				{Action: providers.Delete, Scopes: []string{googleAuthScope + "gmail.modify"}},
 			},
-			{
-				ID: providers.Calendar, Label: "Calendar (Google Calendar)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  []string{googleAuthScope + "calendar.readonly"},
-				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "calendar.events"}, []string{googleAuthScope + "calendar.events"}, nil, []string{googleAuthScope + "calendar.events"}),
-				Probe: providers.Probe{
-					ReadURL:  "https://www.googleapis.com/calendar/v3/users/me/calendarList?maxResults=1",
-					ItemURL:  "https://www.googleapis.com/calendar/v3/calendars/primary/events/{id}",
-					ItemHint: "an event id of the primary calendar",
-				},
-			},
-			{
-				ID: providers.Files, Label: "Files (Google Drive)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  []string{googleAuthScope + "drive.readonly"},
-				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "drive"}, []string{googleAuthScope + "drive"}, nil, []string{googleAuthScope + "drive"}),
-				Probe: providers.Probe{
-					ReadURL:    "https://www.googleapis.com/drive/v3/about?fields=user",
-					ItemURL:    "https://www.googleapis.com/drive/v3/files/{id}?fields=id,name,mimeType,size&supportsAllDrives=true",
-					ContentURL: "https://www.googleapis.com/drive/v3/files/{id}?alt=media&supportsAllDrives=true",
-					ItemHint:   "a Drive file id",
-				},
-			},
-			{
-				ID: providers.Contacts, Label: "Contacts (Google Contacts)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  []string{googleAuthScope + "contacts.readonly"},
-				WriteScopes: providers.WriteScopes([]string{googleAuthScope + "contacts"}, []string{googleAuthScope + "contacts"}, nil, []string{googleAuthScope + "contacts"}),
-				Probe: providers.Probe{
-					ReadURL:  "https://people.googleapis.com/v1/people/me/connections?pageSize=1&personFields=names",
-					ItemURL:  "https://people.googleapis.com/v1/people/{id}?personFields=names",
-					ItemHint: "a contact resource id such as c123456789",
-				},
+			Probe: providers.Probe{
+				ReadURL:  "https://gmail.googleapis.com/gmail/v1/users/me/profile",
+				ItemURL:  "https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=metadata",
+				ItemHint: "a Gmail message id",
 			},
 		},
-		Fields: []providers.Field{{
-			Name: "hostedDomain", Label: "Hosted domain", Example: "<your-domain>",
-			Help: "Optional. Only accounts of this Google Workspace domain may connect.",
-		}},
-		BaseScopes:       []string{"openid", "email", "profile"},
-		ImplicitScopes:   []string{"openid"},
-		AuthParams:       map[string]string{"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
-		Revocation:       providers.RevokeGrant,
-		RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
-		PKCEMethod:       providers.PKCES256,
-		ClientIDLabel:    "OAuth client ID",
-		ClientIDExample:  "<client-id>.apps.googleusercontent.com",
-		Dialect:          &dialect{},
-	}
+		{
+			ID: providers.Calendar, Label: "Calendar (Google Calendar)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+			ReadScopes: []string{googleAuthScope + "calendar.readonly"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{googleAuthScope + "calendar.events"}},
+				{Action: providers.Update, Scopes: []string{googleAuthScope + "calendar.events"}},
+				{Action: providers.Delete, Scopes: []string{googleAuthScope + "calendar.events"}},
+			},
+			Probe: providers.Probe{
+				ReadURL:  "https://www.googleapis.com/calendar/v3/users/me/calendarList?maxResults=1",
+				ItemURL:  "https://www.googleapis.com/calendar/v3/calendars/primary/events/{id}",
+				ItemHint: "an event id of the primary calendar",
+			},
+		},
+		{
+			ID: providers.Files, Label: "Files (Google Drive)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+			ReadScopes: []string{googleAuthScope + "drive.readonly"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{googleAuthScope + "drive"}},
+				{Action: providers.Update, Scopes: []string{googleAuthScope + "drive"}},
+				{Action: providers.Delete, Scopes: []string{googleAuthScope + "drive"}},
+			},
+			Probe: providers.Probe{
+				ReadURL:    "https://www.googleapis.com/drive/v3/about?fields=user",
+				ItemURL:    "https://www.googleapis.com/drive/v3/files/{id}?fields=id,name,mimeType,size&supportsAllDrives=true",
+				ContentURL: "https://www.googleapis.com/drive/v3/files/{id}?alt=media&supportsAllDrives=true",
+				ItemHint:   "a Drive file id",
+			},
+		},
+		{
+			ID: providers.Contacts, Label: "Contacts (Google Contacts)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+			ReadScopes: []string{googleAuthScope + "contacts.readonly"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{googleAuthScope + "contacts"}},
+				{Action: providers.Update, Scopes: []string{googleAuthScope + "contacts"}},
+				{Action: providers.Delete, Scopes: []string{googleAuthScope + "contacts"}},
+			},
+			Probe: providers.Probe{
+				ReadURL:  "https://people.googleapis.com/v1/people/me/connections?pageSize=1&personFields=names",
+				ItemURL:  "https://people.googleapis.com/v1/people/{id}?personFields=names",
+				ItemHint: "a contact resource id such as c123456789",
+			},
+		},
+	},
+	Fields: []providers.Field{{
+		Name: "hostedDomain", Label: "Hosted domain", Example: "<your-domain>",
+		Help: "Optional. Only accounts of this Google Workspace domain may connect.",
+	}},
+	BaseScopes:       []string{"openid", "email", "profile"},
+	ImplicitScopes:   []string{"openid"},
+	AuthParams:       []providers.AuthParam{{Key: "access_type", Value: "offline"}, {Key: "include_granted_scopes", Value: "true"}, {Key: "prompt", Value: "consent"}},
+	Revocation:       providers.RevokeGrant,
+	RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
+	PKCEMethod:       providers.PKCES256,
+	ClientIDLabel:    "OAuth client ID",
+	ClientIDExample:  "<client-id>.apps.googleusercontent.com",
+	Dialect:          &dialect{},
 }
 
 // dialect is Google's providers.Dialect.

@@ -43,70 +43,71 @@ func aadstsCode(desc string) string {
 	return rest[:n]
 }
 
-// aadsts is what a Microsoft identity platform error code means. A switch,
-// not a package-level map: nothing is built when a function starts.
+// aadsts is what a Microsoft identity platform error code means.
 // Docs: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
 func aadsts(code string) (oauthfail.Failure, bool) {
-	f := oauthfail.Failure{Kind: oauthfail.Reconnect, Owner: oauthfail.OwnerUser}
-	switch code {
-	case "50173":
-		f.Code, f.Cause = "grant_revoked", "The Microsoft sign-in was revoked, for example after a password change. Reconnect the account."
-	case "700082":
-		f.Code, f.Cause = "refresh_token_inactive", "The Microsoft sign-in expired after a long time unused. Reconnect the account."
-	case "70043":
-		f.Code, f.Cause = "sign_in_frequency", "Your organization's Conditional Access sign-in frequency requires signing in again. Reconnect the account."
-	case "70008":
-		f.Code, f.Cause = "refresh_token_expired", "The Microsoft sign-in expired. Reconnect the account."
-	case "50076":
-		f.Code, f.Cause = "mfa_required", "Microsoft requires multi-factor authentication again. Reconnect the account."
-	case "50079":
-		f.Code, f.Cause = "mfa_required", "Microsoft requires multi-factor authentication enrollment. Reconnect the account."
-	case "65001":
-		// The user can consent again; where the tenant does not let users
-		// consent to apps, its administrator consents for them.
-		// Docs: https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent
-		f.Code, f.Fallback, f.Cause = "consent_required", oauthfail.OwnerExternalAdmin, "The app no longer has this account's consent in Microsoft Entra. Reconnect the account and consent again; where the organization does not let users consent to apps, a tenant admin must grant consent first."
+	for _, e := range aadstsCodes {
+		if e.code == code {
+			return e.f, true
+		}
+	}
+	return oauthfail.Failure{}, false
+}
+
+// aadstsCodes is a table, not a switch or a map: static data, so nothing is
+// built when a function starts and no code is linked per entry.
+var aadstsCodes = []struct {
+	code string
+	f    oauthfail.Failure
+}{
+	{"50173", reconnect("grant_revoked", "The Microsoft sign-in was revoked, for example after a password change. Reconnect the account.")},
+	{"700082", reconnect("refresh_token_inactive", "The Microsoft sign-in expired after a long time unused. Reconnect the account.")},
+	{"70043", reconnect("sign_in_frequency", "Your organization's Conditional Access sign-in frequency requires signing in again. Reconnect the account.")},
+	{"70008", reconnect("refresh_token_expired", "The Microsoft sign-in expired. Reconnect the account.")},
+	{"50076", reconnect("mfa_required", "Microsoft requires multi-factor authentication again. Reconnect the account.")},
+	{"50079", reconnect("mfa_required", "Microsoft requires multi-factor authentication enrollment. Reconnect the account.")},
+	// The user can consent again; where the tenant does not let users
+	// consent to apps, its administrator consents for them.
+	// Docs: https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent
+	{"65001", oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "consent_required", Owner: oauthfail.OwnerUser, Fallback: oauthfail.OwnerExternalAdmin,
+		Cause: "The app no longer has this account's consent in Microsoft Entra. Reconnect the account and consent again; where the organization does not let users consent to apps, a tenant admin must grant consent first."}},
+	{"50057", oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "account_disabled", Owner: oauthfail.OwnerExternalAdmin, Cause: "The Microsoft account is disabled in its tenant."}},
+	{"50020", reconnect("account_not_in_tenant", "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant.")},
 
 	// The tenant's policies: its administrator acts, and the grant
 	// survives, so they are Blocked (retried slowly), never a reconnect.
-	case "50105":
-		// The app requires assignment and the user is not assigned.
-		// Docs: https://learn.microsoft.com/troubleshoot/entra/entra-id/app-integration/error-code-aadsts50105-user-not-assigned-role
-		f = blocked("user_not_assigned", "The Microsoft Entra app requires user assignment and this account is not assigned to it. The tenant's admin assigns the user (or a group of theirs) to the app under Enterprise applications; the connection then works again by itself.")
-	case "90072":
-		f = blocked("external_user_required", "This account is not in the Microsoft tenant the integration signs in to. The tenant's admin adds it as an external (guest) user first; the connection then works again by itself.")
-	case "53000":
-		// Docs: https://learn.microsoft.com/entra/identity/conditional-access/troubleshoot-conditional-access
-		f = blocked("device_not_compliant", "A Conditional Access policy of the Microsoft tenant requires a compliant device, which a service acting for the user is not. The tenant's admin exempts or allows the app; the connection then works again by itself.")
-	case "530003":
-		f = blocked("device_not_managed", "A Conditional Access policy of the Microsoft tenant requires a managed device, which a service acting for the user is not. The tenant's admin exempts or allows the app; the connection then works again by itself.")
-	case "53003":
-		f = blocked("conditional_access_blocked", "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it; the connection then works again by itself.")
-	case "50057":
-		f.Code, f.Owner, f.Cause = "account_disabled", oauthfail.OwnerExternalAdmin, "The Microsoft account is disabled in its tenant."
-	case "50020":
-		f.Code, f.Cause = "account_not_in_tenant", "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant."
-	case "50194":
-		// A single-tenant app under organizations or common: the org's
-		// tenant setting does not fit its app registration.
-		// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
-		f.Kind, f.Code, f.Owner = oauthfail.AdminAction, "single_tenant_app", oauthfail.OwnerAdmin
-		f.Cause = "The organization's Microsoft Entra app is registered for a single tenant, so it cannot sign in through organizations or common. An admin sets the tenant to the directory (tenant) ID or a verified domain in the integration settings, or makes the app multi-tenant."
-	case "7000222":
-		f = oauthfail.ClientFailure("client_secret_expired")
-		f.Cause = "The organization's Microsoft Entra client secret has expired. An admin must create a new secret and save it in the integration settings."
-	case "7000215":
-		f = oauthfail.ClientFailure("invalid_client_secret")
-		f.Cause = "The Microsoft Entra client secret is wrong. An admin must save the secret's value (not its ID)."
-	case "700016":
-		f = oauthfail.ClientFailure("client_not_found")
-		f.Cause = "The Microsoft Entra app was not found in the tenant. An admin must check the client ID and tenant."
-	default:
-		return oauthfail.Failure{}, false
-	}
-	return f, true
+	//
+	// The app requires assignment and the user is not assigned.
+	// Docs: https://learn.microsoft.com/troubleshoot/entra/entra-id/app-integration/error-code-aadsts50105-user-not-assigned-role
+	{"50105", blocked("user_not_assigned", "The Microsoft Entra app requires user assignment and this account is not assigned to it. The tenant's admin assigns the user (or a group of theirs) to the app under Enterprise applications; the connection then works again by itself.")},
+	{"90072", blocked("external_user_required", "This account is not in the Microsoft tenant the integration signs in to. The tenant's admin adds it as an external (guest) user first; the connection then works again by itself.")},
+	// Docs: https://learn.microsoft.com/entra/identity/conditional-access/troubleshoot-conditional-access
+	{"53000", blocked("device_not_compliant", "A Conditional Access policy of the Microsoft tenant requires a compliant device, which a service acting for the user is not. The tenant's admin exempts or allows the app; the connection then works again by itself.")},
+	{"530003", blocked("device_not_managed", "A Conditional Access policy of the Microsoft tenant requires a managed device, which a service acting for the user is not. The tenant's admin exempts or allows the app; the connection then works again by itself.")},
+	{"53003", blocked("conditional_access_blocked", "A Conditional Access policy in the Microsoft tenant blocks this sign-in. The tenant's admin must allow it; the connection then works again by itself.")},
+
+	// A single-tenant app under organizations or common: the org's tenant
+	// setting does not fit its app registration.
+	// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+	{"50194", oauthfail.Failure{Kind: oauthfail.AdminAction, Code: "single_tenant_app", Owner: oauthfail.OwnerAdmin,
+		Cause: "The organization's Microsoft Entra app is registered for a single tenant, so it cannot sign in through organizations or common. An admin sets the tenant to the directory (tenant) ID or a verified domain in the integration settings, or makes the app multi-tenant."}},
+
+	// The org's OAuth client itself is refused.
+	{"7000222", clientRefused("client_secret_expired", "The organization's Microsoft Entra client secret has expired. An admin must create a new secret and save it in the integration settings.")},
+	{"7000215", clientRefused("invalid_client_secret", "The Microsoft Entra client secret is wrong. An admin must save the secret's value (not its ID).")},
+	{"700016", clientRefused("client_not_found", "The Microsoft Entra app was not found in the tenant. An admin must check the client ID and tenant.")},
+}
+
+// reconnect, blocked and clientRefused build the table's entries; the
+// compiler inlines them, so the table is still initialized statically.
+func reconnect(code, cause string) oauthfail.Failure {
+	return oauthfail.Failure{Kind: oauthfail.Reconnect, Code: code, Owner: oauthfail.OwnerUser, Cause: cause}
 }
 
 func blocked(code, cause string) oauthfail.Failure {
 	return oauthfail.Failure{Kind: oauthfail.Blocked, Code: code, Owner: oauthfail.OwnerExternalAdmin, Cause: cause}
+}
+
+func clientRefused(code, cause string) oauthfail.Failure {
+	return oauthfail.Failure{Kind: oauthfail.ClientRefused, Code: code, Owner: oauthfail.OwnerAdmin, Cause: cause}
 }

@@ -21,77 +21,93 @@ const graphResource = "https://graph.microsoft.com/"
 
 // New returns Microsoft 365.
 // Docs: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
-func New() providers.Provider {
-	const api = graphAPI
-	return providers.Provider{
-		ID:          ID,
-		DisplayName: "Microsoft 365",
-		Registers:   "a Microsoft Entra app registration",
-		DocsURL:     "https://learn.microsoft.com/entra/identity-platform/quickstart-register-app",
-		Capabilities: []providers.CapabilitySpec{
-			{
-				ID: providers.Email, Label: "Email (Outlook)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Send, providers.Delete},
-				ReadScopes:  []string{graphResource + "Mail.Read"},
-				WriteScopes: providers.WriteScopes([]string{graphResource + "Mail.ReadWrite"}, []string{graphResource + "Mail.ReadWrite"}, []string{graphResource + "Mail.Send"}, []string{graphResource + "Mail.ReadWrite"}),
-				Probe: providers.Probe{
-					ReadURL:  api + "/me/messages?$top=1&$select=id",
-					ItemURL:  api + "/me/messages/{id}?$select=id,subject",
-					ItemHint: "an Outlook message id",
-				},
+func New() providers.Provider { return provider }
+
+var provider = providers.Provider{
+	ID:          ID,
+	DisplayName: "Microsoft 365",
+	Registers:   "a Microsoft Entra app registration",
+	DocsURL:     "https://learn.microsoft.com/entra/identity-platform/quickstart-register-app",
+	Capabilities: []providers.CapabilitySpec{
+		{
+			ID: providers.Email, Label: "Email (Outlook)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Send, providers.Delete},
+			ReadScopes: []string{graphResource + "Mail.Read"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{graphResource + "Mail.ReadWrite"}},
+				{Action: providers.Update, Scopes: []string{graphResource + "Mail.ReadWrite"}},
+				{Action: providers.Send, Scopes: []string{graphResource + "Mail.Send"}},
+				{Action: providers.Delete, Scopes: []string{graphResource + "Mail.ReadWrite"}},
 			},
-			{
-				ID: providers.Calendar, Label: "Calendar (Outlook)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  []string{graphResource + "Calendars.Read"},
-				WriteScopes: providers.WriteScopes([]string{graphResource + "Calendars.ReadWrite"}, []string{graphResource + "Calendars.ReadWrite"}, nil, []string{graphResource + "Calendars.ReadWrite"}),
-				Probe: providers.Probe{
-					ReadURL:  api + "/me/events?$top=1&$select=id",
-					ItemURL:  api + "/me/events/{id}?$select=id,subject",
-					ItemHint: "an Outlook event id",
-				},
-			},
-			{
-				ID: providers.Files, Label: "Files (OneDrive and SharePoint)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  []string{graphResource + "Files.Read.All"},
-				WriteScopes: providers.WriteScopes([]string{graphResource + "Files.ReadWrite.All"}, []string{graphResource + "Files.ReadWrite.All"}, nil, []string{graphResource + "Files.ReadWrite.All"}),
-				Probe: providers.Probe{
-					ReadURL:    api + "/me/drive/root",
-					ItemURL:    api + "/me/drive/items/{id}",
-					ContentURL: api + "/me/drive/items/{id}/content",
-					ItemHint:   "a OneDrive item id",
-				},
-			},
-			{
-				ID: providers.Contacts, Label: "Contacts (Outlook)",
-				Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-				ReadScopes:  []string{graphResource + "Contacts.Read"},
-				WriteScopes: providers.WriteScopes([]string{graphResource + "Contacts.ReadWrite"}, []string{graphResource + "Contacts.ReadWrite"}, nil, []string{graphResource + "Contacts.ReadWrite"}),
-				Probe: providers.Probe{
-					ReadURL:  api + "/me/contacts?$top=1&$select=id",
-					ItemURL:  api + "/me/contacts/{id}",
-					ItemHint: "an Outlook contact id",
-				},
+			Probe: providers.Probe{
+				ReadURL:  graphAPI + "/me/messages?$top=1&$select=id",
+				ItemURL:  graphAPI + "/me/messages/{id}?$select=id,subject",
+				ItemHint: "an Outlook message id",
 			},
 		},
-		Fields: []providers.Field{{
-			Name: "tenant", Label: "Tenant", Required: true, Example: "<tenant-id> or <your-domain>.onmicrosoft.com",
-			Help: "Your directory (tenant) ID, a verified domain, or organizations (any work or school account). common also admits personal accounts.",
-		}},
-		BaseScopes:     append([]string{"openid", "profile", "email", "offline_access"}, []string{graphResource + "User.Read"}...),
-		ImplicitScopes: []string{"openid", "profile", "email", "offline_access"},
-		AuthParams:     map[string]string{"response_mode": "query", "prompt": "select_account"},
-		// No per-token revocation endpoint in the v2.0 platform.
-		Revocation:          providers.RevokeNone,
-		NoRevocationHint:    "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
-		RefreshTokenIdle:    90 * 24 * time.Hour,
-		RotatesRefreshToken: true,
-		PKCEMethod:          providers.PKCES256,
-		ClientIDLabel:       "Application (client) ID",
-		ClientIDExample:     "<client-id>, a GUID such as 00000000-0000-0000-0000-000000000000",
-		Dialect:             &dialect{},
-	}
+		{
+			ID: providers.Calendar, Label: "Calendar (Outlook)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+			ReadScopes: []string{graphResource + "Calendars.Read"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{graphResource + "Calendars.ReadWrite"}},
+				{Action: providers.Update, Scopes: []string{graphResource + "Calendars.ReadWrite"}},
+				{Action: providers.Delete, Scopes: []string{graphResource + "Calendars.ReadWrite"}},
+			},
+			Probe: providers.Probe{
+				ReadURL:  graphAPI + "/me/events?$top=1&$select=id",
+				ItemURL:  graphAPI + "/me/events/{id}?$select=id,subject",
+				ItemHint: "an Outlook event id",
+			},
+		},
+		{
+			ID: providers.Files, Label: "Files (OneDrive and SharePoint)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+			ReadScopes: []string{graphResource + "Files.Read.All"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{graphResource + "Files.ReadWrite.All"}},
+				{Action: providers.Update, Scopes: []string{graphResource + "Files.ReadWrite.All"}},
+				{Action: providers.Delete, Scopes: []string{graphResource + "Files.ReadWrite.All"}},
+			},
+			Probe: providers.Probe{
+				ReadURL:    graphAPI + "/me/drive/root",
+				ItemURL:    graphAPI + "/me/drive/items/{id}",
+				ContentURL: graphAPI + "/me/drive/items/{id}/content",
+				ItemHint:   "a OneDrive item id",
+			},
+		},
+		{
+			ID: providers.Contacts, Label: "Contacts (Outlook)",
+			Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+			ReadScopes: []string{graphResource + "Contacts.Read"},
+			WriteScopes: []providers.ActionScopes{
+				{Action: providers.Create, Scopes: []string{graphResource + "Contacts.ReadWrite"}},
+				{Action: providers.Update, Scopes: []string{graphResource + "Contacts.ReadWrite"}},
+				{Action: providers.Delete, Scopes: []string{graphResource + "Contacts.ReadWrite"}},
+			},
+			Probe: providers.Probe{
+				ReadURL:  graphAPI + "/me/contacts?$top=1&$select=id",
+				ItemURL:  graphAPI + "/me/contacts/{id}",
+				ItemHint: "an Outlook contact id",
+			},
+		},
+	},
+	Fields: []providers.Field{{
+		Name: "tenant", Label: "Tenant", Required: true, Example: "<tenant-id> or <your-domain>.onmicrosoft.com",
+		Help: "Your directory (tenant) ID, a verified domain, or organizations (any work or school account). common also admits personal accounts.",
+	}},
+	BaseScopes:     []string{"openid", "profile", "email", "offline_access", graphResource + "User.Read"},
+	ImplicitScopes: []string{"openid", "profile", "email", "offline_access"},
+	AuthParams:     []providers.AuthParam{{Key: "prompt", Value: "select_account"}, {Key: "response_mode", Value: "query"}},
+	// No per-token revocation endpoint in the v2.0 platform.
+	Revocation:          providers.RevokeNone,
+	NoRevocationHint:    "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
+	RefreshTokenIdle:    90 * 24 * time.Hour,
+	RotatesRefreshToken: true,
+	PKCEMethod:          providers.PKCES256,
+	ClientIDLabel:       "Application (client) ID",
+	ClientIDExample:     "<client-id>, a GUID such as 00000000-0000-0000-0000-000000000000",
+	Dialect:             &dialect{},
 }
 
 // dialect is Microsoft's providers.Dialect.

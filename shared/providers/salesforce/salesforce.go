@@ -70,50 +70,56 @@ func isInstanceHost(host string) bool {
 // Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm
 const APIVersion = "v66.0"
 
+// dataAPI is the REST API of the account's instance at APIVersion.
+const dataAPI = "{instance}/services/data/" + APIVersion
+
 // New returns Salesforce. Token responses carry instance_url, id and
 // issued_at but no expires_in.
 // Docs: https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm
-func New() providers.Provider {
-	const data = "{instance}/services/data/" + APIVersion
-	return providers.Provider{
-		ID:          ID,
-		DisplayName: "Salesforce",
-		Registers:   "a Salesforce External Client App (or an existing connected app)",
-		// Customers can no longer create connected apps from Spring '26;
-		// External Client Apps replace them, and existing connected apps
-		// keep working.
-		// Docs: https://help.salesforce.com/s/articleView?id=005228017&type=1
-		DocsURL: "https://help.salesforce.com/s/articleView?id=xcloud.external_integrations.htm&type=5",
-		Capabilities: []providers.CapabilitySpec{{
-			ID: providers.CRM, Label: "CRM records",
-			Actions:     []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
-			ReadScopes:  []string{"api"},
-			WriteScopes: providers.WriteScopes([]string{"api"}, []string{"api"}, nil, []string{"api"}),
-			Probe: providers.Probe{
-				// A record-level read any API user with read access can make;
-				// the limits resource would need View Setup and
-				// Configuration, which reading records does not.
-				// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
-				ReadURL:  data + "/query?q=SELECT+Id+FROM+Account+LIMIT+1",
-				ItemURL:  data + "/sobjects/{id}",
-				ItemHint: "an object name and record id such as Account/001XXXXXXXXXXXXXXX",
-			},
-		}},
-		Fields: []providers.Field{{
-			Name: "authBaseUrl", Label: "Authentication base URL", Required: true, Example: "https://<my-domain>.my.salesforce.com",
-			Help: "https://login.salesforce.com, https://test.salesforce.com, or your My Domain login URL https://<my-domain>.my.salesforce.com (sandboxes: https://<my-domain>--<sandbox>.sandbox.my.salesforce.com; Developer Edition, scratch, demo and Trailhead orgs: https://<my-domain>.develop.my.salesforce.com and .scratch, .demo, .trailblaze).",
-		}},
-		BaseScopes:     []string{"refresh_token", "openid", "id"},
-		ImplicitScopes: []string{"openid", "id"},
-		Revocation:     providers.RevokeToken,
-		// Rotation is a connected-app setting; when on, reusing an old
-		// refresh token revokes the whole family.
-		RotatesRefreshToken: true,
-		PKCEMethod:          providers.PKCES256,
-		ClientIDLabel:       "Consumer key",
-		ClientIDExample:     "<consumer-key>, a long string of letters and digits",
-		Dialect:             &dialect{},
-	}
+func New() providers.Provider { return provider }
+
+var provider = providers.Provider{
+	ID:          ID,
+	DisplayName: "Salesforce",
+	Registers:   "a Salesforce External Client App (or an existing connected app)",
+	// Customers can no longer create connected apps from Spring '26;
+	// External Client Apps replace them, and existing connected apps
+	// keep working.
+	// Docs: https://help.salesforce.com/s/articleView?id=005228017&type=1
+	DocsURL: "https://help.salesforce.com/s/articleView?id=xcloud.external_integrations.htm&type=5",
+	Capabilities: []providers.CapabilitySpec{{
+		ID: providers.CRM, Label: "CRM records",
+		Actions:    []providers.Action{providers.Read, providers.Create, providers.Update, providers.Delete},
+		ReadScopes: []string{"api"},
+		WriteScopes: []providers.ActionScopes{
+			{Action: providers.Create, Scopes: []string{"api"}},
+			{Action: providers.Update, Scopes: []string{"api"}},
+			{Action: providers.Delete, Scopes: []string{"api"}},
+		},
+		Probe: providers.Probe{
+			// A record-level read any API user with read access can make;
+			// the limits resource would need View Setup and
+			// Configuration, which reading records does not.
+			// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+			ReadURL:  dataAPI + "/query?q=SELECT+Id+FROM+Account+LIMIT+1",
+			ItemURL:  dataAPI + "/sobjects/{id}",
+			ItemHint: "an object name and record id such as Account/001XXXXXXXXXXXXXXX",
+		},
+	}},
+	Fields: []providers.Field{{
+		Name: "authBaseUrl", Label: "Authentication base URL", Required: true, Example: "https://<my-domain>.my.salesforce.com",
+		Help: "https://login.salesforce.com, https://test.salesforce.com, or your My Domain login URL https://<my-domain>.my.salesforce.com (sandboxes: https://<my-domain>--<sandbox>.sandbox.my.salesforce.com; Developer Edition, scratch, demo and Trailhead orgs: https://<my-domain>.develop.my.salesforce.com and .scratch, .demo, .trailblaze).",
+	}},
+	BaseScopes:     []string{"refresh_token", "openid", "id"},
+	ImplicitScopes: []string{"openid", "id"},
+	Revocation:     providers.RevokeToken,
+	// Rotation is a connected-app setting; when on, reusing an old
+	// refresh token revokes the whole family.
+	RotatesRefreshToken: true,
+	PKCEMethod:          providers.PKCES256,
+	ClientIDLabel:       "Consumer key",
+	ClientIDExample:     "<consumer-key>, a long string of letters and digits",
+	Dialect:             &dialect{},
 }
 
 // dialect is Salesforce's providers.Dialect.
