@@ -22,6 +22,7 @@
 //	token_keys         key id                            → 32-byte AES key
 //	meta               "token_key_current"               → key id
 //	rate_limits        name#subject#<window start>       → count and expiry (limits.go; created on first use)
+//	changes            seq (uint64, big-endian)          → Change: the connection or integration before and after a write (changes.go)
 //
 // Times in keys are fixed-width UTC (2006-01-02T15:04:05.000000000Z), so
 // byte order is time order.
@@ -75,7 +76,7 @@ var (
 	bTokenKeys    = []byte("token_keys")
 	bMeta         = []byte("meta")
 
-	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta}
+	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta, bChanges}
 
 	metaCurrentKey = []byte("token_key_current")
 )
