@@ -105,7 +105,10 @@ func TestDeriveIntegrations(t *testing.T) {
 		{"created enabled", nil, &on, events.IntegrationEnabled, []string{"authBaseUrl", "capabilities", "clientId", "configMode", "enabled", "rollout"}},
 		{"created disabled, secret first", nil, &store.Integration{OrgID: "o1", Provider: "salesforce", ConfigMode: "default", ClientSecretSetAt: saved, Version: 1, UpdatedAt: saved, UpdatedBy: "u-alice"}, events.IntegrationSettingsChanged, []string{"clientSecret", "configMode"}},
 		{"enabled", &base, with(func(in *store.Integration) { in.Enabled = true }), events.IntegrationEnabled, []string{"enabled"}},
-		{"disabled", &on, with(func(in *store.Integration) { in.Enabled = false; in.Rollout = store.Rollout{Mode: "groups", Groups: []string{"pilot"}} }), events.IntegrationDisabled, []string{"enabled", "rollout"}},
+		{"disabled", &on, with(func(in *store.Integration) {
+			in.Enabled = false
+			in.Rollout = store.Rollout{Mode: "groups", Groups: []string{"pilot"}}
+		}), events.IntegrationDisabled, []string{"enabled", "rollout"}},
 		{"settings", &on, with(func(in *store.Integration) { in.Enabled = true; in.Capabilities = nil; in.AllowWriteActions = true }), events.IntegrationSettingsChanged, []string{"allowWriteActions", "capabilities"}},
 		{"field cleared", &on, with(func(in *store.Integration) { in.Enabled = true; in.AuthBaseURL = "" }), events.IntegrationSettingsChanged, []string{"authBaseUrl"}},
 		{"secret set", &on, with(func(in *store.Integration) { in.Enabled = true; in.ClientSecretSetAt = t0 }), events.IntegrationSettingsChanged, []string{"clientSecret"}},

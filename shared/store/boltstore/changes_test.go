@@ -94,7 +94,7 @@ func TestChangeFeed(t *testing.T) {
 		{integ: "create", after: "on"},
 		{integ: "update", after: "off"},
 		{conn: "create", after: "connected"},
-		{conn: "update", before: "connected", after: "connected"},        // the claim
+		{conn: "update", before: "connected", after: "connected"},       // the claim
 		{conn: "update", before: "connected", after: "needs_reconnect"}, // the outcome
 		{conn: "delete", before: "needs_reconnect"},
 	}

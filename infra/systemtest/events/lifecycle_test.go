@@ -1,0 +1,140 @@
+// Package events_test proves issue 16's lifecycle events end to end: every
+// state change through the API and the refresh run reaches the bus once,
+// through the table's stream and EventsFunction, on the embedded store
+// (LOCAL_DATA_DIR/events.jsonl) and on the AWS adapters (moto_server's
+// DynamoDB stream and EventBridge).
+package events_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localtest"
+	"github.com/sofie/integrations/infra/testenv/moto"
+	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/events"
+)
+
+func TestMain(m *testing.M) { moto.Main(m) }
+
+const org = "o-acme"
+
+var backends = []struct {
+	name string
+	opts []localtest.Option
+}{
+	{"embedded", nil},
+	{"dynamodb", []localtest.Option{localtest.WithAWS()}},
+}
+
+func save(t *testing.T, env *localtest.Env, admin string, body map[string]any, version int) {
+	t.Helper()
+	h := map[string][]string{"If-None-Match": {"*"}}
+	if version > 0 {
+		h = map[string][]string{"If-Match": {`"` + string(rune('0'+version)) + `"`}}
+	}
+	resp := env.DoHeaders("PUT", "/v1/orgs/"+org+"/integrations/"+catalog.GoogleWorkspace, admin, body, h)
+	if resp.Status/100 != 2 {
+		t.Fatalf("save: %s", resp)
+	}
+}
+
+// TestLifecycleEvents walks an integration's life through the API and the
+// refresh run, and checks the bus got exactly one event per state change,
+// in the form a rule's target receives, with nothing secret in it.
+func TestLifecycleEvents(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			env := localtest.New(t, b.opts...)
+			ctx := context.Background()
+			admin := env.AdminToken("u-alice", org)
+			bob := env.MemberToken("u-bob", org)
+			body := map[string]any{"enabled": true, "configMode": "default", "capabilities": []string{"email"}, "rollout": map[string]any{"mode": "everyone"}}
+
+			save(t, env, admin, body, 0) // Integration Enabled
+			body["capabilities"] = []string{"email", "calendar"}
+			save(t, env, admin, body, 1)                        // Integration Settings Changed
+			save(t, env, admin, body, 2)                        // no change: no new version, no event
+			env.Connect(bob, org, catalog.GoogleWorkspace, nil) // Connection Connected
+			env.Clock.Advance(time.Minute)                      // a reconnect has a new connectedAt
+			env.Connect(bob, org, catalog.GoogleWorkspace, nil) // Connection Connected, again
+			env.Fake.Inject(fakeprovider.Fault{Provider: catalog.GoogleWorkspace, Kind: fakeprovider.KindRefresh, Error: fakeprovider.ErrInvalidGrant})
+			env.Clock.Advance(2 * time.Hour)                  // the access token is due
+			if _, err := env.InvokeRefresh(ctx); err != nil { // Connection Needs Reconnect
+				t.Fatal(err)
+			}
+			cause := env.Connection(org, "u-bob", catalog.GoogleWorkspace).StatusReason // as classified
+			if _, err := env.InvokeRefresh(ctx); err != nil {                           // off the due-index: nothing
+				t.Fatal(err)
+			}
+			env.Fake.ClearFaults()
+			if resp := env.Do("DELETE", "/v1/orgs/"+org+"/connections/"+catalog.GoogleWorkspace, bob, nil); resp.Status != 200 { // Connection Disconnected
+				t.Fatalf("disconnect: %s", resp)
+			}
+			if resp := env.Do("DELETE", "/v1/orgs/"+org+"/connections/"+catalog.GoogleWorkspace, bob, nil); resp.Status != 200 { // nothing to disconnect
+				t.Fatalf("disconnect again: %s", resp)
+			}
+			body["enabled"] = false
+			save(t, env, admin, body, 2) // Integration Disabled
+
+			got := env.Events()
+			want := []string{
+				events.IntegrationEnabled, events.IntegrationSettingsChanged,
+				events.ConnectionConnected, events.ConnectionConnected, events.ConnectionNeedsReconnect,
+				events.ConnectionDisconnected, events.IntegrationDisabled,
+			}
+			var types []string
+			for _, e := range got {
+				types = append(types, e.DetailType)
+			}
+			// EventBridge keeps no order; this walk's changes are each
+			// seconds of the test's clock apart, and the stream is in
+			// write order per item, so compare as sets and by time.
+			slices.SortStableFunc(got, func(a, b awsevents.EventBridgeEvent) int { return a.Time.Compare(b.Time) })
+			if slices.Sort(types); !slices.Equal(types, sorted(want)) {
+				t.Fatalf("events %v, want exactly %v", localtest.Summary(t, got), want)
+			}
+			ids := map[string]bool{}
+			for _, e := range got {
+				d := localtest.Detail(t, e)
+				if e.Source != events.Source || d.EventID == "" || ids[d.EventID] || d.OrgID != org || d.Provider != catalog.GoogleWorkspace || d.Time.IsZero() {
+					t.Errorf("event %s: source %s detail %+v", e.DetailType, e.Source, d)
+				}
+				ids[d.EventID] = true
+				switch e.DetailType {
+				case events.IntegrationEnabled, events.IntegrationSettingsChanged, events.IntegrationDisabled:
+					if d.Actor != "u-alice" || d.Owner != events.OwnerAdmin || d.UserID != "" || len(d.Changes) == 0 {
+						t.Errorf("%s: %+v", e.DetailType, d)
+					}
+				default:
+					if d.UserID != "u-bob" || !strings.Contains(d.AccountName, "@") {
+						t.Errorf("%s: %+v", e.DetailType, d)
+					}
+				}
+			}
+			if nr := localtest.EventsOf(t, got, events.ConnectionNeedsReconnect); len(nr) == 1 && (cause == "" || nr[0].Cause != cause || nr[0].Owner != events.OwnerUser) {
+				t.Errorf("needs reconnect: %+v", nr[0])
+			}
+			if sc := localtest.EventsOf(t, got, events.IntegrationSettingsChanged); len(sc) == 1 && !slices.Equal(sc[0].Changes, []string{"capabilities"}) {
+				t.Errorf("settings changed names %v, want [capabilities]", sc[0].Changes)
+			}
+			// Draining again publishes nothing twice.
+			if again := env.Events(); len(again) != len(got) {
+				t.Errorf("a second drain: %d events, want the same %d", len(again), len(got))
+			}
+		})
+	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
