@@ -138,3 +138,57 @@ func sorted(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestChangesOtherFunctionsMake: a connection's state changes reach the
+// bus whichever function makes them: an admin replacing the OAuth client
+// (AdminFunction marks the connections for reconnection) and diagnostics
+// meeting a dead grant (its on-demand refresh marks it).
+func TestChangesOtherFunctionsMake(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			env := localtest.New(t, b.opts...)
+			admin := env.AdminToken("u-alice", org)
+			body := map[string]any{"enabled": true, "configMode": "default", "capabilities": []string{"email"}, "rollout": map[string]any{"mode": "everyone"}}
+			save(t, env, admin, body, 0)
+			for _, u := range []string{"u-bob", "u-carol"} {
+				env.Connect(env.MemberToken(u, org), org, catalog.GoogleWorkspace, nil)
+			}
+			before := len(env.Events())
+
+			// The admin switches to an organization-owned client: both
+			// connections were issued by the default one.
+			body["configMode"], body["clientId"] = "organization", "1234567890-orgclient.apps.googleusercontent.com"
+			save(t, env, admin, body, 1)
+			added := env.Events()[before:]
+			if got := localtest.Summary(t, added); len(got) != 3 ||
+				len(localtest.EventsOf(t, added, events.ConnectionNeedsReconnect)) != 2 || len(localtest.EventsOf(t, added, events.IntegrationSettingsChanged)) != 1 {
+				t.Fatalf("after the client change: %v; want the save and one Needs Reconnect per connection", got)
+			}
+			for _, d := range localtest.EventsOf(t, added, events.ConnectionNeedsReconnect) {
+				if d.Cause != "client_changed" || d.Owner != events.OwnerUser {
+					t.Errorf("needs reconnect after a client change: %+v", d)
+				}
+			}
+
+			// Back to the default client; dave connects and his grant dies:
+			// his own diagnostics find out.
+			delete(body, "clientId")
+			body["configMode"] = "default"
+			save(t, env, admin, body, 2)
+			dave := env.MemberToken("u-dave", org)
+			env.Connect(dave, org, catalog.GoogleWorkspace, nil)
+			before = len(env.Events())
+			env.Fake.Inject(fakeprovider.Fault{Provider: catalog.GoogleWorkspace, Kind: fakeprovider.KindRefresh, Error: fakeprovider.ErrInvalidGrant})
+			env.Clock.Advance(2 * time.Hour) // the access token has expired
+			if resp := env.Do("GET", "/v1/orgs/"+org+"/diagnostics/"+catalog.GoogleWorkspace+"?capability=email", dave, nil); resp.Status != 200 {
+				t.Fatalf("diagnostics: %s", resp)
+			}
+			added = env.Events()[before:]
+			nr := localtest.EventsOf(t, added, events.ConnectionNeedsReconnect)
+			if len(added) != 1 || len(nr) != 1 || nr[0].UserID != "u-dave" {
+				t.Fatalf("after diagnostics met a dead grant: %v; want dave's Needs Reconnect only", localtest.Summary(t, added))
+			}
+		})
+	}
+}
