@@ -2,8 +2,11 @@ package templatetest
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,7 +44,19 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 	}
 	want := []string{"EventsFailureAlarm", "EventsIteratorAgeAlarm", "FunctionErrorsAlarm", "RefreshFailureAlarm"}
 	if !reflect.DeepEqual(alarms, want) {
-		t.Errorf("alarms %v, want %v (the README's runbook names each)", alarms, want)
+		t.Errorf("alarms %v, want %v", alarms, want)
+	}
+	// The runbook says what each means and who acts.
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, runbook, _ := strings.Cut(string(readme), "## Who owns support for connection failures")
+	runbook, _, _ = strings.Cut(runbook, "\n## ")
+	for _, id := range alarms {
+		if !strings.Contains(runbook, "`"+id+"`") {
+			t.Errorf("the README's runbook does not name %s", id)
+		}
 	}
 	for value, ok := range map[string]bool{
 		"": true, topic: true, "arn:aws-us-gov:sns:us-gov-west-1:123456789012:ops": true,
