@@ -59,15 +59,18 @@ build-EventsFunction:
 	$(call sam_build,events)
 
 # ---- local ------------------------------------------------------------------
+# The four bootstraps, and bench/minimal (the yardstick of their size: the
+# same AWS pieces and nothing of the service), with each one's share of it.
 build:
-	@for f in $(FUNCTIONS); do \
+	@for f in $(FUNCTIONS) Minimal:../bench/minimal; do \
 		id=$${f%%:*}; dir=$${f##*:}; \
 		$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(BUILD_DIR)/$$id/bootstrap" ./functions/$$dir; \
 	done
-	@printf '%-22s %12s %8s\n' function bytes MiB
-	@for f in $(FUNCTIONS); do \
+	@min=$$(stat -c %s "$(BUILD_DIR)/Minimal/bootstrap"); \
+	printf '%-22s %12s %8s %10s\n' function bytes MiB '× minimal'; \
+	for f in $(FUNCTIONS) Minimal:; do \
 		id=$${f%%:*}; s=$$(stat -c %s "$(BUILD_DIR)/$$id/bootstrap"); \
-		awk -v id=$$id -v s=$$s 'BEGIN { printf "%-22s %12d %8.2f\n", id, s, s/1048576 }'; \
+		awk -v id=$$id -v s=$$s -v m=$$min 'BEGIN { printf "%-22s %12d %8.2f %10.3f\n", id, s, s/1048576, s/m }'; \
 	done
 
 # The web console: TypeScript modules compiled by the pinned tsc, plus the

@@ -118,6 +118,25 @@ var routeCases = []routeCase{
 	{"POST /v1/orgs/{orgId}/integrations/{provider}/test", 200, func(b *testing.B, s *scenario, p *probe, i int) request {
 		return request{method: "POST", target: microsoftPath + "/test", token: p.admin(b, org), body: "{}"}
 	}},
+	// The admin starts the org's Google Workspace test account ...
+	{"POST /v1/orgs/{orgId}/integrations/{provider}/test-account", 201, func(b *testing.B, s *scenario, p *probe, i int) request {
+		return request{method: "POST", target: googlePath + "/test-account", token: p.admin(b, org),
+			body: jsonBody(map[string]string{"returnTo": localtest.ReturnURL + "settings"})}
+	}},
+	// ... and removes it, after env's API connected it (revoked at the fake
+	// Google, the record and its audit entry in one transaction).
+	{"DELETE /v1/orgs/{orgId}/integrations/{provider}/test-account", 200, func(b *testing.B, s *scenario, p *probe, i int) request {
+		resp := expect(b, s.env.Do("POST", googlePath+"/test-account", s.admin, map[string]string{"returnTo": localtest.ReturnURL + "settings"}), 201)
+		authURL, _ := resp.Object()["authorizationUrl"].(string)
+		_, handle := s.env.Completion(expect(b, s.env.Do("GET", expect(b, s.env.Do("GET", authURL, "", nil), 302).Location().String(), "", nil), 302))
+		expect(b, s.env.Do("POST", orgPath+"/connections/"+catalog.GoogleWorkspace+"/complete", s.admin, map[string]string{"completion": handle}), 200)
+		return request{method: "DELETE", target: googlePath + "/test-account", token: p.admin(b, org)}
+	}},
+	// The rollout view of the org's Google Workspace (every connection the
+	// benchmark made).
+	{"GET /v1/orgs/{orgId}/integrations/{provider}/rollout", 200, func(b *testing.B, s *scenario, p *probe, i int) request {
+		return request{method: "GET", target: googlePath + "/rollout", token: p.admin(b, org)}
+	}},
 }
 
 // BenchmarkAPI measures every route of template.yaml on the AWS adapters

@@ -80,8 +80,8 @@ func ifMatch(v int) map[string]string {
 }
 
 // byProvider is the query of an org's connections of one provider, which
-// AdminFunction makes when a save enables a provider again or replaces its
-// client (moto does not enforce IAM: the recorder does).
+// AdminFunction makes for the rollout view (moto does not enforce IAM: the
+// recorder does).
 var byProvider = awsCall{action: "dynamodb:Query", resource: "/index/ByProvider"}
 
 var scenario = []struct {
@@ -106,10 +106,9 @@ var scenario = []struct {
 			want(t, b, "enabled", true)
 			want(t, b, "tenant", "contoso.example")
 		}},
-		// Disabled, enabled again (its connections go back on the
-		// due-index), switched to an org-owned client and back (its
-		// connections are marked for reconnection): each walks the org's
-		// connections of the provider.
+		// Disabled, enabled again, switched to an org-owned client and
+		// back: each save asks the refresh runs (a job) to put back the
+		// connections it no longer keeps off the schedule.
 		{file: "PutIntegration.json", name: "Disable", body: msSettings(false, "default", ""), header: ifMatch(1), status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "enabled", false)
 		}},
@@ -136,6 +135,13 @@ var scenario = []struct {
 				t.Errorf("audit has %d entries after a save, a secret set and removed", len(entries))
 			}
 		}},
+		// The rollout view reads the connections (ByProvider), the last
+		// run's summary and the connect attempts (the table).
+		{file: "GetRollout.json", status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "provider", "microsoft365")
+			want(t, b, "connections", 0.0)
+			want(t, b, "lastRefreshRun", nil)
+		}},
 	}, []awsCall{byProvider}},
 	{config.OAuthFunction, []expectation{
 		// Google Workspace has a secret history but was never enabled.
@@ -149,6 +155,13 @@ var scenario = []struct {
 		}},
 		{file: "Disconnect.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "deleted", false)
+		}},
+		// The admin's test account: refused like a user's start while the
+		// provider is not enabled; nothing to disconnect.
+		{file: "StartTestAccount.json", status: 409, code: "provider_disabled"},
+		{file: "DisconnectTestAccount.json", status: 200, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "deleted", false)
+			want(t, b, "revocation", "none")
 		}},
 	}, nil},
 	{config.DiagnosticsFunction, []expectation{

@@ -64,11 +64,12 @@ func fill(path, org string) string {
 // routeCases: one per template route. A route the template gains without
 // an entry here fails TestAuthorizationMatrix.
 var routeCases = map[string]routeCase{
-	"GET /v1/providers":                            {access: signedIn, ok: 200, request: plain("/v1/providers")},
-	"GET /v1/orgs/{orgId}/integrations":            {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/integrations")},
-	"GET /v1/orgs/{orgId}/audit":                   {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/audit")},
-	"GET /v1/orgs/{orgId}/connections":             {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections")},
-	"GET /v1/orgs/{orgId}/integrations/{provider}": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}")},
+	"GET /v1/providers":                                    {access: signedIn, ok: 200, request: plain("/v1/providers")},
+	"GET /v1/orgs/{orgId}/integrations":                    {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/integrations")},
+	"GET /v1/orgs/{orgId}/audit":                           {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/audit")},
+	"GET /v1/orgs/{orgId}/integrations/{provider}/rollout": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/rollout")},
+	"GET /v1/orgs/{orgId}/connections":                     {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections")},
+	"GET /v1/orgs/{orgId}/integrations/{provider}":         {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}")},
 	"PUT /v1/orgs/{orgId}/integrations/{provider}": {access: orgAdmin, ok: 200, request: withBody("/v1/orgs/{orgId}/integrations/{provider}",
 		integrationBody(matrixProvider), http.Header{"If-Match": {"*"}})},
 	"PUT /v1/orgs/{orgId}/integrations/{provider}/client-secret": {access: orgAdmin, ok: 200, request: withBody("/v1/orgs/{orgId}/integrations/{provider}/client-secret",
@@ -80,7 +81,10 @@ var routeCases = map[string]routeCase{
 	"DELETE /v1/orgs/{orgId}/connections/{provider}":        {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/connections/{provider}")},
 	"GET /v1/orgs/{orgId}/diagnostics/{provider}":           {access: orgMember, ok: 200, request: plain("/v1/orgs/{orgId}/diagnostics/{provider}?capability=email")},
 	"POST /v1/orgs/{orgId}/integrations/{provider}/test":    {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/test")},
-	"GET /oauth/callback":                                   {access: public, ok: 400, request: plain("/oauth/callback?state=not-a-state&code=not-a-code")},
+	"POST /v1/orgs/{orgId}/integrations/{provider}/test-account": {access: orgAdmin, ok: 201, request: withBody("/v1/orgs/{orgId}/integrations/{provider}/test-account",
+		map[string]string{"returnTo": localtest.ReturnURL}, nil)},
+	"DELETE /v1/orgs/{orgId}/integrations/{provider}/test-account": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/test-account")},
+	"GET /oauth/callback": {access: public, ok: 400, request: plain("/oauth/callback?state=not-a-state&code=not-a-code")},
 }
 
 // caller is a column group of the matrix.

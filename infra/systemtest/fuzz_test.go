@@ -225,6 +225,9 @@ func FuzzPutIntegration(f *testing.F) {
 		`{"enabled":true,"tenant":"` + ms + `","capabilities":["email"]}`,
 		`{"enabled":true,"hostedDomain":"x ` + g + ` y"}`,
 		`{"enabled":true,"` + g + `":true}`,
+		`{"enabled":true,"capabilities":["email"],"userGuidance":"secret: ` + g + `","supportContact":{"name":"IT","email":"it@example.com"}}`,
+		`{"enabled":false,"supportContact":{"name":"` + ms + `","url":"https://help.example.com/` + g + `"},"userGuidance":"<b>x</b>"}`,
+		`{"enabled":false,"supportContact":{"name":"IT","email":"it@example.com","url":"https://x.example"}}`,
 	} {
 		f.Add([]byte(b), uint8(i%3), "*")
 	}

@@ -213,6 +213,18 @@ func TestNoSecretLeaks(t *testing.T) {
 		want(t, w.do(t, "GET", "/v1/orgs/"+orgA+"/diagnostics/"+p+q+sep+"user="+member, adminA, nil, nil), 200, "")
 		want(t, w.do(t, "POST", "/v1/orgs/"+orgA+"/integrations/"+p+"/test", adminA, nil, nil), 200, "")
 	}
+	// The org's test accounts (issue 15): connected by the admin, used by
+	// the test, listed on the integration and in the rollout view; a
+	// secret pasted into the user guidance is refused.
+	for _, p := range providers {
+		want(t, w.completeWith(t, orgA, adminA, w.startTestAccount(t, orgA, adminA, p, "")), 200, "")
+		want(t, w.do(t, "POST", "/v1/orgs/"+orgA+"/integrations/"+p+"/test", adminA, nil, nil), 200, "")
+		want(t, w.do(t, "GET", integrationPath(orgA, p)+"/rollout", adminA, nil, nil), 200, "")
+	}
+	guidance := orgBody(catalog.GoogleWorkspace)
+	guidance["userGuidance"] = "Our client secret is " + orgSecrets[catalog.GoogleWorkspace]
+	guidance["supportContact"] = map[string]string{"name": "IT Help", "url": "https://help.example.com/?key=" + orgSecrets[catalog.Salesforce]}
+	want(t, w.do(t, "PUT", gw, adminA, guidance, http.Header{"If-Match": {"*"}}), 400, "credential_in_field")
 	// A secret pasted as the item to probe.
 	w.do(t, "GET", "/v1/orgs/"+orgA+"/diagnostics/"+catalog.GoogleWorkspace+"?capability=email&item="+url.QueryEscape(orgSecrets[catalog.GoogleWorkspace]), memberA, nil, nil)
 
@@ -238,6 +250,7 @@ func TestNoSecretLeaks(t *testing.T) {
 
 	// Disconnect everything.
 	for _, p := range providers {
+		want(t, w.do(t, "DELETE", integrationPath(orgA, p)+"/test-account", adminA, nil, nil), 200, "")
 		want(t, w.do(t, "DELETE", "/v1/orgs/"+orgA+"/connections/"+p, memberA, nil, nil), 200, "")
 		want(t, w.do(t, "DELETE", "/v1/orgs/"+orgA+"/connections/"+p, adminA, nil, nil), 200, "")
 		want(t, w.do(t, "DELETE", "/v1/orgs/"+orgB+"/connections/"+p, memberB, nil, nil), 200, "")
@@ -459,7 +472,9 @@ func responseTexts(w *world) []string {
 	defer w.mu.Unlock()
 	var out []string
 	for _, a := range w.answers {
-		if a.method == "POST" && a.route == "/v1/orgs/{orgId}/connections/{provider}" && a.resp.Status == 201 {
+		// A start's answer is the authorization URL, which carries the
+		// state (the test account's start too): its one way to the browser.
+		if a.method == "POST" && (a.route == "/v1/orgs/{orgId}/connections/{provider}" || a.route == "/v1/orgs/{orgId}/integrations/{provider}/test-account") && a.resp.Status == 201 {
 			m := a.resp.Object()
 			if u, _ := m["authorizationUrl"].(string); u != "" {
 				clean := *a.resp

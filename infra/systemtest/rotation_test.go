@@ -130,7 +130,9 @@ func TestTokenKeyRotation(t *testing.T) {
 		}
 		users := map[string]string{"u-on": catalog.GoogleWorkspace, "u-off": catalog.Microsoft365, "u-held": catalog.GoogleWorkspace}
 		for u, p := range users {
-			w.connect(t, org, u, p, "")
+			// Each its own account: two connections of one Google account
+			// would share a grant, which a disconnect keeps.
+			w.connect(t, org, u, p, w.account(p, u))
 		}
 		// u-off is off the refresh schedule (as a connection waiting for
 		// its user to reconnect is).

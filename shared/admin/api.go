@@ -41,6 +41,7 @@ func (a *API) Routes() []httpapi.Route {
 		{Method: http.MethodPut, Path: "/v1/orgs/{orgId}/integrations/{provider}/client-secret", Handler: a.putClientSecret},
 		{Method: http.MethodDelete, Path: "/v1/orgs/{orgId}/integrations/{provider}/client-secret", Handler: a.deleteClientSecret},
 		{Method: http.MethodGet, Path: "/v1/orgs/{orgId}/audit", Handler: a.audit},
+		{Method: http.MethodGet, Path: "/v1/orgs/{orgId}/integrations/{provider}/rollout", Handler: a.rollout},
 	}
 }
 

@@ -42,6 +42,8 @@ func diff(old, next store.Integration) []store.FieldChange {
 		out = append(out, store.FieldChange{Field: "allowWriteActions", Old: boolOrEmpty(fresh, old.AllowWriteActions), New: b(next.AllowWriteActions)})
 	}
 	add("rollout", emptyIf(fresh, rolloutString(old.Rollout)), rolloutString(next.Rollout))
+	add("supportContact", old.SupportContact.Text(), next.SupportContact.Text())
+	add("userGuidance", old.UserGuidance, next.UserGuidance)
 	return out
 }
 

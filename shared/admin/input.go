@@ -37,6 +37,9 @@ type IntegrationInput struct {
 	Capabilities      []string      `json:"capabilities"`
 	AllowWriteActions bool          `json:"allowWriteActions"`
 	Rollout           *RolloutInput `json:"rollout"`
+	// SupportContact and UserGuidance: guidance.go.
+	SupportContact *SupportContactInput `json:"supportContact"`
+	UserGuidance   string               `json:"userGuidance"`
 }
 
 // RolloutInput says who may connect: everyone, or members of named groups
@@ -147,6 +150,9 @@ func validate(p catalog.Provider, in IntegrationInput) *problem.Problem {
 	}
 
 	add(validateRollout(in.Rollout)...)
+	errs = append(errs, validateGuidance(in, func(field string) bool {
+		return slices.ContainsFunc(errs, func(f problem.FieldError) bool { return f.Field == field && f.Code == hygiene.InvisibleCode })
+	})...)
 
 	if len(errs) == 0 {
 		return nil
@@ -177,6 +183,9 @@ func invisibleFields(in IntegrationInput) []problem.FieldError {
 		for i, g := range in.Rollout.Groups {
 			fields = append(fields, field{fmt.Sprintf("rollout.groups[%d]", i), g})
 		}
+	}
+	for _, f := range guidanceTextFields(in) {
+		fields = append(fields, field{f[0], f[1]})
 	}
 	var out []problem.FieldError
 	for _, f := range fields {
@@ -269,6 +278,7 @@ func (in IntegrationInput) apply(p catalog.Provider, cur store.Integration) stor
 	if in.Rollout != nil && in.Rollout.Mode == store.RolloutGroups {
 		next.Rollout = store.Rollout{Mode: store.RolloutGroups, Groups: slices.Clone(in.Rollout.Groups)}
 	}
+	in.applyGuidance(&next)
 	return next
 }
 

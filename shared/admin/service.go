@@ -1,8 +1,11 @@
 // Package admin is the admin enablement service behind AdminFunction: the
 // provider catalog as the API shows it, each organization's integration
-// cards, the integration configuration with optimistic concurrency, the
-// write-only client secret with a credential check at the provider, the
-// audit trail, and the consequences of a change for existing connections.
+// cards, the integration configuration with optimistic concurrency (with
+// its support contact and user guidance, guidance.go), the write-only
+// client secret with a credential check at the provider, the audit trail,
+// the consequences of a change for existing connections, the org's test
+// account as the integration lists it (testaccount.go) and the rollout
+// view (rollout.go).
 //
 // Handlers (api.go) only translate HTTP to the service; everything an admin
 // can get wrong is decided here and answered as a *problem.Problem with a
@@ -14,8 +17,9 @@
 //     duplicate, too_many, too_long, too_short, same_as_client_id,
 //     out_of_range, invalid_cursor, invisible_character (a Unicode format
 //     character such as a zero-width space or a bidi control, in any text
-//     field), and the catalog's consumers_not_allowed, https_required,
-//     host_not_allowed, lightning_url;
+//     field), markup_not_allowed (userGuidance), https_required (the
+//     support contact's URL), and the catalog's consumers_not_allowed,
+//     https_required, host_not_allowed, lightning_url;
 //   - credential_in_field (400): a non-secret field holds a credential-shaped
 //     value (package hygiene); the field errors say which, and the problem's
 //     secureField names the only field credentials belong in;
@@ -193,12 +197,15 @@ func (s *Service) Cards(ctx context.Context, who auth.Principal, redirectURI str
 		if !ok {
 			in = unconfigured(who.OrgID, p.ID)
 		}
-		v, err := s.view(ctx, p, in, redirectURI)
+		v, err := s.configView(ctx, p, in, redirectURI)
 		if err != nil {
 			return nil, err
 		}
 		c := card(p, in, v, who)
 		if who.IsAdmin() {
+			if v.TestAccount, err = s.testAccount(ctx, in); err != nil {
+				return nil, err
+			}
 			c.Configuration = &v
 		}
 		out = append(out, c)
@@ -219,7 +226,9 @@ func (s *Service) Get(ctx context.Context, orgID, provider, redirectURI string) 
 	return s.view(ctx, p, in, redirectURI)
 }
 
-func (s *Service) view(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
+// configView is the integration's view without the test account (what
+// members' cards are built from).
+func (s *Service) configView(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
 	dc, err := s.defaultClientAvailable(ctx, p.ID)
 	if err != nil {
 		return IntegrationView{}, err
@@ -288,28 +297,26 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 	if err != nil {
 		return Update{}, err
 	}
-	clientChanged := !created && cur.ClientRef() != saved.ClientRef()
-	if clientChanged {
-		// Tokens are bound to the client that issued them. The save stands
-		// whatever happens here: if marking stops midway (an error, a
-		// timeout), a later save marks the rest, and the refresh job, which
-		// compares each connection's ClientRef with the integration's, never
-		// refreshes a stale one.
-		n, err := s.markClientChanged(ctx, saved)
-		if err != nil {
-			slog.ErrorContext(ctx, "marking connections for reconnect stopped", "org", who.OrgID, "provider", provider, "marked", n, "err", err.Error())
-		}
-		v.ConnectionsMarkedForReconnect = n
+	// What the save changes for the org's connections is derived when each
+	// is read (package readiness: a connection whose client is not the
+	// integration's current one is client_changed; a disabled provider's
+	// are not refreshed), so nothing is written connection by connection
+	// here, whatever the org's size. What must be written back (the
+	// connections the refresh job took off its schedule while the provider
+	// was disabled, or while another client was the integration's) the next
+	// refresh runs do, from a job.
+	var reasons []string
+	if saved.Enabled && !cur.Enabled && !created {
+		reasons = append(reasons, store.ReasonProviderDisabled)
 	}
-	if saved.Enabled && !cur.Enabled && !clientChanged {
-		// Enabled again with the client that issued the tokens: the
-		// connections the refresh job took off the due-index while the
-		// provider was disabled go back on it. (With another client they
-		// were just marked for reconnection instead.) The save stands if
-		// this stops midway; the rest come back when used (on-demand refresh
-		// reinstates them), or when the provider is next enabled.
-		if n, err := s.reinstate(ctx, saved); err != nil {
-			slog.ErrorContext(ctx, "putting connections back on the refresh schedule stopped", "org", who.OrgID, "provider", provider, "reinstated", n, "err", err.Error())
+	if !created && cur.ClientRef() != saved.ClientRef() {
+		reasons = append(reasons, store.ReasonClientChanged)
+	}
+	if len(reasons) > 0 {
+		if err := s.o.Store.EnqueueJob(ctx, store.ReinstateJob(who.OrgID, provider, s.now(), reasons...)); err != nil {
+			// The save stands; the connections come back when next used
+			// (an on-demand refresh reinstates them) or at the next save.
+			slog.ErrorContext(ctx, "asking to put connections back on the refresh schedule", "org", who.OrgID, "provider", provider, "err", err.Error())
 		}
 	}
 	if s.shouldCheck(p, saved, v) {

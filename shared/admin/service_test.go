@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -176,90 +177,76 @@ func conn(user, ref string, version int64) store.Connection {
 	}
 }
 
-// bumpOnFirstWrite makes the first PutConnection of one user lose a race
-// against a refresh finishing.
-type bumpOnFirstWrite struct {
-	store.Store
-	user string
-	once sync.Once
-}
-
-func (b *bumpOnFirstWrite) PutConnection(ctx context.Context, c store.Connection, v int64) (store.Connection, error) {
-	if c.UserID == b.user {
-		var err error
-		b.once.Do(func() {
-			cur, gerr := b.Store.GetConnection(ctx, c.ConnKey)
-			if gerr != nil {
-				err = gerr
-				return
-			}
-			cur.LastRefreshAt = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
-			_, err = b.Store.PutConnection(ctx, cur, cur.Version)
-		})
-		if err != nil {
-			return store.Connection{}, err
-		}
-	}
-	return b.Store.PutConnection(ctx, c, v)
-}
-
-func TestChangingClientMarksConnections(t *testing.T) {
+// TestSavesWriteNoConnection: a save that changes the client, disables or
+// enables the provider again writes no connection, whatever the org's size
+// (the consequences are derived when each is read); what must be written
+// back is one job for the refresh runs.
+func TestSavesWriteNoConnection(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	res, err := f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("default", ""), Precondition{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 130 connections issued by the default client: more than one page.
 	const n = 130
 	for i := range n {
 		if _, err := f.store.PutConnection(ctx, conn(fmt.Sprintf("u%03d", i), store.ConfigModeDefault, 0), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// One user already reconnected with the org's client (a race with the save).
-	newRef := store.ConfigModeOrganization + ":" + msClientID
-	if _, err := f.store.PutConnection(ctx, conn("u-new", newRef, 0), 0); err != nil {
-		t.Fatal(err)
+	unchanged := func(stage string) {
+		t.Helper()
+		for i := range n {
+			c, err := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: fmt.Sprintf("u%03d", i), Provider: catalog.Microsoft365})
+			if err != nil || c.Version != 1 || c.Status != store.StatusConnected {
+				t.Fatalf("%s: connection %d written: %+v %v", stage, i, c, err)
+			}
+		}
 	}
-	f.svc.o.Store = &bumpOnFirstWrite{Store: f.store, user: "u007"}
+	jobs := func() []store.Job {
+		t.Helper()
+		js, err := f.store.ListJobs(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
 
+	// Another client.
 	res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("organization", msClientID), ifMatch(res.View.Version), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.View.ConnectionsMarkedForReconnect != n {
-		t.Fatalf("marked %d, want %d", res.View.ConnectionsMarkedForReconnect, n)
+	unchanged("client changed")
+	if js := jobs(); len(js) != 1 || js[0].OrgID != "o1" || js[0].Provider != catalog.Microsoft365 || !slices.Equal(js[0].Reasons, []string{store.ReasonClientChanged}) {
+		t.Fatalf("jobs after a client change: %+v", js)
 	}
-	for i := range n {
-		c, err := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: fmt.Sprintf("u%03d", i), Provider: catalog.Microsoft365})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.Status != store.StatusNeedsReconnect || c.StatusReason != store.ReasonClientChanged || !c.NextRefreshAt.IsZero() ||
-			c.OffIndexReason != store.ReasonClientChanged || c.LastError == nil || c.LastError.Code != store.ReasonClientChanged {
-			t.Fatalf("connection %s not marked: %+v", c.ConnKey, c)
-		}
+	// Disabled, then enabled again with the default client.
+	body := msBody("default", "")
+	body.Enabled = enabled(false)
+	if res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, body, ifMatch(res.View.Version), ""); err != nil {
+		t.Fatal(err)
 	}
-	// The raced connection kept the refresh's write and was marked on retry.
-	raced, _ := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: "u007", Provider: catalog.Microsoft365})
-	if raced.LastRefreshAt.IsZero() || raced.Status != store.StatusNeedsReconnect {
-		t.Fatalf("raced connection: %+v", raced)
+	if res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("default", ""), ifMatch(res.View.Version), ""); err != nil {
+		t.Fatal(err)
 	}
-	fresh, _ := f.store.GetConnection(ctx, store.ConnKey{OrgID: "o1", UserID: "u-new", Provider: catalog.Microsoft365})
-	if fresh.Status != store.StatusConnected || fresh.NextRefreshAt.IsZero() {
-		t.Fatalf("a connection of the new client must be left alone: %+v", fresh)
+	unchanged("disabled and enabled again")
+	var reasons [][]string
+	for _, j := range jobs() {
+		reasons = append(reasons, j.Reasons)
 	}
-	due, _, err := f.store.ListDue(ctx, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), store.Page{Limit: 100})
-	if err != nil || len(due) != 1 || due[0].UserID != "u-new" {
-		t.Fatalf("due-index after marking: %v %v", due, err)
+	// (The disabling save also went back to the default client: its
+	// client_changed job replaced the first one.)
+	if len(reasons) != 2 || !slices.ContainsFunc(reasons, func(r []string) bool { return slices.Equal(r, []string{store.ReasonProviderDisabled}) }) {
+		t.Fatalf("jobs after disable and enable: %v", reasons)
 	}
-	// Saving again without a client change marks nothing more.
-	body := msBody("organization", msClientID)
-	body.AllowWriteActions = true
-	res, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, body, ifMatch(res.View.Version), "")
-	if err != nil || res.View.ConnectionsMarkedForReconnect != 0 {
-		t.Fatalf("second save: %+v %v", res.View, err)
+	// Saving again without a change asks for nothing more.
+	before := len(jobs())
+	if _, err = f.svc.PutIntegration(ctx, admin1, catalog.Microsoft365, msBody("default", ""), ifMatch(res.View.Version), ""); err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs()) != before {
+		t.Fatal("an unchanged save enqueued work")
 	}
 }
 

@@ -118,22 +118,26 @@ type IntegrationView struct {
 	Provider    string `json:"provider"`
 	DisplayName string `json:"displayName"`
 	// Configured: the org has saved this provider at least once.
-	Configured             bool          `json:"configured"`
-	Enabled                bool          `json:"enabled"`
-	ConfigMode             string        `json:"configMode"`
-	ClientID               string        `json:"clientId,omitempty"`
-	Tenant                 string        `json:"tenant,omitempty"`
-	AuthBaseURL            string        `json:"authBaseUrl,omitempty"`
-	HostedDomain           string        `json:"hostedDomain,omitempty"`
-	Capabilities           []string      `json:"capabilities"`
-	AllowWriteActions      bool          `json:"allowWriteActions"`
-	Rollout                store.Rollout `json:"rollout"`
-	ClientSecretConfigured bool          `json:"clientSecretConfigured"`
-	ClientSecretSetAt      *time.Time    `json:"clientSecretSetAt,omitempty"`
-	Status                 string        `json:"status"`
-	Missing                []string      `json:"missing"`
-	Available              bool          `json:"available"`
-	DefaultClientAvailable bool          `json:"defaultClientAvailable"`
+	Configured        bool          `json:"configured"`
+	Enabled           bool          `json:"enabled"`
+	ConfigMode        string        `json:"configMode"`
+	ClientID          string        `json:"clientId,omitempty"`
+	Tenant            string        `json:"tenant,omitempty"`
+	AuthBaseURL       string        `json:"authBaseUrl,omitempty"`
+	HostedDomain      string        `json:"hostedDomain,omitempty"`
+	Capabilities      []string      `json:"capabilities"`
+	AllowWriteActions bool          `json:"allowWriteActions"`
+	Rollout           store.Rollout `json:"rollout"`
+	// SupportContact is null and UserGuidance empty when unset: both are
+	// always present, so an editor knows the fields exist.
+	SupportContact         *store.SupportContact `json:"supportContact"`
+	UserGuidance           string                `json:"userGuidance"`
+	ClientSecretConfigured bool                  `json:"clientSecretConfigured"`
+	ClientSecretSetAt      *time.Time            `json:"clientSecretSetAt,omitempty"`
+	Status                 string                `json:"status"`
+	Missing                []string              `json:"missing"`
+	Available              bool                  `json:"available"`
+	DefaultClientAvailable bool                  `json:"defaultClientAvailable"`
 	// RedirectURI is what the admin registers at the provider.
 	RedirectURI string     `json:"redirectUri,omitempty"`
 	Version     int64      `json:"version"`
@@ -142,9 +146,9 @@ type IntegrationView struct {
 	// CredentialCheck is the outcome of verifying the client credentials
 	// on this save (absent when none ran).
 	CredentialCheck *CredentialCheck `json:"credentialCheck,omitempty"`
-	// ConnectionsMarkedForReconnect counts the connections this save sent
-	// to needs_reconnect because the OAuth client changed.
-	ConnectionsMarkedForReconnect int `json:"connectionsMarkedForReconnect,omitempty"`
+	// TestAccount is the org's test account of the provider, null when
+	// none is connected (testaccount.go).
+	TestAccount *TestAccountView `json:"testAccount"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -165,6 +169,7 @@ func integrationView(p catalog.Provider, in store.Integration, st Status, offere
 		Enabled: in.Enabled, ConfigMode: in.ConfigMode, ClientID: in.ClientID,
 		Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain,
 		Capabilities: caps, AllowWriteActions: in.AllowWriteActions, Rollout: rollout,
+		SupportContact: in.SupportContact, UserGuidance: in.UserGuidance,
 		ClientSecretConfigured: !in.ClientSecretSetAt.IsZero(), ClientSecretSetAt: timePtr(in.ClientSecretSetAt),
 		Status: st.State, Missing: st.Missing, Available: offered, DefaultClientAvailable: defaultClient,
 		RedirectURI: redirectURI, Version: in.Version, UpdatedAt: timePtr(in.UpdatedAt), UpdatedBy: in.UpdatedBy,
@@ -184,8 +189,12 @@ type Card struct {
 	// pilot groups is in their token's groups claim).
 	InRollout bool `json:"inRollout"`
 	// Connectable: the caller can connect their account now.
-	Connectable   bool             `json:"connectable"`
-	Configuration *IntegrationView `json:"configuration,omitempty"`
+	Connectable bool `json:"connectable"`
+	// SupportContact and UserGuidance are for everyone in the org: who to
+	// ask when a connection fails, and what the integration is for.
+	SupportContact *store.SupportContact `json:"supportContact,omitempty"`
+	UserGuidance   string                `json:"userGuidance,omitempty"`
+	Configuration  *IntegrationView      `json:"configuration,omitempty"`
 }
 
 // CardCapability is one capability on a card: whether the org enabled it,
@@ -202,6 +211,7 @@ func card(p catalog.Provider, in store.Integration, v IntegrationView, who auth.
 	c := Card{
 		Provider: p.ID, DisplayName: p.DisplayName, Enabled: in.Enabled, Status: v.Status,
 		AllowWriteActions: in.AllowWriteActions, Capabilities: []CardCapability{},
+		SupportContact: in.SupportContact, UserGuidance: in.UserGuidance,
 	}
 	for _, cs := range p.Capabilities {
 		cc := CardCapability{ID: string(cs.ID), Label: cs.Label, Enabled: slices.Contains(v.Capabilities, string(cs.ID)), Actions: []string{}, AllowedActions: []string{}}

@@ -48,15 +48,24 @@ type Permission struct {
 // CompleteLease PutItem; ConsumeState, ConsumeCompletion and
 // DeleteConnection DeleteItem; ClaimLease UpdateItem;
 // ListProviderConnections queries index ByProvider, ListDue index
-// DueRefresh and ListGrantConnections index ByGrant.
+// DueRefresh and ListGrantConnections index ByGrant. The rollout records:
+// PutRefreshSummary and RecordConnectAttempt PutItem, GetRefreshSummary
+// GetItem, ClearConnectAttempt DeleteItem, ListConnectAttempts Query (the
+// table itself). PutConnectionAudited and DeleteConnectionAudited are a
+// TransactWriteItems of PutItem or DeleteItem with the audit entries'
+// PutItem.
 var Permissions = map[string]Permission{
 	config.AdminFunction: {
 		// Configs and audit entries: read, list, and versioned writes with
-		// their audit entries in one transaction. The org's connections of
-		// a provider (index ByProvider), rewritten with their version, when
-		// a save replaces the client (marked for reconnection) or enables
-		// the provider again (put back on the due-index). The per-org
-		// credential-check counter (a conditional UpdateItem).
+		// their audit entries in one transaction; clients' health (read).
+		// A save writes no connection: what it changes for them is derived,
+		// and what must be written back is a job for the refresh runs
+		// (PutItem). The per-org credential-check counter (a conditional
+		// UpdateItem). The rollout view reads the org's connections of a
+		// provider (index ByProvider, the only reason AdminFunction queries
+		// it), the last refresh run's summary (GetItem) and the org's
+		// connect attempts (Query on the table); the integration's test
+		// account is one GetItem.
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		Indexes:      []string{"ByProvider"},
 		Secrets: map[string][]string{
@@ -72,7 +81,10 @@ var Permissions = map[string]Permission{
 		// States and pending completions (create, consume once by delete),
 		// connections (write at the completion, list, disconnect), configs
 		// (read), and whether another connection holds a grant before a
-		// grant-wide revocation (index ByGrant).
+		// grant-wide revocation (index ByGrant). The org's test account is
+		// written and deleted with its audit entry in one transaction
+		// (PutItem, DeleteItem); connect attempts are put at a start and
+		// deleted at the completion.
 		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		Indexes:      []string{"ByGrant"},
 		Secrets: map[string][]string{
@@ -83,10 +95,15 @@ var Permissions = map[string]Permission{
 	},
 	config.RefreshFunction: {
 		// The due-index, leases (claim: UpdateItem; outcome: conditional
-		// PutItem), configs (read). Scan only for the operator's re-seal
-		// invocation (ScanConnections), which must reach every connection.
-		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
-		Indexes:      []string{"DueRefresh"},
+		// PutItem), configs (read), each run's per-org summaries (PutItem).
+		// Scan only for the operator's re-seal invocation
+		// (ScanConnections), which must reach every connection.
+		// The org-wide jobs it drains: listed and advanced (Query,
+		// UpdateItem), enqueued for a provider offered again (PutItem),
+		// finished (DeleteItem), over the connections off the due-index
+		// (index OffIndex).
+		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"},
+		Indexes:      []string{"DueRefresh", "OffIndex"},
 		Secrets: map[string][]string{
 			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
 			SecretDefaultClients: {"secretsmanager:GetSecretValue"},

@@ -153,7 +153,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	if err != nil {
 		// The tokens will not be kept: give them back where the provider
 		// allows it.
-		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, st.UserID, p.ID, st.ClientRef, "")
+		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, targetUser(st.Purpose, st.UserID), p.ID, st.ClientRef, "")
 		var r *refusal
 		if errors.As(err, &r) {
 			return fail(r.code, r.message)
@@ -167,7 +167,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	handle, err := s.pend(ctx, st, tok, id, granted, missing, now)
 	if err != nil {
 		slog.ErrorContext(ctx, "store pending completion", "org", st.OrgID, "provider", p.ID, "err", err.Error())
-		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, st.UserID, p.ID, st.ClientRef, id.account.ID)
+		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, targetUser(st.Purpose, st.UserID), p.ID, st.ClientRef, id.account.ID)
 		return fail(CodeInternal, "The connection could not be saved. Try again in a moment.")
 	}
 	return CallbackResult{

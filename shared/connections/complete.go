@@ -45,9 +45,11 @@ type CompleteRequest struct {
 }
 
 // pendingKey binds a pending completion's sealed tokens: a key no
-// connection has (provider ids never contain '/').
+// connection has (provider ids never contain '/'), naming its purpose, so
+// tokens parked for a user's connection never open as a test account's or
+// the other way round.
 func pendingKey(pc store.PendingCompletion) store.ConnKey {
-	return store.ConnKey{OrgID: pc.OrgID, UserID: pc.UserID, Provider: "pending/" + pc.Provider + "/" + pc.ID}
+	return store.ConnKey{OrgID: pc.OrgID, UserID: pc.UserID, Provider: "pending/" + purposeTag(pc.Purpose) + pc.Provider + "/" + pc.ID}
 }
 
 // pend seals the tokens of a finished authorization into a pending
@@ -65,7 +67,7 @@ func (s *Service) pend(ctx context.Context, st store.OAuthState, tok *oauth2.Tok
 	}
 	pc := store.PendingCompletion{
 		ID: handleID, OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider,
-		ClientRef: st.ClientRef, ConfigVersion: st.ConfigVersion,
+		ClientRef: st.ClientRef, ConfigVersion: st.ConfigVersion, Purpose: st.Purpose,
 		Account: id.account, RequestedScopes: st.Scopes, GrantedScopes: granted, MissingScopes: missing,
 		AccessExpiresAt: expiry, ExpiryAssumed: id.expiryAssumed,
 		CreatedAt: now, ExpiresAt: now.Add(CompletionTTL),
@@ -112,9 +114,10 @@ func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, 
 	if err != nil {
 		return View{}, fmt.Errorf("consume pending completion: %w", err)
 	}
-	if pc.OrgID != who.OrgID || pc.UserID != who.UserID || pc.Provider != p.ID {
+	if pc.OrgID != who.OrgID || pc.UserID != who.UserID || pc.Provider != p.ID || !mayComplete(pc, who) {
 		// Someone other than the starting user holds the handle: the link
-		// was followed in their browser. Nobody gets these tokens.
+		// was followed in their browser (or the admin who started a test
+		// account is an admin no longer). Nobody gets these tokens.
 		slog.WarnContext(ctx, "completion refused: not the user who started the connection; pending tokens discarded",
 			"org", who.OrgID, "user", who.UserID, "provider", p.ID,
 			"startedOrg", pc.OrgID, "startedUser", pc.UserID, "startedProvider", pc.Provider)
@@ -130,12 +133,16 @@ func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, 
 	if err != nil {
 		return View{}, fmt.Errorf("open pending tokens of %s/%s/%s: %w", pc.OrgID, pc.UserID, pc.Provider, err)
 	}
-	c, err := s.save(ctx, p, pc, tok, now)
+	c, err := s.save(ctx, p, pc, tok, now, who)
 	if err != nil {
 		s.discard(ctx, pc)
 		return View{}, err
 	}
-	slog.InfoContext(ctx, "connection completed", "org", c.OrgID, "user", c.UserID, "provider", c.Provider, "missingScopes", len(c.MissingScopes))
+	slog.InfoContext(ctx, "connection completed", "org", c.OrgID, "user", c.UserID, "provider", c.Provider, "purpose", pc.Purpose, "missingScopes", len(c.MissingScopes))
+	if pc.Purpose == store.PurposeTestAccount {
+		return testAccountView(p, v, c), nil
+	}
+	s.clearAttempt(ctx, c.ConnKey)
 	return NewView(p, v, c, who), nil
 }
 
@@ -188,15 +195,16 @@ func (s *Service) discard(ctx context.Context, pc store.PendingCompletion) {
 		return
 	}
 	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
-	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, pc.OrgID, pc.UserID, pc.Provider, pc.ClientRef, pc.Account.ID)
+	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, pc.OrgID, targetUser(pc.Purpose, pc.UserID), pc.Provider, pc.ClientRef, pc.Account.ID)
 }
 
-// save seals the completed tokens for the connection and writes it. A
-// reconnect replaces the previous record whole: nothing of its tokens,
-// failures or lease is kept, and a refresh holding a lease on it loses it
-// (its conditional write fails).
-func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.PendingCompletion, tok *oauth2.Token, now time.Time) (store.Connection, error) {
-	key := store.ConnKey{OrgID: pc.OrgID, UserID: pc.UserID, Provider: p.ID}
+// save seals the completed tokens for the connection pc's purpose names
+// (who's own, or the org's test account) and writes it. A reconnect
+// replaces the previous record whole: nothing of its tokens, failures or
+// lease is kept, and a refresh holding a lease on it loses it (its
+// conditional write fails).
+func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.PendingCompletion, tok *oauth2.Token, now time.Time, who auth.Principal) (store.Connection, error) {
+	key := store.ConnKey{OrgID: pc.OrgID, UserID: targetUser(pc.Purpose, pc.UserID), Provider: p.ID}
 	sealed, keyID, err := s.opts.Vault.SealToken(ctx, key, tok)
 	if err != nil {
 		return store.Connection{}, fmt.Errorf("seal tokens of %s: %w", key, err)
@@ -230,25 +238,58 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.Pending
 		c.OffIndexReason = store.ReasonNoRefreshToken
 	}
 	c.NextRefreshAt = schedule.NextRefreshAt(p, c, hasRT, s.opts.RefreshMargin, now)
+	if pc.Purpose == store.PurposeConnection {
+		c.ConnectGroups = store.ConnectGroupsOf(who.Groups)
+	}
 	// Another writer (a refresh finishing, a second completion) may win
 	// between the read and the write; the newest authorization still wins.
 	for attempt := 0; ; attempt++ {
 		var expected int64
 		old, err := s.opts.Store.GetConnection(ctx, key)
+		found := err == nil
 		switch {
-		case err == nil:
+		case found:
 			expected = old.Version
 		case errors.Is(err, store.ErrNotFound):
 		default:
 			return store.Connection{}, fmt.Errorf("read connection %s: %w", key, err)
 		}
-		saved, err := s.opts.Store.PutConnection(ctx, c, expected)
+		saved, err := s.put(ctx, c, expected, pc, who, old, now)
 		if errors.Is(err, store.ErrConflict) && attempt < 2 {
 			continue
 		}
 		if err != nil {
 			return store.Connection{}, fmt.Errorf("write connection %s: %w", key, err)
 		}
+		if found {
+			s.retire(ctx, p, old)
+		}
 		return saved, nil
 	}
+}
+
+// retire gives back the tokens of a connection a completion replaced (best
+// effort), where the provider can revoke them and no stored connection
+// holds their grant: for a grant-wide revocation (Google) the new
+// connection does when it is the same account through the same client, and
+// revoking would end it.
+func (s *Service) retire(ctx context.Context, p catalog.Provider, old store.Connection) {
+	if !p.Revocation || len(old.SealedTokens) == 0 {
+		return
+	}
+	tok, err := s.opts.Vault.OpenToken(ctx, old.ConnKey, old.SealedTokens)
+	if err != nil {
+		slog.WarnContext(ctx, "replaced tokens could not be opened to revoke them", "org", old.OrgID, "provider", old.Provider, "err", err.Error())
+		return
+	}
+	// The endpoints come from the org's current settings, checked when they
+	// were saved (the completion needed the integration a moment ago).
+	in, err := s.opts.Store.GetIntegration(ctx, old.OrgID, p.ID)
+	if err != nil {
+		slog.WarnContext(ctx, "replaced tokens not revoked: integration unreadable", "org", old.OrgID, "provider", old.Provider, "err", err.Error())
+		return
+	}
+	settings := clients.SettingsOf(in)
+	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
+	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, old.OrgID, old.UserID, old.Provider, old.ClientRef, old.Account.ID)
 }

@@ -20,6 +20,11 @@ const (
 	RevocationFailed       = "failed"        // the provider could not be asked or refused; the connection was removed anyway
 	RevocationNotSupported = "not_supported" // the provider has no per-token revocation (Microsoft)
 	RevocationNone         = "none"          // there was no connection, so nothing to revoke
+	// RevocationSharedGrant: not asked, because the provider's revocation
+	// ends the whole grant (Google) and another stored connection holds the
+	// same grant (the same account through the same client); only the
+	// tokens stored here were deleted.
+	RevocationSharedGrant = "shared_grant"
 )
 
 // DisconnectResult is the answer of a disconnect.
@@ -27,7 +32,11 @@ type DisconnectResult struct {
 	Provider   string `json:"provider"`
 	Deleted    bool   `json:"deleted"`    // a connection existed and was removed
 	Revocation string `json:"revocation"` // one of the Revocation* values
-	Message    string `json:"message"`
+	// Revoked: the provider revoked the grant. Reason says why not when it
+	// did not (the Revocation value).
+	Revoked bool   `json:"revoked"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message"`
 }
 
 // Disconnect revokes the caller's connection at the provider where the
@@ -50,12 +59,17 @@ func (s *Service) Disconnect(ctx context.Context, who auth.Principal, providerID
 	res := DisconnectResult{Provider: p.ID, Deleted: true}
 	switch err := s.revoke(ctx, p, c); {
 	case err == nil:
-		res.Revocation, res.Message = RevocationRevoked, "Your "+p.DisplayName+" connection was removed and its access revoked at "+p.DisplayName+"."
+		res.Revocation, res.Revoked, res.Message = RevocationRevoked, true, "Your "+p.DisplayName+" connection was removed and its access revoked at "+p.DisplayName+"."
+	case errors.Is(err, errGrantShared):
+		res.Revocation, res.Message = RevocationSharedGrant, "Your "+p.DisplayName+" connection was removed here. Its access was not revoked at "+p.DisplayName+": the same account is connected through the same app by someone else here (a shared mailbox, or another organization using the platform's app), and revoking would end their access too."
 	case errors.Is(err, errRevocationUnsupported):
 		res.Revocation, res.Message = RevocationNotSupported, MicrosoftNoRevocation
 	default:
 		slog.WarnContext(ctx, "revocation at disconnect failed", "org", key.OrgID, "user", key.UserID, "provider", p.ID, "err", err.Error())
 		res.Revocation, res.Message = RevocationFailed, "Your "+p.DisplayName+" connection was removed here, but "+p.DisplayName+" did not confirm the revocation. You can also remove the app's access in your "+p.DisplayName+" account's security settings."
+	}
+	if !res.Revoked {
+		res.Reason = res.Revocation
 	}
 	if err := s.opts.Store.DeleteConnection(ctx, key); err != nil {
 		return DisconnectResult{}, fmt.Errorf("delete connection %s: %w", key, err)
@@ -93,5 +107,36 @@ func (s *Service) revoke(ctx context.Context, p catalog.Provider, c store.Connec
 		settings.AuthBaseURL = instance
 	}
 	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
+	if g, ok := d.(grantRevoker); ok && g.revokesGrant() && s.grantHeldElsewhere(ctx, c) {
+		return errGrantShared
+	}
 	return d.revoke(s.providerCtx(ctx), caller{hc: s.opts.HTTPClient}, cl, tok)
+}
+
+// errGrantShared: a grant-wide revocation was not sent, because another
+// stored connection holds the grant.
+var errGrantShared = errors.New("the grant is another connection's too")
+
+// grantHeldElsewhere reports whether a stored connection other than c
+// holds c's grant (the same account through the same client). A store
+// error counts as held: when in doubt, do not end a whole grant. The grant
+// index is eventually consistent on DynamoDB: a connection made a moment
+// ago may be missing from it, which only matters for the few hundred
+// milliseconds after its completion.
+func (s *Service) grantHeldElsewhere(ctx context.Context, c store.Connection) bool {
+	g, ok := c.Grant()
+	if !ok {
+		return false
+	}
+	keys, err := s.opts.Store.ListGrantConnections(ctx, g, 2)
+	if err != nil {
+		slog.WarnContext(ctx, "grant index lookup failed", "provider", c.Provider, "err", err.Error())
+		return true
+	}
+	for _, k := range keys {
+		if k != c.ConnKey {
+			return true
+		}
+	}
+	return false
 }

@@ -30,6 +30,13 @@ type View struct {
 	AccessExpiresAt    *time.Time           `json:"accessExpiresAt"`
 	LastRefreshAt      *time.Time           `json:"lastRefreshAt"`
 	LastError          *ErrorView           `json:"lastError"`
+	// SupportContact and UserGuidance are the integration's: who to ask
+	// when the connection fails, and what it is for.
+	SupportContact *store.SupportContact `json:"supportContact,omitempty"`
+	UserGuidance   string                `json:"userGuidance,omitempty"`
+	// TestAccount: this is the org's test account (the answer of a test
+	// account's completion), not the caller's own connection.
+	TestAccount bool `json:"testAccount,omitempty"`
 }
 
 // AccountView is the external account of a connection.
@@ -95,9 +102,19 @@ func NewView(p catalog.Provider, v readiness.Value, c store.Connection, who auth
 		ConnectedAt:        c.ConnectedAt,
 		AccessExpiresAt:    timePtr(c.AccessExpiresAt),
 		LastRefreshAt:      timePtr(c.LastRefreshAt),
+		SupportContact:     v.Integration().SupportContact,
+		UserGuidance:       v.Integration().UserGuidance,
 	}
 	if e := c.LastError; e != nil {
 		view.LastError = &ErrorView{Code: e.Code, Message: e.Message, Owner: e.Owner, At: e.At}
+	}
+	if v.Connection(c) == readiness.ReasonClientChanged {
+		// Derived, not stored: the tokens came from a client that is not
+		// the integration's now. Restoring it restores the connection.
+		in := v.Integration()
+		view.Status, view.StatusReason = store.StatusNeedsReconnect, store.ReasonClientChanged
+		view.LastError = &ErrorView{Code: store.ReasonClientChanged, Owner: "user", At: in.UpdatedAt,
+			Message: "Your organization changed the OAuth app for " + p.DisplayName + ". Reconnect your account to keep using it."}
 	}
 	return view
 }

@@ -3,7 +3,8 @@
 // provider's redirect finishes the provider's part (code exchange, granted
 // scopes, account identity, tokens sealed into a pending completion), the
 // user completes it with their own token (complete.go says why that step
-// exists), and lists and disconnects their connections. OAuthFunction
+// exists), and lists and disconnects their connections. The same flow
+// connects an org's test account for an admin (testaccount.go). OAuthFunction
 // serves it (see API for the HTTP side).
 //
 // What differs between providers (how the account is identified, how a
@@ -88,6 +89,12 @@ type Stores interface {
 	ListUserConnections(ctx context.Context, orgID, userID string) ([]store.Connection, error)
 	PutConnection(ctx context.Context, c store.Connection, expectedVersion int64) (store.Connection, error)
 	DeleteConnection(ctx context.Context, key store.ConnKey) error
+	// The org's test account (testaccount.go) and connect attempts
+	// (attempts.go).
+	PutConnectionAudited(ctx context.Context, c store.Connection, expectedVersion int64, audit ...store.AuditEntry) (store.Connection, error)
+	DeleteConnectionAudited(ctx context.Context, key store.ConnKey, version int64, audit ...store.AuditEntry) error
+	RecordConnectAttempt(ctx context.Context, a store.ConnectAttempt) error
+	ClearConnectAttempt(ctx context.Context, orgID, provider, userID string) error
 }
 
 var _ Stores = (store.Store)(nil)

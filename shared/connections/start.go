@@ -52,6 +52,12 @@ const MaxLoginHintLength = 320
 // and returns the URL to send the browser to. redirectURI is this
 // deployment's callback URL. Refusals are *problem.Problem.
 func (s *Service) Start(ctx context.Context, who auth.Principal, providerID string, req StartRequest, redirectURI string) (StartResult, error) {
+	return s.start(ctx, who, providerID, req, redirectURI, store.PurposeConnection)
+}
+
+// start begins an authorization whose completion creates what purpose
+// says (testaccount.go has the org's test account).
+func (s *Service) start(ctx context.Context, who auth.Principal, providerID string, req StartRequest, redirectURI, purpose string) (StartResult, error) {
 	p, ok := s.opts.Catalog.Get(providerID)
 	if !ok {
 		return StartResult{}, problem.New(http.StatusNotFound, problem.CodeUnknownProvider, "No such provider.")
@@ -71,7 +77,7 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 	if !validLoginHint(req.LoginHint) {
 		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "loginHint", Code: "invalid_format", Message: "loginHint must be an account name such as an email address, without spaces."})
 	}
-	v, in, cl, err := s.connectable(ctx, who, p)
+	v, in, cl, err := s.connectable(ctx, who, p, purpose)
 	if err != nil {
 		return StartResult{}, err
 	}
@@ -95,6 +101,7 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 		Scopes:        scopes,
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(StateTTL),
+		Purpose:       purpose,
 	}
 	if st.PKCEVerifier, err = sealVerifier(ctx, s.opts.Vault, st, verifier); err != nil {
 		return StartResult{}, err
@@ -102,6 +109,7 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 	if err := s.opts.Store.CreateState(ctx, st); err != nil {
 		return StartResult{}, fmt.Errorf("store oauth state for %s/%s: %w", who.OrgID, p.ID, err)
 	}
+	s.recordAttempt(ctx, st)
 	cfg := cl.OAuth2
 	cfg.RedirectURL, cfg.Scopes = redirectURI, scopes
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
@@ -117,10 +125,10 @@ func (s *Service) Start(ctx context.Context, who auth.Principal, providerID stri
 }
 
 // connectable returns the integration and its client when who may connect p
-// now, or the problem that says why not (package readiness decides, in the
-// order a person would check: offered here, enabled by the org, in the
-// rollout, complete).
-func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog.Provider) (readiness.Value, store.Integration, clients.Client, error) {
+// now for purpose, or the problem that says why not (package readiness
+// decides, in the order a person would check: offered here, enabled by the
+// org, in the rollout (not for the org's test account), complete).
+func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog.Provider, purpose string) (readiness.Value, store.Integration, clients.Client, error) {
 	f := readiness.Facts{Offered: slices.Contains(s.opts.AvailableProviders, p.ID), DefaultClient: true, ClientSecret: true}
 	in, err := s.opts.Store.GetIntegration(ctx, who.OrgID, p.ID)
 	switch {
@@ -145,7 +153,11 @@ func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog
 		}
 	}
 	v := readiness.Of(p, f)
-	switch v.ForUser(who) {
+	reason := v.ForUser(who)
+	if purpose == store.PurposeTestAccount {
+		reason = v.ForOrg()
+	}
+	switch reason {
 	case readiness.ReasonProviderUnavailable:
 		return v, in, cl, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
 	case readiness.ReasonProviderDisabled:

@@ -21,9 +21,11 @@ import (
 const sealedVerifierPrefix = "sealed1:"
 
 // verifierKey is the binding of a state's sealed verifier: a key no
-// connection has (provider ids never contain '/').
+// connection has (provider ids never contain '/'), naming the flow's
+// purpose, so a state whose purpose was changed in the table cannot open
+// its verifier.
 func verifierKey(st store.OAuthState) store.ConnKey {
-	return store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: "oauth-state/" + st.ID}
+	return store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: "oauth-state/" + purposeTag(st.Purpose) + st.ID}
 }
 
 // sealVerifier returns the stored form of st's PKCE verifier.

@@ -16,8 +16,9 @@ import (
 // content streams, without pulling a large file through a Lambda.
 const MaxImportBytes = 25 << 20
 
-// TestRequest asks for the product page's "Test after changes" with the
-// caller's (an admin's) own connection as the test account.
+// TestRequest asks for the product page's "Test after changes", with the
+// org's test account when it has one, else the caller's (an admin's) own
+// connection.
 type TestRequest struct {
 	Caller   auth.Principal
 	Provider catalog.Provider
@@ -33,9 +34,11 @@ type TestRequest struct {
 // TestReport is the answer of POST /v1/orgs/{orgId}/integrations/{provider}/test.
 type TestReport struct {
 	Provider string `json:"provider"`
-	// User is the test account's owner: the admin who ran the test.
-	User    string `json:"user"`
-	Overall string `json:"overall"`
+	// User is the admin who ran the test.
+	User string `json:"user"`
+	// Account is the account the test ran as (testaccount.go).
+	Account TestAccountInfo `json:"account"`
+	Overall string          `json:"overall"`
 	// WritesPerformed is always false: write steps check scopes and policy
 	// only; nothing is ever created, changed, sent or deleted.
 	WritesPerformed bool    `json:"writesPerformed"`
@@ -97,7 +100,7 @@ func testGraph(p catalog.Provider, enabled []string) *graph {
 
 // TestAfterChanges runs the admin's test. It never performs a write.
 func (s *Service) TestAfterChanges(ctx context.Context, req TestRequest) (TestReport, error) {
-	r, err := s.newRun(ctx, req.Caller, req.Provider, req.Caller.UserID)
+	r, err := s.testRun(ctx, req.Caller, req.Provider)
 	if err != nil {
 		return TestReport{}, err
 	}
@@ -110,7 +113,8 @@ func (s *Service) TestAfterChanges(ctx context.Context, req TestRequest) (TestRe
 	steps := testGraph(req.Provider, enabled).evaluate(ctx, r)
 	rep := TestReport{
 		Provider: req.Provider.ID,
-		User:     r.userID,
+		User:     req.Caller.UserID,
+		Account:  r.usedAccount(),
 		Overall:  Overall(steps),
 		Steps:    steps,
 	}
@@ -135,13 +139,16 @@ func stepTestAccount(ctx context.Context, r *run) outcome {
 	if worst != nil {
 		return outcome{Status: worst.Status, Owner: worst.Owner,
 			Message:     string(worst.ID) + ": " + worst.Message,
-			Remediation: worst.Remediation}
+			Remediation: testAccountRemedy(r, *worst)}
 	}
 	acct := r.conn.Account.Email
 	if acct == "" {
 		acct = r.conn.Account.Name
 	}
 	msg := "Your test account is connected"
+	if r.testAccount {
+		msg = "The organization's test account is connected"
+	}
 	if acct != "" {
 		msg += " (" + acct + ")"
 	}

@@ -117,8 +117,8 @@ type TestBody struct {
 }
 
 // Test serves POST /v1/orgs/{orgId}/integrations/{provider}/test, the
-// admin's "Test after changes" with their own connection. It never writes
-// to the provider.
+// admin's "Test after changes" with the org's test account (else their own
+// connection). It never writes to the provider.
 func (a *API) Test(w http.ResponseWriter, r *http.Request) {
 	caller, prob := auth.OrgAdmin(r)
 	if prob != nil {
@@ -205,8 +205,11 @@ func joinCaps(p catalog.Provider) string {
 	return strings.Join(out, ", ")
 }
 
+// validUserID: a user id as package auth reads one from a token, bounded,
+// printable, and without surrounding spaces (so never the org's test
+// account, store.TestAccountUserID, which "Test after changes" diagnoses).
 func validUserID(s string) bool {
-	if len(s) > maxUserID {
+	if len(s) > maxUserID || strings.TrimSpace(s) != s {
 		return false
 	}
 	for _, r := range s {

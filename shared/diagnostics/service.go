@@ -134,6 +134,9 @@ type run struct {
 	// The test after changes only.
 	itemCap    catalog.Capability
 	importItem string
+	// testAccount: the connection is the org's test account
+	// (testaccount.go), not the caller's own.
+	testAccount bool
 
 	integration *store.Integration // nil: the org never configured the provider
 	conn        *store.Connection  // nil: the user has no connection
@@ -201,6 +204,7 @@ func (s *Service) Diagnose(ctx context.Context, req Request) (Report, error) {
 	}
 	r.cap, r.action, r.item = req.Capability, req.Action, req.Item
 	checks := diagnosticsGraph.evaluate(ctx, r)
+	nameSupport(checks, r.integration)
 	rep := Report{
 		Provider:   req.Provider.ID,
 		User:       r.userID,

@@ -41,6 +41,7 @@ type stubTokens struct {
 	forceErr  error
 	forced    int
 	rejected  []string
+	keys      []store.ConnKey // of AccessToken's calls
 }
 
 func (s *stubTokens) ForceRefresh(_ context.Context, _ store.ConnKey, rejected string) (refresh.Token, error) {
@@ -54,10 +55,11 @@ func (s *stubTokens) ForceRefresh(_ context.Context, _ store.ConnKey, rejected s
 	return refresh.Token{AccessToken: "fake-access-token-unit", Refreshed: true}, nil
 }
 
-func (s *stubTokens) AccessToken(context.Context, store.ConnKey) (refresh.Token, error) {
+func (s *stubTokens) AccessToken(_ context.Context, k store.ConnKey) (refresh.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	s.keys = append(s.keys, k)
 	if s.err != nil {
 		return refresh.Token{}, s.err
 	}

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -184,7 +185,11 @@ func DecodeJSON(r *http.Request, v any, allowEmpty bool) *problem.Problem {
 // fieldNameRE is what an unknown field's name must look like to be named
 // back in an error: a JSON property name of this API's kind, at most 64
 // characters.
-var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$`)
+var fieldNameRE = sync.OnceValue(func() *regexp.Regexp {
+	// Compiled on first use: {0,63} makes a large program, and this package
+	// is in every function's cold start.
+	return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$`)
+})
 
 // decodeProblem explains a decoding error without echoing the input (which
 // may hold a credential pasted into the wrong field).
@@ -203,7 +208,7 @@ func decodeProblem(err error) *problem.Problem {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		switch {
-		case !fieldNameRE.MatchString(field):
+		case !fieldNameRE().MatchString(field):
 			return problem.Validation("The body has a field this route does not accept (its name is not repeated here).", problem.FieldError{Field: "body", Code: "unknown_field", Message: "Unknown field."})
 		case !EchoableName(field):
 			return problem.Validation("The body has a field this route does not accept (its name is not repeated here).", problem.FieldError{Field: "body", Code: "unknown_field", Message: "Unknown field; it looks like a credential, which belongs only in the clientSecret field of PUT .../client-secret."})
@@ -219,7 +224,7 @@ func decodeProblem(err error) *problem.Problem {
 // when it reads like a field name, never when it could be a pasted
 // credential.
 func EchoableName(name string) bool {
-	if !fieldNameRE.MatchString(name) {
+	if !fieldNameRE().MatchString(name) {
 		return false
 	}
 	_, secret := hygiene.Check(name)

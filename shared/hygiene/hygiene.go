@@ -12,6 +12,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Code is the stable problem code of a credential found in a non-secret
@@ -45,27 +46,35 @@ var describe = map[Kind]string{
 	HighEntropy:           "a secret or key (long random string)",
 }
 
-// Shapes are matched anywhere in the value: a secret pasted together with
-// other text is still a leak. The patterns are written so that this source
-// file itself holds no credential-shaped literal.
-var shapes = []struct {
+// shape is a credential shape and its pattern.
+type shape struct {
 	kind Kind
 	re   *regexp.Regexp
-}{
-	{PEMBlock, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]{1,64}-----`)},
-	{GoogleClientSecret, regexp.MustCompile(`GOCSPX-[A-Za-z0-9_\-]{10,}`)},
-	// Entra client secrets: three characters, a version digit, "Q~", then
-	// 31 to 34 more characters.
-	{MicrosoftClientSecret, regexp.MustCompile(`[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{30,}`)},
-	{JWT, regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)},
-	{AWSAccessKey, regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`)},
-	{OAuthToken, regexp.MustCompile(`ya29\.[A-Za-z0-9_\-]{20,}|1//0[A-Za-z0-9_\-]{20,}|00D[A-Za-z0-9]{12,15}![A-Za-z0-9_.]{20,}|(?i:bearer)\s+[A-Za-z0-9_\-.~+/=]{20,}`)},
 }
+
+// Shapes are matched anywhere in the value: a secret pasted together with
+// other text is still a leak. The patterns are written so that this source
+// file itself holds no credential-shaped literal. They are compiled on
+// first use, not at package init: only AdminFunction checks values, and
+// every function links this package (through httpapi), so compiling at
+// init would be paid by every cold start.
+var shapes = sync.OnceValue(func() []shape {
+	return []shape{
+		{PEMBlock, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]{1,64}-----`)},
+		{GoogleClientSecret, regexp.MustCompile(`GOCSPX-[A-Za-z0-9_\-]{10,}`)},
+		// Entra client secrets: three characters, a version digit, "Q~", then
+		// 31 to 34 more characters.
+		{MicrosoftClientSecret, regexp.MustCompile(`[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{30,}`)},
+		{JWT, regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)},
+		{AWSAccessKey, regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`)},
+		{OAuthToken, regexp.MustCompile(`ya29\.[A-Za-z0-9_\-]{20,}|1//0[A-Za-z0-9_\-]{20,}|00D[A-Za-z0-9]{12,15}![A-Za-z0-9_.]{20,}|(?i:bearer)\s+[A-Za-z0-9_\-.~+/=]{20,}`)},
+	}
+})
 
 // runRE finds the runs of characters secrets are made of; entropy is
 // measured per run, so a long but ordinary sentence or domain is not judged
 // as a whole.
-var runRE = regexp.MustCompile(`[A-Za-z0-9+/=_\-~.]+`)
+var runRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9+/=_\-~.]+`) })
 
 // Thresholds of the generic checks, measured on random strings: a random
 // base64 string of 24 characters measures at least about 3.5 bits per
@@ -103,12 +112,12 @@ func Check(value string, opts ...Options) (Finding, bool) {
 	for _, x := range opts {
 		o = x
 	}
-	for _, s := range shapes {
+	for _, s := range shapes() {
 		if s.re.MatchString(value) {
 			return Finding{Kind: s.kind}, true
 		}
 	}
-	runs := runRE.FindAllString(value, -1)
+	runs := runRE().FindAllString(value, -1)
 	for _, run := range runs {
 		if isHexRun(run) {
 			return Finding{Kind: HexSecret}, true

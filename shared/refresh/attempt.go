@@ -324,7 +324,7 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	case readiness.ReasonProviderUnavailable, readiness.ReasonProviderDisabled:
 		return s.finish(ctx, offIndex(c, why), l, result{outcome: OutcomeOffIndex})
 	case readiness.ReasonClientChanged:
-		return s.finish(ctx, clientChanged(c, now), l, result{outcome: OutcomeOffIndex})
+		return s.finish(ctx, clientChanged(c), l, result{outcome: OutcomeOffIndex})
 	}
 
 	if !p.onDemand && (c.NextRefreshAt.IsZero() || c.NextRefreshAt.After(p.horizon)) {

@@ -131,19 +131,14 @@ func addDay(days []string, now time.Time) []string {
 }
 
 // clientChanged is c whose integration's client is no longer the one that
-// issued its tokens: the user must reconnect, and it leaves the due-index.
-func clientChanged(c store.Connection, now time.Time) store.Connection {
-	c.Status = store.StatusNeedsReconnect
-	c.StatusReason = store.ReasonClientChanged
-	c.LastError = &store.ConnError{
-		Code:    CodeClientChanged,
-		Message: "The organization changed the integration's OAuth client, and tokens issued by the previous client no longer work. Reconnect the account.",
-		Owner:   string(oauthfail.OwnerUser),
-		At:      now,
-	}
-	c.NextRefreshAt = time.Time{}
-	c.OffIndexReason = store.ReasonClientChanged
-	return c
+// issued its tokens: it leaves the due-index, its status and last error as
+// they were. A client change is derived, not stored (package readiness):
+// the user is told to reconnect for as long as the integration's client is
+// another one, and an admin who restores the previous client gets the
+// connection back without anyone reconnecting (a reinstatement job puts it
+// back on the due-index).
+func clientChanged(c store.Connection) store.Connection {
+	return offIndex(c, store.ReasonClientChanged)
 }
 
 // offIndex is c taken off the due-index for reason, its status unchanged

@@ -130,6 +130,14 @@ type Stores interface {
 	ListDue(ctx context.Context, before time.Time, page store.Page) ([]store.DueRef, string, error)
 	// ScanConnections serves Reseal only: the scheduled run never scans.
 	ScanConnections(ctx context.Context, page store.Page) ([]store.Connection, string, error)
+	// PutRefreshSummary records what a run did for one org (summaries.go).
+	PutRefreshSummary(ctx context.Context, s store.RefreshSummary) error
+	// The org-wide jobs a run drains (jobs.go).
+	EnqueueJob(ctx context.Context, j store.Job) error
+	ListJobs(ctx context.Context, limit int) ([]store.Job, error)
+	SaveJobProgress(ctx context.Context, j store.Job) error
+	FinishJob(ctx context.Context, j store.Job) error
+	ListOffIndex(ctx context.Context, provider, reason, orgID string, page store.Page) ([]store.OffIndexRef, string, error)
 }
 
 var _ Stores = (store.Store)(nil)

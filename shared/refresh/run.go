@@ -44,6 +44,9 @@ type Result struct {
 	// Complete: the whole due-index was read. False when the run stopped
 	// listing for the deadline or cancellation (more may be due than counted).
 	Complete bool `json:"complete"`
+	// Reinstated: connections the run's jobs put back on the due-index
+	// before it listed what is due (jobs.go).
+	Reinstated int `json:"reinstated"`
 }
 
 // tally counts outcomes by provider, for the result and the metrics.
@@ -51,12 +54,13 @@ type tally struct {
 	mu       sync.Mutex
 	due      map[string]int
 	outcomes map[string]map[string]int // provider → outcome → count
+	orgs     orgTally                  // the same per org and provider (summaries.go)
 	claimed  int
 	complete bool
 }
 
 func newTally() *tally {
-	return &tally{due: map[string]int{}, outcomes: map[string]map[string]int{}}
+	return &tally{due: map[string]int{}, outcomes: map[string]map[string]int{}, orgs: orgTally{}}
 }
 
 func (t *tally) listed(provider string) {
@@ -65,9 +69,11 @@ func (t *tally) listed(provider string) {
 	t.due[provider]++
 }
 
-func (t *tally) add(provider, outcome string, claimed bool) {
+func (t *tally) add(k store.ConnKey, outcome string, claimed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	provider := k.Provider
+	t.orgs.add(k, outcome)
 	m, ok := t.outcomes[provider]
 	if !ok {
 		m = map[string]int{}
@@ -130,6 +136,7 @@ type providerOutcomes struct {
 // of single connections are counted in the result and logged.
 func (s *Service) Run(ctx context.Context) (Result, error) {
 	started := time.Now()
+	reinstated := s.drain(ctx)
 	horizon := s.now()
 	runID := newOwner("run")
 	t := newTally()
@@ -141,7 +148,7 @@ func (s *Service) Run(ctx context.Context) (Result, error) {
 		wg.Go(func() {
 			for ref := range refs {
 				if s.stopClaiming(ctx) {
-					t.add(ref.Provider, OutcomeLeftForNext, false)
+					t.add(ref.ConnKey, OutcomeLeftForNext, false)
 					continue
 				}
 				s.runOne(ctx, ref, runID, horizon, gates, t)
@@ -153,6 +160,8 @@ func (s *Service) Run(ctx context.Context) (Result, error) {
 	wg.Wait()
 
 	res := t.result()
+	res.Reinstated = reinstated
+	s.writeSummaries(ctx, runID, horizon, t)
 	res.DurationMs = time.Since(started).Milliseconds()
 	s.metrics.run(time.Now(), res, t.byProvider())
 	attrs := []any{"runId", runID, "result", res}
@@ -195,13 +204,13 @@ func (s *Service) list(ctx context.Context, horizon time.Time, refs chan<- store
 		for _, ref := range page {
 			t.listed(ref.Provider)
 			if s.stopClaiming(ctx) {
-				t.add(ref.Provider, OutcomeLeftForNext, false)
+				t.add(ref.ConnKey, OutcomeLeftForNext, false)
 				continue
 			}
 			select {
 			case refs <- ref:
 			case <-ctx.Done():
-				t.add(ref.Provider, OutcomeLeftForNext, false)
+				t.add(ref.ConnKey, OutcomeLeftForNext, false)
 			}
 		}
 		if next == "" {
@@ -222,14 +231,14 @@ func (s *Service) runOne(ctx context.Context, ref store.DueRef, runID string, ho
 	c, err := s.o.Store.ClaimLease(ctx, ref.ConnKey, owner, now, now.Add(s.o.Lease))
 	switch {
 	case errors.Is(err, store.ErrLeaseHeld), errors.Is(err, store.ErrNotFound):
-		t.add(ref.Provider, OutcomeSkipped, false)
+		t.add(ref.ConnKey, OutcomeSkipped, false)
 		return
 	case err != nil && ctx.Err() != nil:
 		// Cancelled while claiming: if the claim landed, its lease expires.
-		t.add(ref.Provider, OutcomeLeftForNext, false)
+		t.add(ref.ConnKey, OutcomeLeftForNext, false)
 		return
 	case err != nil:
-		t.add(ref.Provider, OutcomeError, false)
+		t.add(ref.ConnKey, OutcomeError, false)
 		s.o.Logger.ErrorContext(ctx, "refresh claim failed", "connection", ref.ConnKey.String(), "outcome", OutcomeError, "err", err.Error())
 		return
 	}
@@ -239,7 +248,7 @@ func (s *Service) runOne(ctx context.Context, ref store.DueRef, runID string, ho
 	if ctx.Err() != nil {
 		// Cancelled between claim and work: hand the lease back untouched.
 		r := s.release(actx, c, l, OutcomeLeftForNext, nil)
-		t.add(ref.Provider, OutcomeLeftForNext, false)
+		t.add(ref.ConnKey, OutcomeLeftForNext, false)
 		if r.err != nil {
 			s.logAttempt(ctx, ref.ConnKey, r)
 		}
@@ -248,7 +257,7 @@ func (s *Service) runOne(ctx context.Context, ref store.DueRef, runID string, ho
 	r := s.attempt(actx, c, l, purpose{horizon: horizon}, gates)
 	// Handed back unattempted (no time left to ask the provider) counts as
 	// left for the next run, not as claimed.
-	t.add(ref.Provider, r.outcome, r.outcome != OutcomeLeftForNext)
+	t.add(ref.ConnKey, r.outcome, r.outcome != OutcomeLeftForNext)
 	s.logAttempt(ctx, ref.ConnKey, r)
 }
 

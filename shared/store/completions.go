@@ -27,6 +27,10 @@ type PendingCompletion struct {
 	Provider      string `json:"provider"`
 	ClientRef     string `json:"clientRef"`
 	ConfigVersion int64  `json:"configVersion"`
+	// Purpose is what completing it creates: the starting user's own
+	// connection (PurposeConnection, also when empty) or the org's test
+	// account (PurposeTestAccount), as the state said.
+	Purpose string `json:"purpose,omitempty"`
 
 	Account         Account  `json:"account"`
 	RequestedScopes []string `json:"requestedScopes"`

@@ -55,24 +55,50 @@ type Rollout struct {
 	Groups []string `json:"groups,omitempty"`
 }
 
+// SupportContact is who owns support for an integration's connection
+// failures: a name, and an email address or an https URL (exactly one).
+type SupportContact struct {
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// Text is the contact as one line, as the audit trail and diagnostics'
+// remediations name it: "IT Help (it-help@example.com)". Empty for nil.
+func (sc *SupportContact) Text() string {
+	if sc == nil {
+		return ""
+	}
+	how := sc.Email
+	if how == "" {
+		how = sc.URL
+	}
+	return sc.Name + " (" + how + ")"
+}
+
 // Integration is one organization's configuration of one provider.
 // The client secret itself is never part of it: it lives in Secrets.
 type Integration struct {
-	OrgID             string    `json:"orgId"`
-	Provider          string    `json:"provider"`
-	Enabled           bool      `json:"enabled"`
-	ConfigMode        string    `json:"configMode"`
-	ClientID          string    `json:"clientId,omitempty"`
-	Tenant            string    `json:"tenant,omitempty"`
-	AuthBaseURL       string    `json:"authBaseUrl,omitempty"`
-	HostedDomain      string    `json:"hostedDomain,omitempty"`
-	Capabilities      []string  `json:"capabilities"`
-	AllowWriteActions bool      `json:"allowWriteActions"`
-	Rollout           Rollout   `json:"rollout"`
-	ClientSecretSetAt time.Time `json:"clientSecretSetAt,omitzero"`
-	Version           int64     `json:"version"`
-	UpdatedAt         time.Time `json:"updatedAt"`
-	UpdatedBy         string    `json:"updatedBy"`
+	OrgID             string   `json:"orgId"`
+	Provider          string   `json:"provider"`
+	Enabled           bool     `json:"enabled"`
+	ConfigMode        string   `json:"configMode"`
+	ClientID          string   `json:"clientId,omitempty"`
+	Tenant            string   `json:"tenant,omitempty"`
+	AuthBaseURL       string   `json:"authBaseUrl,omitempty"`
+	HostedDomain      string   `json:"hostedDomain,omitempty"`
+	Capabilities      []string `json:"capabilities"`
+	AllowWriteActions bool     `json:"allowWriteActions"`
+	Rollout           Rollout  `json:"rollout"`
+	// SupportContact is who owns support for connection failures; nil when
+	// the org named no one. UserGuidance is plain text for users: what the
+	// integration is for and what actions need review.
+	SupportContact    *SupportContact `json:"supportContact,omitempty"`
+	UserGuidance      string          `json:"userGuidance,omitempty"`
+	ClientSecretSetAt time.Time       `json:"clientSecretSetAt,omitzero"`
+	Version           int64           `json:"version"`
+	UpdatedAt         time.Time       `json:"updatedAt"`
+	UpdatedBy         string          `json:"updatedBy"`
 }
 
 // ClientRef identifies the OAuth client that issues this integration's
@@ -122,6 +148,9 @@ type OAuthState struct {
 	Scopes        []string  `json:"scopes"`
 	CreatedAt     time.Time `json:"createdAt"`
 	ExpiresAt     time.Time `json:"expiresAt"`
+	// Purpose is what the authorization completes into (testaccount.go);
+	// empty is PurposeConnection.
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // Connection statuses.
@@ -197,6 +226,14 @@ type Connection struct {
 	LastRefreshAt   time.Time `json:"lastRefreshAt,omitzero"`
 	LastAttemptAt   time.Time `json:"lastAttemptAt,omitzero"`
 	LastUsedAt      time.Time `json:"lastUsedAt,omitzero"`
+
+	// ConnectGroups are the groups claim of the user's token when they
+	// completed the connection (see ConnectGroupsOf): group membership is
+	// known only from a user's own token, so the rollout view counts a
+	// connection in a rollout by the groups it was made with. Nil for the
+	// org's test account and for connections made before groups were
+	// recorded.
+	ConnectGroups *GroupsSeen `json:"connectGroups,omitempty"`
 
 	// Refresh failure bookkeeping, cleared on success.
 	ConsecutiveFailures int        `json:"consecutiveFailures,omitempty"`
@@ -319,12 +356,34 @@ type Secrets interface {
 
 // Store bundles the table-backed ports, as one adapter implements them.
 type Store interface {
-	ConnectionScan // scan.go
-	RateLimits     // limits.go
+	ConnectionScan     // scan.go
+	RateLimits         // limits.go
+	RolloutRecords     // rollout.go
+	AuditedConnections // testaccount.go
 	Integrations
 	Audit
 	States
 	Completions
 	Connections
 	Grants
+	Health   // health.go
+	Jobs     // health.go
+	OffIndex // health.go
+}
+
+type uncachedKey struct{}
+
+// Uncached returns a context under which a Secrets read goes to the
+// secret store past any cache (and refreshes the cached value): for a
+// caller that has reason to think the cached value is stale, such as a
+// client secret the provider just refused while another container may
+// already have rotated it.
+func Uncached(ctx context.Context) context.Context {
+	return context.WithValue(ctx, uncachedKey{}, true)
+}
+
+// IsUncached reports whether ctx asks for reads past the cache.
+func IsUncached(ctx context.Context) bool {
+	v, _ := ctx.Value(uncachedKey{}).(bool)
+	return v
 }

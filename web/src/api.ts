@@ -84,11 +84,27 @@ export interface Integration {
   updatedAt?: string;
   updatedBy?: string;
   credentialCheck?: CredentialCheck;
-  connectionsMarkedForReconnect?: number;
   clientHealth?: ClientHealth;
-  supportContact?: unknown;
+  supportContact?: SupportContact | null;
   userGuidance?: string;
-  testAccount?: { account?: { email?: string; name?: string }; status?: string } | null;
+  testAccount?: TestAccount | null;
+}
+
+/** SupportContact is who owns support for connection failures: a name and an email address or an https URL. */
+export interface SupportContact {
+  name: string;
+  email?: string;
+  url?: string;
+}
+
+/** TestAccount is the organization's test account of a provider (admins). */
+export interface TestAccount {
+  account: { email?: string; name?: string };
+  status: Connection["status"];
+  statusReason?: string;
+  connectedAt: string;
+  lastRefreshAt: string | null;
+  lastError: { code: string; message: string; owner: string; at: string } | null;
 }
 
 export interface Card {
@@ -102,7 +118,7 @@ export interface Card {
   connectable: boolean;
   configuration?: Integration;
   clientHealth?: ClientHealth;
-  supportContact?: unknown;
+  supportContact?: SupportContact;
   userGuidance?: string;
 }
 
@@ -120,8 +136,10 @@ export interface Connection {
   lastRefreshAt: string | null;
   lastError: { code: string; message: string; owner: string; at: string } | null;
   needsConsent?: boolean;
-  supportContact?: unknown;
+  supportContact?: SupportContact;
   userGuidance?: string;
+  /** Only on the answer of a test account's completion. */
+  testAccount?: boolean;
 }
 
 export interface Check {
@@ -147,7 +165,8 @@ export interface TestReport {
   overall: "ok" | "blocked" | "degraded";
   writesPerformed: boolean;
   steps: Check[];
-  testAccount?: unknown;
+  /** Which account the test ran as. */
+  account?: { source: "test_account" | "own_connection"; userId?: string; email?: string; name?: string };
 }
 
 export interface AuditEntry {
@@ -169,7 +188,9 @@ export interface StartResponse {
 export interface DisconnectResponse {
   provider: string;
   deleted: boolean;
-  revocation: string;
+  revocation: "revoked" | "failed" | "not_supported" | "none" | "shared_grant";
+  revoked: boolean;
+  reason?: string;
   message: string;
 }
 

@@ -175,23 +175,28 @@ export function takeConnectReturn(): ConnectReturn | null {
 /**
  * finishConnect completes a pending connection with the signed-in user's
  * token (POST .../complete). It says what happened in the status region and
- * returns whether a connection exists now.
+ * returns what exists now: the user's connection, the organization's test
+ * account (a flow an admin started on the Integrations tab), or nothing.
  */
-export async function finishConnect(ctx: Ctx, r: ConnectReturn): Promise<boolean> {
+export async function finishConnect(ctx: Ctx, r: ConnectReturn): Promise<"connection" | "test_account" | null> {
   const name = (await ctx.catalog()).find((p) => p.id === r.provider)?.displayName ?? r.provider;
   if (r.status !== "pending" || !r.completion) {
     ctx.notify(`${name}: the provider sent back an answer the console does not understand.`, "error");
-    return false;
+    return null;
   }
   const res = await ctx.api.call<Connection>("POST", providerPath(ctx, "connections", r.provider, "/complete"), { body: { completion: r.completion } });
   if (!res.ok) {
     ctx.notify(`${name}: ${res.problem.code === "completion_not_found" ? callbackErrorLabel("completion_not_found") : problemText(res.problem)}`, "error");
-    return false;
+    return null;
+  }
+  if (res.data.testAccount) {
+    ctx.notify(`${name} test account connected as ${res.data.account.email ?? res.data.account.name ?? "the chosen account"}.`);
+    return "test_account";
   }
   const acct = res.data.account.email ?? res.data.account.name ?? "your account";
   const partial = res.data.missingScopes.length > 0 ? " Some permissions were not granted: see below." : "";
   ctx.notify(`${name} connected as ${acct}.${partial}`);
-  return true;
+  return "connection";
 }
 
 // ---- diagnostics --------------------------------------------------------------

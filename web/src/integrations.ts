@@ -2,11 +2,11 @@
 // settings form that follows the product page's steps, the write-only client
 // secret, "Test after changes" and the rollout figures.
 
-import { allActions, problemText, type Card, type Check, type Integration, type Problem, type ProviderInfo, type Result, type TestReport } from "./api.js";
+import { allActions, problemText, type Card, type Check, type DisconnectResponse, type Integration, type Problem, type ProviderInfo, type Result, type StartResponse, type TestReport } from "./api.js";
 import { checklist } from "./checklist.js";
 import { providerPath, orgPath, type Ctx } from "./context.js";
 import { append, busy, confirmDialog, h, replace, when } from "./dom.js";
-import { actionLabel, integrationStatusLabel, missingLabel } from "./labels.js";
+import { actionLabel, connectionStatusLabel, integrationStatusLabel, missingLabel } from "./labels.js";
 import { rolloutFigures } from "./rollout.js";
 import { supportText } from "./support.js";
 
@@ -479,7 +479,6 @@ function savedSummary(i: Integration): HTMLElement {
     "div",
     {},
     h("p", {}, `Saved. ${i.displayName} is now: ${integrationStatusLabel(i.status)}${i.status === "incomplete" && i.missing.length > 0 ? ` (missing ${i.missing.map(missingLabel).join(", ")})` : ""}.`),
-    i.connectionsMarkedForReconnect ? h("p", {}, `${i.connectionsMarkedForReconnect} connected users must reconnect because the OAuth app changed.`) : null,
     credentialCheck(i),
   );
 }
@@ -508,9 +507,10 @@ interface Extras {
 }
 
 /**
- * optionalFields are the support contact and user guidance, shown only when
- * the API's integration has them (it may not yet): a text contact, or an
- * object whose text members are edited one by one.
+ * optionalFields are the support contact (a name, and an email address or
+ * an https URL) and the user guidance, shown when the API's integration has
+ * them (it always sends both, null and empty when unset). All contact fields
+ * left empty save no contact.
  */
 function optionalFields(current: Integration, id: (n: string) => string, errorSlot: (n: string) => HTMLElement): Extras {
   const has = (k: string) => Object.prototype.hasOwnProperty.call(current, k);
@@ -518,20 +518,21 @@ function optionalFields(current: Integration, id: (n: string) => string, errorSl
   const nodes: HTMLElement[] = [];
   const readers: (() => [string, unknown])[] = [];
   if (has("supportContact")) {
-    const sc = current.supportContact;
-    if (sc && typeof sc === "object") {
-      const obj = sc as Record<string, unknown>;
-      const inputs = Object.keys(obj).map((k) => {
-        const input = h("input", { type: "text", id: id(`supportContact-${k}`), value: typeof obj[k] === "string" ? (obj[k] as string) : "", "aria-describedby": id("supportContact-error") });
-        nodes.push(h("label", { for: id(`supportContact-${k}`) }, `Support contact: ${k}`), input);
-        return [k, input] as const;
-      });
-      readers.push(() => ["supportContact", Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()]))]);
-    } else {
-      const input = h("input", { type: "text", id: id("supportContact"), value: typeof sc === "string" ? sc : "", "aria-describedby": id("supportContact-error") });
-      nodes.push(h("label", { for: id("supportContact") }, "Support contact (who owns connection failures)"), input);
-      readers.push(() => ["supportContact", input.value.trim()]);
-    }
+    const sc = current.supportContact ?? null;
+    const labels: Record<string, string> = {
+      name: "Support contact: who owns connection failures (a team or person)",
+      email: "Support contact's email address",
+      url: "or its https web page",
+    };
+    const inputs = (["name", "email", "url"] as const).map((k) => {
+      const input = h("input", { type: k === "email" ? "email" : k === "url" ? "url" : "text", id: id(`supportContact-${k}`), value: sc?.[k] ?? "", "aria-describedby": id("supportContact-error") });
+      nodes.push(h("label", { for: id(`supportContact-${k}`) }, labels[k]), input);
+      return [k, input] as const;
+    });
+    readers.push(() => {
+      const v = Object.fromEntries(inputs.map(([k, input]) => [k, input.value.trim()]).filter(([, x]) => x !== ""));
+      return ["supportContact", Object.keys(v).length === 0 ? null : v];
+    });
     nodes.push(errorSlot("supportContact"));
   }
   if (has("userGuidance")) {
@@ -562,6 +563,7 @@ function testForm(ctx: Ctx, card: Card, p: ProviderInfo | undefined): HTMLElemen
     { class: "test-form", "aria-labelledby": `${base}-title` },
     h("h4", { id: `${base}-title` }, `Test ${card.displayName} after changes`),
     h("p", { class: "help" }, "Runs as the test account (or your own connection): reads for every enabled capability, write permissions without writing anything, and the workspace import."),
+    testAccountControls(ctx, card),
     h("label", { for: `${base}-item` }, "Item to read (optional)"),
     item,
     h("p", { class: "help", id: `${base}-item-help` }, "An id of a message, event, file, contact or record the test account can see."),
@@ -586,9 +588,70 @@ function testForm(ctx: Ctx, card: Card, p: ProviderInfo | undefined): HTMLElemen
         return;
       }
       const r = res.data;
-      const notes = [`Test account: ${r.user}.`, r.writesPerformed ? "Writes were performed and undone (see each step)." : "Nothing was written to the provider."];
+      const acct = r.account?.email ?? r.account?.name;
+      const ranAs =
+        r.account?.source === "test_account"
+          ? `Ran as the organization's test account${acct ? ` (${acct})` : ""}.`
+          : acct
+            ? `Ran as your own connection (${acct}): connect a test account to test with limited access.`
+            : "There is no test account and you have no connection: connect a test account.";
+      const notes = [ranAs, r.writesPerformed ? "Writes were performed and undone (see each step)." : "Nothing was written to the provider."];
       replace(out, checklist(`Test after changes: ${card.displayName}`, r.overall, r.steps as Check[], p, notes));
     });
   });
   return form;
+}
+
+/**
+ * testAccountControls connect, reconnect or disconnect the organization's
+ * test account: an account with representative but limited access that the
+ * test runs as. Connecting goes to the provider and comes back to this page,
+ * which completes it with the admin's token.
+ */
+function testAccountControls(ctx: Ctx, card: Card): HTMLElement {
+  const ta = card.configuration?.testAccount ?? null;
+  const box = h("div", { class: "test-account", "data-test-account": ta ? ta.status : "none" });
+  const acct = ta ? (ta.account.email ?? ta.account.name ?? "an account") : "";
+  const hintId = `test-${card.provider}-loginHint`;
+  const hint = h("input", { type: "email", id: hintId, autocomplete: "off", value: ta?.account.email ?? "" });
+  const connect = h("button", { type: "button", "data-action": "connect-test-account" }, ta ? "Reconnect the test account" : "Connect a test account");
+  connect.addEventListener("click", () =>
+    void busy(connect, async () => {
+      const body: Record<string, string> = { returnTo: location.origin + location.pathname };
+      if (hint.value.trim()) body.loginHint = hint.value.trim();
+      const res = await ctx.api.call<StartResponse>("POST", providerPath(ctx, "integrations", card.provider, "/test-account"), { body });
+      if (!res.ok) {
+        ctx.notify(`${card.displayName}: ${problemText(res.problem)}`, "error");
+        return;
+      }
+      location.assign(res.data.authorizationUrl);
+    }),
+  );
+  append(
+    box,
+    h("p", {}, ta ? `Test account: ${acct} (${connectionStatusLabel(ta.status)}).` : "No test account is connected; the test runs as your own connection."),
+    h("label", { for: hintId }, "Test account to sign in with (optional; an account with representative but limited access)"),
+    hint,
+    " ",
+    connect,
+  );
+  if (ta) {
+    const remove = h("button", { type: "button", class: "danger", "data-action": "disconnect-test-account" }, "Disconnect the test account");
+    remove.addEventListener("click", () =>
+      void busy(remove, async () => {
+        const yes = await confirmDialog(`Disconnect the ${card.displayName} test account?`, `Tests will run as your own connection until a test account is connected again.`, "Disconnect");
+        if (!yes) return;
+        const res = await ctx.api.call<DisconnectResponse>("DELETE", providerPath(ctx, "integrations", card.provider, "/test-account"));
+        if (!res.ok) {
+          ctx.notify(`${card.displayName}: ${problemText(res.problem)}`, "error");
+          return;
+        }
+        ctx.notify(`${card.displayName}: ${res.data.message}`);
+        box.dataset.testAccount = "none";
+        replace(box, h("p", {}, "No test account is connected; the test runs as your own connection."));
+      }),
+    );
+    append(box, " ", remove);
+  }
+  return box;
 }

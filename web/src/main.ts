@@ -193,8 +193,7 @@ async function signedIn(tok: string): Promise<void> {
   pending = null;
   let target = location.hash;
   if (r) {
-    await finishConnect(ctx, r);
-    target = "#/apps";
+    target = (await finishConnect(ctx, r)) === "test_account" ? "#/integrations" : "#/apps";
   }
   if (!routes.some((x) => x.hash === target && (id.admin || !x.admin))) target = id.admin ? "#/integrations" : "#/apps";
   if (location.hash !== target) history.replaceState(null, "", target);

@@ -1,10 +1,11 @@
 // The rollout figures of an integration (GET .../rollout, admins), as a
-// small bar chart with the numbers in text. The route is newer than the
-// console: where the API does not serve it, the console says so.
+// small bar chart with the numbers in text, the top failure causes, the last
+// refresh run, and what the figures can and cannot count. Where the API does
+// not serve the route (an older deployment), the console says so.
 
 import { problemText } from "./api.js";
 import { providerPath, type Ctx } from "./context.js";
-import { append, h, replace } from "./dom.js";
+import { append, h, replace, when } from "./dom.js";
 import { connectionStatusLabel, ownerLabel } from "./labels.js";
 
 type Counts = Record<string, number>;
@@ -22,12 +23,23 @@ export async function rolloutFigures(ctx: Ctx, provider: string, into: HTMLEleme
   const numbers: [string, string][] = [
     ["inRolloutConnected", "Users in the rollout who are connected"],
     ["inRolloutFailing", "Users in the rollout whose connection is failing"],
+    ["outsideRollout", "Connected users outside the rollout's groups"],
+    ["rolloutUnknown", "Connected users whose groups are not known"],
     ["startedNotCompleted", "Users who started connecting but never finished"],
+    ["reconnectsNotCompleted", "Users who started reconnecting but never finished"],
+    ["connecting", "Users connecting right now"],
     ["needsConsent", "Users who still need to consent to new permissions"],
   ];
   const dl = h("dl", { class: "facts" });
   for (const [k, label] of numbers) {
     if (typeof d[k] === "number") append(dl, h("dt", {}, label), h("dd", {}, String(d[k])));
+  }
+  const run = d.lastRefreshRun as { startedAt?: string; outcome?: string } | null | undefined;
+  if (run && typeof run.startedAt === "string") {
+    const outcome: Record<string, string> = { ok: "every connection refreshed", failures: "some connections failed", partial: "some were left for the next run" };
+    append(dl, h("dt", {}, "Last refresh run"), h("dd", {}, `${when(run.startedAt)}: ${outcome[run.outcome ?? ""] ?? run.outcome ?? "unknown"}`));
+  } else if (run === null) {
+    append(dl, h("dt", {}, "Last refresh run"), h("dd", {}, "None yet"));
   }
   if (dl.firstChild) append(into, dl);
   const causes = d.topCauses ?? d.topFailureCauses;
@@ -44,6 +56,7 @@ export async function rolloutFigures(ctx: Ctx, provider: string, into: HTMLEleme
       ),
     );
   }
+  if (typeof d.counting === "string") append(into, h("p", { class: "help" }, d.counting));
   if (!into.firstChild) append(into, h("p", {}, "No figures yet."));
 }
 

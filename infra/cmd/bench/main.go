@@ -3,9 +3,10 @@
 // run):
 //
 //   - the size of each linux/arm64 bootstrap (make build, which make bench
-//     runs first);
+//     runs first) and its package initialisation, side by side with
+//     bench/minimal's (lean.go);
 //   - cold start and warm latency of each bootstrap through the Lambda
-//     runtime emulator, on the embedded store and on moto_server
+//     runtime emulator, on moto_server
 //     (bench.BenchmarkColdStart);
 //   - AWS calls and handler time of every API route (bench.BenchmarkAPI);
 //   - Secrets Manager calls per secret of a warm container over 1,000
@@ -67,17 +68,19 @@ func steps(scale bool) []step {
 		{"secrets", "Secrets Manager calls of a warm container over 1,000 requests (moto_server)",
 			goTest([]string{"./bench/"}, "-bench", "^BenchmarkSecretsCache$", "-benchtime", "1x", "-count", "1", "-timeout", "30m")},
 		{"refresh", "refresh throughput at 50 ms provider latency",
-			goTest([]string{"./infra/systemtest/refresh/"}, "-bench", "^BenchmarkRefreshThroughput$", "-benchtime", "3x", "-count", "3", "-timeout", "30m")},
+			goTest([]string{"./infra/systemtest/refresh/"}, "-tags", "moto", "-bench", "^BenchmarkRefreshThroughput$", "-benchtime", "3x", "-count", "3", "-timeout", "30m")},
 	}
 	if scale {
 		s = append(s, step{"scale", "a refresh run with 100,000 connections stored on moto_server (slow: allow up to 10 minutes)",
-			goTest([]string{"./infra/systemtest/refresh/"}, "-bench", "^BenchmarkRunAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "90m")})
+			goTest([]string{"./infra/systemtest/refresh/"}, "-tags", "moto", "-bench", "^BenchmarkRunAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "90m")})
 	}
 	return append(s,
+		step{"adminscale", "admin saves against an org of 10,000 connections (moto_server)",
+			goTest([]string{"./infra/systemtest/admin/"}, "-tags", "moto", "-bench", "^BenchmarkAdminSaveAtScale$", "-benchtime", "1x", "-count", "1", "-timeout", "30m")},
 		step{"seal", "sealing micro-benchmarks",
 			goTest([]string{"./shared/tokenseal/"}, "-bench", ".", "-benchmem", "-count", "5", "-timeout", "30m")},
 		step{"store", "store operations on moto_server",
-			goTest([]string{"./shared/store/dynamostore/", "./shared/store/awssecrets/"}, "-bench", ".", "-benchmem", "-count", "3", "-timeout", "30m")},
+			goTest([]string{"./shared/store/dynamostore/", "./shared/store/awssecrets/"}, "-tags", "moto", "-bench", ".", "-benchmem", "-count", "3", "-timeout", "30m")},
 	)
 }
 
@@ -107,6 +110,10 @@ func run(ctx context.Context, out, bootstraps string, scale bool) error {
 	}
 	rep.Sizes, err = sizes(filepath.Join(root, bootstraps))
 	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: package initialisation of the functions and the minimal function (%d starts each)\n", initRuns)
+	if rep.Init, err = initCosts(ctx, root); err != nil {
 		return err
 	}
 	rep.Machine = machine(ctx, root)
@@ -182,7 +189,7 @@ func moduleRoot() (string, error) {
 // (the architecture the template deploys).
 func sizes(dir string) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, id := range functions {
+	for _, id := range append([]string{minimalID}, functions...) {
 		path := filepath.Join(dir, id, "bootstrap")
 		f, err := elf.Open(path)
 		if err != nil {

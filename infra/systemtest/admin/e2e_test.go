@@ -413,9 +413,12 @@ func concurrentSaves(t *testing.T, h *harness) {
 }
 
 // switchingConfigModeMarksConnections: users connected through the default
-// client; switching to the org's own client marks each connection
-// needs_reconnect / client_changed and takes it off the due-index;
-// disabling keeps connections.
+// client. Switching to the org's own client writes no connection: each is
+// needs_reconnect / client_changed when read (the users' lists say so), and
+// the refresh run only takes them off its schedule, their status kept.
+// Switching back to the default client restores them: the next run puts
+// them back on its schedule and refreshes them, with no reconnect.
+// Disabling keeps connections.
 func switchingConfigModeMarksConnections(t *testing.T, h *harness) {
 	org := h.org("switch")
 	ctx := context.Background()
@@ -439,45 +442,82 @@ func switchingConfigModeMarksConnections(t *testing.T, h *harness) {
 			t.Fatalf("connection of %s: %+v %v", u.id, c, err)
 		}
 	}
+	stored := func(u string) store.Connection {
+		t.Helper()
+		c, err := h.env.Deps.Store.GetConnection(ctx, store.ConnKey{OrgID: org, UserID: u, Provider: catalog.Microsoft365})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	listed := func(u string) string {
+		t.Helper()
+		list := h.do(t, "GET", "/v1/orgs/"+org+"/connections", h.env.MemberToken(u, org), nil, nil)
+		var l struct {
+			Connections []struct {
+				Status, StatusReason string
+			}
+		}
+		if err := json.Unmarshal(list.Body, &l); err != nil || len(l.Connections) != 1 {
+			t.Fatalf("list of %s: %s", u, list.Body)
+		}
+		return l.Connections[0].Status + "/" + l.Connections[0].StatusReason
+	}
 
 	// Disabling keeps the connections as they are.
 	resp = h.do(t, "PUT", path, h.admin(org), map[string]any{"enabled": false, "tenant": contosoTenant, "capabilities": []string{"email"}}, ifMatch(`"1"`))
 	want(t, resp, 200, "")
+	before := map[string]int64{}
 	for _, u := range users {
-		c, err := h.env.Deps.Store.GetConnection(ctx, store.ConnKey{OrgID: org, UserID: u.id, Provider: catalog.Microsoft365})
-		if err != nil || c.Status != store.StatusConnected {
-			t.Fatalf("disabling changed %s: %+v %v", u.id, c, err)
+		if c := stored(u.id); c.Status != store.StatusConnected {
+			t.Fatalf("disabling changed %s: %+v", u.id, c)
+		}
+		before[u.id] = stored(u.id).Version
+	}
+
+	// Switching configMode: every connection must reconnect, which is
+	// derived: no record was written by the save.
+	secret := h.plant()
+	h.env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: catalog.Microsoft365, ClientID: msClientID2, Secret: secret})
+	want(t, h.do(t, "PUT", path, h.admin(org), msOrg(msClientID2), ifMatch(`"2"`)), 200, "")
+	for _, u := range users {
+		if c := stored(u.id); c.Version != before[u.id] || c.Status != store.StatusConnected {
+			t.Fatalf("the save wrote %s: %+v", u.id, c)
+		}
+		if got := listed(u.id); got != "needs_reconnect/client_changed" {
+			t.Errorf("%s's list says %s, want needs_reconnect/client_changed", u.id, got)
+		}
+	}
+	// The refresh run, once they are due, takes them off its schedule and
+	// keeps their status.
+	h.env.Clock.Advance(55 * time.Minute)
+	if _, err := h.env.InvokeRefresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if c := stored(u.id); c.Status != store.StatusConnected || !c.NextRefreshAt.IsZero() || c.OffIndexReason != store.ReasonClientChanged {
+			t.Fatalf("after a run under another client, %s: status %s next %v off %s", u.id, c.Status, c.NextRefreshAt, c.OffIndexReason)
 		}
 	}
 
-	// Switching configMode: every connection must reconnect.
-	secret := h.plant()
-	h.env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: catalog.Microsoft365, ClientID: msClientID2, Secret: secret})
-	resp = h.do(t, "PUT", path, h.admin(org), msOrg(msClientID2), ifMatch(`"2"`))
-	want(t, resp, 200, "")
-	if v := view(t, resp); v.ConnectionsMarkedForReconnect != len(users) {
-		t.Fatalf("connectionsMarkedForReconnect = %d, want %d", v.ConnectionsMarkedForReconnect, len(users))
+	// Back to the default client: the next run puts them back and
+	// refreshes them, no reconnect.
+	want(t, h.do(t, "PUT", path, h.admin(org), map[string]any{"enabled": true, "tenant": contosoTenant, "capabilities": []string{"email"}}, ifMatch(`"3"`)), 200, "")
+	out, err := h.env.InvokeRefresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct{ Reinstated, Refreshed int }
+	if err := json.Unmarshal(out, &res); err != nil || res.Reinstated != len(users) || res.Refreshed != len(users) {
+		t.Fatalf("the run after restoring the client: %s", out)
 	}
 	for _, u := range users {
-		c, err := h.env.Deps.Store.GetConnection(ctx, store.ConnKey{OrgID: org, UserID: u.id, Provider: catalog.Microsoft365})
-		if err != nil {
-			t.Fatal(err)
+		if c := stored(u.id); c.Status != store.StatusConnected || c.NextRefreshAt.IsZero() || c.OffIndexReason != "" || c.LastRefreshAt.IsZero() {
+			t.Fatalf("after restoring the client, %s: %+v", u.id, c)
 		}
-		if c.Status != store.StatusNeedsReconnect || c.StatusReason != store.ReasonClientChanged || !c.NextRefreshAt.IsZero() || c.OffIndexReason != store.ReasonClientChanged {
-			t.Fatalf("connection of %s not marked: status %s reason %s next %v off %s", u.id, c.Status, c.StatusReason, c.NextRefreshAt, c.OffIndexReason)
+		if got := listed(u.id); got != "connected/" {
+			t.Errorf("%s's list says %s, want connected", u.id, got)
 		}
-		// The user's own list says so.
-		list := h.do(t, "GET", "/v1/orgs/"+org+"/connections", h.env.MemberToken(u.id, org), nil, nil)
-		if !bytes.Contains(list.Body, []byte(store.StatusNeedsReconnect)) {
-			t.Errorf("the user's connection list does not show needs_reconnect: %s", list.Body)
-		}
-	}
-	// Changing only the client id marks again, after a user reconnected? No
-	// one has: everything is already marked, so nothing new is counted.
-	body := msOrg(msClientID2)
-	body["allowWriteActions"] = true
-	if v := view(t, h.do(t, "PUT", path, h.admin(org), body, ifMatch(`"3"`))); v.ConnectionsMarkedForReconnect != 0 {
-		t.Fatalf("a save without a client change marked %d connections", v.ConnectionsMarkedForReconnect)
 	}
 }
 

@@ -418,10 +418,14 @@ var breaks = []breakCase{
 				w.t.Fatal(err)
 			}
 			// A fresh consent: Google's include_granted_scopes would merge
-			// the earlier grant back in, so the old one is revoked first
-			// (disconnect revokes where the provider can).
+			// the earlier grant back in, so the old one is revoked at the
+			// provider first (a disconnect would not: the admin's own
+			// connection holds the same grant).
 			if resp := w.do("DELETE", "/v1/orgs/"+org+"/connections/"+w.setup.id, w.member, nil, nil); resp.Status/100 != 2 {
 				w.t.Fatalf("disconnect: %s", resp)
+			}
+			if err := w.env.Fake.RevokeUser(w.setup.id, w.setup.account); err != nil {
+				w.t.Fatal(err)
 			}
 			w.connect(w.member)
 			return w.member, w.query(nil)

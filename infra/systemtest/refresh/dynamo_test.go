@@ -81,32 +81,9 @@ func fill(t testing.TB, f *fixture, db *dynamodb.Client, st store.Connections, n
 		if i%2 == 1 {
 			user = "idle-tmpl-off"
 		}
-		copies = append(copies, replaceInStrings(items[user], user, fmt.Sprintf("idle-%06d", i)).(*types.AttributeValueMemberM).Value)
+		copies = append(copies, moto.CopyItem(items[user], user, fmt.Sprintf("idle-%06d", i)))
 	}
 	moto.PutItems(t, db, table, copies)
-}
-
-// replaceInStrings copies an item, replacing old by new in every string.
-func replaceInStrings(v any, old, new string) types.AttributeValue {
-	switch x := v.(type) {
-	case map[string]types.AttributeValue:
-		m := make(map[string]types.AttributeValue, len(x))
-		for k, e := range x {
-			m[k] = replaceInStrings(e, old, new)
-		}
-		return &types.AttributeValueMemberM{Value: m}
-	case *types.AttributeValueMemberS:
-		return &types.AttributeValueMemberS{Value: strings.ReplaceAll(x.Value, old, new)}
-	case *types.AttributeValueMemberM:
-		return replaceInStrings(x.Value, old, new)
-	case *types.AttributeValueMemberL:
-		l := make([]types.AttributeValue, len(x.Value))
-		for i, e := range x.Value {
-			l[i] = replaceInStrings(e, old, new)
-		}
-		return &types.AttributeValueMemberL{Value: l}
-	}
-	return v.(types.AttributeValue)
 }
 
 // TestRunReadsOnlyWhatIsDue: with 2,000 connections stored and 100 due, a

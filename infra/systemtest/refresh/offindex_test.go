@@ -16,8 +16,10 @@ import (
 // for the org, whose org has no integration, whose provider the deployment
 // does not offer, or whose integration now uses another client are not
 // refreshed (the fake sees no call) and leave the due-index with their
-// reason; client_changed also asks the user to reconnect. Re-enabling the
-// provider and Reinstate put the disabled ones back.
+// reason, their status kept (a client change is derived: the listing asks
+// the user to reconnect while it holds). Jobs put them back once the reason
+// is gone: the provider enabled again (the admin's save enqueues it), the
+// provider offered again (the run notices it), the client restored.
 func TestNotRefreshableLeavesTheIndex(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -80,38 +82,67 @@ func TestNotRefreshableLeavesTheIndex(t *testing.T) {
 	for _, sd := range dis {
 		check(sd.key, store.StatusConnected, store.ReasonProviderDisabled)
 	}
-	check(chg[0].key, store.StatusNeedsReconnect, store.ReasonClientChanged)
-	if c := f.conn(chg[0].key); c.StatusReason != store.ReasonClientChanged || c.LastError == nil || c.LastError.Code != refresh.CodeClientChanged {
-		t.Fatalf("client changed: %+v", c)
+	check(chg[0].key, store.StatusConnected, store.ReasonClientChanged)
+	if c := f.conn(chg[0].key); c.StatusReason != "" || c.LastError != nil {
+		t.Fatalf("client changed: the status was written: %+v", c)
 	}
 	check(c.ConnKey, store.StatusConnected, store.ReasonProviderDisabled)
 	check(notOffered[0].key, store.StatusConnected, store.ReasonProviderUnavailable)
 
-	if r := f.run(ctx, s); r.Due != 0 {
-		t.Fatalf("a second run found %d due", r.Due)
+	if r := f.run(ctx, s); r.Due != 0 || r.Reinstated != 0 {
+		t.Fatalf("a second run: %+v, want nothing due or put back", r)
 	}
 
-	// Enabled again: Reinstate puts both back, due now; the next run refreshes them.
+	// Enabled again, as the admin's save does it: the integration, and a
+	// job; the next run puts both back, due now, and refreshes them.
 	disabled.Enabled = true
 	if _, err := f.env.Deps.Store.PutIntegration(ctx, disabled, disabled.Version); err != nil {
 		t.Fatal(err)
 	}
-	n, err := store.Reinstate(ctx, f.env.Deps.Store, "o-disabled", catalog.GoogleWorkspace, f.env.Clock.Now)
-	if err != nil || n != 2 {
-		t.Fatalf("Reinstate = %d, %v; want 2", n, err)
+	if err := f.env.Deps.Store.EnqueueJob(ctx, store.ReinstateJob("o-disabled", catalog.GoogleWorkspace, f.env.Clock.Now(), store.ReasonProviderDisabled)); err != nil {
+		t.Fatal(err)
 	}
-	if r := f.run(ctx, s); r.Refreshed != 2 {
-		t.Fatalf("after reinstating: %+v, want 2 refreshed", r)
+	if r := f.run(ctx, s); r.Reinstated != 2 || r.Refreshed != 2 {
+		t.Fatalf("after enabling again: %+v, want 2 put back and refreshed", r)
 	}
 	f.assertRefreshedOnce(catalog.GoogleWorkspace, dis)
+
+	// The deployment offers Salesforce again: the run notices it by itself.
+	all := f.service(nil)
+	if r := f.run(ctx, all); r.Reinstated != 1 || r.Refreshed != 1 {
+		t.Fatalf("with Salesforce offered again: %+v, want 1 put back and refreshed", r)
+	}
+	if c := f.conn(notOffered[0].key); c.NextRefreshAt.IsZero() || c.OffIndexReason != "" || c.LastRefreshAt.IsZero() {
+		t.Fatalf("offered again: %+v", c)
+	}
+
+	// The org's previous client restored (and a job, as the save asks):
+	// the connection is back, no reconnect.
+	restored, err := f.env.Deps.Store.GetIntegration(ctx, "o-changed", catalog.Microsoft365)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored.ConfigMode, restored.ClientID = store.ConfigModeDefault, ""
+	if _, err := f.env.Deps.Store.PutIntegration(ctx, restored, restored.Version); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.env.Deps.Store.EnqueueJob(ctx, store.ReinstateJob("o-changed", catalog.Microsoft365, f.env.Clock.Now(), store.ReasonClientChanged)); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.run(ctx, all); r.Reinstated != 1 || r.Refreshed != 1 {
+		t.Fatalf("with the client restored: %+v, want 1 put back and refreshed", r)
+	}
+	if jobs, err := f.env.Deps.Store.ListJobs(ctx, 0); err != nil || len(jobs) != 0 {
+		t.Fatalf("jobs left: %+v %v", jobs, err)
+	}
 }
 
-// TestReinstateWaitsForAHeldLease: an attempt that read the integration
-// while it was disabled holds the lease when the provider is enabled again,
-// and takes the connection off the index after Reinstate has walked past
-// it. Reinstate does not write under the lease; it waits for the holder and
-// puts the connection back on what the holder wrote.
-func TestReinstateWaitsForAHeldLease(t *testing.T) {
+// TestReinstatementWalksAHeldLeaseAgain: an attempt that read the
+// integration while it was disabled holds the lease when the provider is
+// enabled again, and takes the connection off the index after the job has
+// walked past it. The job does not write under the lease; it walks again at
+// the next run, which puts the connection back on what the holder wrote.
+func TestReinstatementWalksAHeldLeaseAgain(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
@@ -119,31 +150,33 @@ func TestReinstateWaitsForAHeldLease(t *testing.T) {
 	in := f.enable(integrationSpec{org: "o-held", provider: catalog.GoogleWorkspace})
 	sd := f.seed(in, "u-", 1, now.Add(-time.Minute))[0]
 	st := f.env.Deps.Store
+	// Off the index while the provider was disabled.
+	c := f.conn(sd.key)
+	c.NextRefreshAt, c.OffIndexReason = time.Time{}, store.ReasonProviderDisabled
+	if _, err := st.PutConnection(ctx, c, c.Version); err != nil {
+		t.Fatal(err)
+	}
 
-	// The holder claims, as a run's worker would, and reads "disabled".
-	claimed, err := st.ClaimLease(ctx, sd.key, "run-stale", now, now.Add(2*time.Minute))
+	// The holder claims, as an on-demand use would, and reads "disabled".
+	claimed, err := st.ClaimLease(ctx, sd.key, "ondemand-stale", now, now.Add(2*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	var n int
-	var rerr error
-	go func() {
-		defer close(done)
-		n, rerr = store.Reinstate(ctx, st, "o-held", catalog.GoogleWorkspace, f.env.Clock.Now)
-	}()
-	time.Sleep(150 * time.Millisecond) // Reinstate has walked past it
-	off := claimed
-	off.NextRefreshAt, off.OffIndexReason = time.Time{}, store.ReasonProviderDisabled
-	if _, err := st.CompleteLease(ctx, off, "run-stale"); err != nil {
+	if err := st.EnqueueJob(ctx, store.ReinstateJob("o-held", catalog.GoogleWorkspace, now, store.ReasonProviderDisabled)); err != nil {
+		t.Fatal(err)
+	}
+	s := f.service(nil)
+	if r := f.run(ctx, s); r.Reinstated != 0 {
+		t.Fatalf("the job wrote under a held lease: %+v", r)
+	}
+	if _, err := st.CompleteLease(ctx, claimed, "ondemand-stale"); err != nil {
 		t.Fatalf("the holder's write was refused: %v", err)
 	}
-	<-done
-	if rerr != nil || n != 1 {
-		t.Fatalf("Reinstate = %d, %v; want 1 (after the holder released it)", n, rerr)
+	if r := f.run(ctx, s); r.Reinstated != 1 || r.Refreshed != 1 {
+		t.Fatalf("the next run: %+v, want the job to put it back and refresh it", r)
 	}
-	if c := f.conn(sd.key); !c.NextRefreshAt.Equal(now) || c.OffIndexReason != "" || c.LeaseOwner != "" {
-		t.Fatalf("after Reinstate: next %v off-index %q lease %q", c.NextRefreshAt, c.OffIndexReason, c.LeaseOwner)
+	if jobs, err := st.ListJobs(ctx, 0); err != nil || len(jobs) != 0 {
+		t.Fatalf("jobs left: %+v %v", jobs, err)
 	}
 }
 

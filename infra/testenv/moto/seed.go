@@ -2,6 +2,7 @@ package moto
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -41,4 +42,31 @@ func PutItems(t testing.TB, db *dynamodb.Client, table string, items []map[strin
 	}
 	close(batches)
 	wg.Wait()
+}
+
+// CopyItem copies an item, replacing old by new in every string attribute
+// (keys, index keys and record fields alike): a stored connection of user
+// old becomes one of user new, for seeding thousands with PutItems.
+func CopyItem(item map[string]types.AttributeValue, old, new string) map[string]types.AttributeValue {
+	return copyValue(&types.AttributeValueMemberM{Value: item}, old, new).(*types.AttributeValueMemberM).Value
+}
+
+func copyValue(v types.AttributeValue, old, new string) types.AttributeValue {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return &types.AttributeValueMemberS{Value: strings.ReplaceAll(x.Value, old, new)}
+	case *types.AttributeValueMemberM:
+		m := make(map[string]types.AttributeValue, len(x.Value))
+		for k, e := range x.Value {
+			m[k] = copyValue(e, old, new)
+		}
+		return &types.AttributeValueMemberM{Value: m}
+	case *types.AttributeValueMemberL:
+		l := make([]types.AttributeValue, len(x.Value))
+		for i, e := range x.Value {
+			l[i] = copyValue(e, old, new)
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	}
+	return v
 }

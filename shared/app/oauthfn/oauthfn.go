@@ -18,10 +18,12 @@ import (
 // template test): its routes answer 503, never panic.
 func Routes(d *app.Deps) []httpapi.Route {
 	start, callback, complete, list, disconnect := app.Unavailable, app.Unavailable, app.Unavailable, app.Unavailable, app.Unavailable
+	startTest, disconnectTest := app.Unavailable, app.Unavailable
 	if api, err := newAPI(d); err != nil {
 		slog.Warn("connections service not built", "err", err.Error())
 	} else {
 		start, callback, complete, list, disconnect = api.Start, api.Callback, api.Complete, api.List, api.Disconnect
+		startTest, disconnectTest = api.StartTestAccount, api.DisconnectTestAccount
 	}
 	return []httpapi.Route{
 		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: start},
@@ -29,6 +31,10 @@ func Routes(d *app.Deps) []httpapi.Route {
 		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}/complete", Handler: complete},
 		{Method: "GET", Path: "/v1/orgs/{orgId}/connections", Handler: list},
 		{Method: "DELETE", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: disconnect},
+		// The org's test account: the connect flow, for an admin (see
+		// connections/testaccount.go for why OAuthFunction serves it).
+		{Method: "POST", Path: "/v1/orgs/{orgId}/integrations/{provider}/test-account", Handler: startTest},
+		{Method: "DELETE", Path: "/v1/orgs/{orgId}/integrations/{provider}/test-account", Handler: disconnectTest},
 	}
 }
 

@@ -99,7 +99,6 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -171,17 +170,58 @@ type Store struct {
 
 var _ store.Secrets = (*Store)(nil)
 
-var (
-	validPrefix   = regexp.MustCompile(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)
-	validOrgID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}$`)
-	validProvider = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	validVersion  = regexp.MustCompile(`^[A-Za-z0-9-]{32,64}$`)
-)
+// The name parts' rules, checked by hand rather than by regular
+// expressions: these run in every function, and a pattern with bounded
+// repetition ({0,127}) compiles to a large program at package init, on every
+// cold start.
+
+// validPrefix: one or more segments of [A-Za-z0-9_+=.@-], joined by "/".
+func validPrefix(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, seg := range strings.Split(s, "/") {
+		if seg == "" || !allIn(seg, isAlnum, "_+=.@-") {
+			return false
+		}
+	}
+	return true
+}
+
+// validOrgID: [A-Za-z0-9][A-Za-z0-9_.@+=-]{0,127}.
+func validOrgID(s string) bool {
+	return len(s) >= 1 && len(s) <= 128 && isAlnum(s[0]) && allIn(s, isAlnum, "_.@+=-")
+}
+
+// validProvider: [a-z0-9][a-z0-9_-]{0,63}.
+func validProvider(s string) bool {
+	lowerOrDigit := func(c byte) bool { return ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') }
+	return len(s) >= 1 && len(s) <= 64 && lowerOrDigit(s[0]) && allIn(s, lowerOrDigit, "_-")
+}
+
+// validVersion: [A-Za-z0-9-]{32,64}, a secret version id.
+func validVersion(s string) bool {
+	return len(s) >= 32 && len(s) <= 64 && allIn(s, isAlnum, "-")
+}
+
+func isAlnum(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+// allIn reports whether every byte of s is ok or one of extra.
+func allIn(s string, ok func(byte) bool, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) && strings.IndexByte(extra, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // New returns the store.
 func New(sm API, o Options) (*Store, error) {
 	o.Prefix = strings.Trim(o.Prefix, "/")
-	if !validPrefix.MatchString(o.Prefix) {
+	if !validPrefix(o.Prefix) {
 		return nil, fmt.Errorf("awssecrets: SECRETS_PREFIX %q is not a valid secret name prefix", o.Prefix)
 	}
 	if o.CacheSize <= 0 {
@@ -205,10 +245,10 @@ func New(sm API, o Options) (*Store, error) {
 
 // ClientSecretName is the name of an org's client secret for provider.
 func ClientSecretName(prefix, orgID, provider string) (string, error) {
-	if !validOrgID.MatchString(orgID) {
+	if !validOrgID(orgID) {
 		return "", fmt.Errorf("awssecrets: invalid org id %q for a secret name", orgID)
 	}
-	if !validProvider.MatchString(provider) {
+	if !validProvider(provider) {
 		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
 	}
 	return CheckName(strings.Trim(prefix, "/") + "/orgs/" + orgID + "/" + provider + "/client_secret")
@@ -216,7 +256,7 @@ func ClientSecretName(prefix, orgID, provider string) (string, error) {
 
 // DefaultClientName is the name of the platform's client for provider.
 func DefaultClientName(prefix, provider string) (string, error) {
-	if !validProvider.MatchString(provider) {
+	if !validProvider(provider) {
 		return "", fmt.Errorf("awssecrets: invalid provider id %q for a secret name", provider)
 	}
 	return CheckName(strings.Trim(prefix, "/") + "/default-clients/" + provider)
@@ -228,14 +268,17 @@ func TokenKeyName(prefix string) (string, error) {
 	return CheckName(strings.Trim(prefix, "/") + "/token-key")
 }
 
-// arnSuffixLike is the end of a name Secrets Manager would mistake for the
-// random suffix of a complete ARN.
-var arnSuffixLike = regexp.MustCompile(`-.{6}$`)
+// arnSuffixLike reports whether name ends like the random suffix Secrets
+// Manager appends to a complete ARN: a hyphen and six characters.
+func arnSuffixLike(name string) bool {
+	r := []rune(name)
+	return len(r) >= 7 && r[len(r)-7] == '-'
+}
 
 // CheckName returns name, or an error when it ends in a hyphen followed by
 // six characters (see the package documentation).
 func CheckName(name string) (string, error) {
-	if arnSuffixLike.MatchString(name) {
+	if arnSuffixLike(name) {
 		return "", fmt.Errorf("awssecrets: secret name %q ends in a hyphen and six characters, which Secrets Manager takes for an ARN suffix", name)
 	}
 	return name, nil
@@ -284,7 +327,9 @@ type notFound struct{}
 // getString reads a secret's current string through the cache; missing is
 // store.ErrNotFound.
 func (s *Store) getString(ctx context.Context, name string) (string, error) {
-	if v, ok := s.vals.get(name, s.o.Now()); ok {
+	if store.IsUncached(ctx) {
+		s.log.DebugContext(ctx, "secret read past the cache", "secret", name)
+	} else if v, ok := s.vals.get(name, s.o.Now()); ok {
 		if _, missing := v.(notFound); missing {
 			return "", store.ErrNotFound
 		}
@@ -580,7 +625,7 @@ func (s *Store) TokenKey(ctx context.Context, id string) ([]byte, error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
 	}
-	if !validVersion.MatchString(id) {
+	if !validVersion(id) {
 		return nil, fmt.Errorf("awssecrets: token key %q: %w", id, store.ErrNotFound)
 	}
 	if v, ok := s.keys.get(id, s.o.Now()); ok {

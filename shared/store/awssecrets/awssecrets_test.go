@@ -452,3 +452,38 @@ func BenchmarkGetClientSecret(b *testing.B) {
 		})
 	}
 }
+
+// TestUncachedRead: under store.Uncached a warm instance reads past its
+// cache, sees another instance's rotation at once, and keeps the fresh
+// value for its next cached reads (issue 14: a secret the provider refused
+// is read again before the client is recorded as failing).
+func TestUncachedRead(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t)
+	warm, rotator := f.store(t, nil, time.Hour), f.store(t, nil, time.Hour)
+	if err := warm.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-old"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := warm.GetClientSecret(ctx, "org-1", "salesforce"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rotator.PutClientSecret(ctx, "org-1", "salesforce", "fake-client-secret-new"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := warm.GetClientSecret(ctx, "org-1", "salesforce"); v != "fake-client-secret-old" {
+		t.Fatal("the warm instance did not use its cache; the test proves nothing")
+	}
+	f.calls.Reset()
+	if v, err := warm.GetClientSecret(store.Uncached(ctx), "org-1", "salesforce"); err != nil || v != "fake-client-secret-new" {
+		t.Fatalf("uncached read = %v, want the rotated secret", err)
+	}
+	if n := f.calls.Calls("Secrets Manager", "GetSecretValue"); n != 1 {
+		t.Fatalf("uncached read made %d GetSecretValue calls, want 1", n)
+	}
+	if v, _ := warm.GetClientSecret(ctx, "org-1", "salesforce"); v != "fake-client-secret-new" {
+		t.Fatal("the next cached read did not keep the fresh value")
+	}
+	if n := f.calls.Calls("Secrets Manager", "GetSecretValue"); n != 1 {
+		t.Fatalf("the next cached read called Secrets Manager (%d calls)", n)
+	}
+}

@@ -22,6 +22,8 @@
 //	token_keys         key id                            → 32-byte AES key
 //	meta               "token_key_current"               → key id
 //	rate_limits        name#subject#<window start>       → count and expiry (limits.go; created on first use)
+//	refresh_summaries  org#provider                      → RefreshSummary (rollout.go; created on first use)
+//	connect_attempts   org#provider#user                 → ConnectAttempt (rollout.go; created on first use)
 //	changes            seq (uint64, big-endian)          → Change: the connection or integration before and after a write (changes.go)
 //
 // Times in keys are fixed-width UTC (2006-01-02T15:04:05.000000000Z), so
@@ -68,6 +70,9 @@ var (
 	bStates       = []byte("states")
 	bCompletions  = []byte("completions")
 	bConnsByGrant = []byte("conns_by_grant")
+	bConnsOff     = []byte("conns_off_index")
+	bHealth       = []byte("client_health")
+	bJobs         = []byte("jobs")
 	bConns        = []byte("connections")
 	bConnsByProv  = []byte("conns_by_provider")
 	bDue          = []byte("due")
@@ -76,7 +81,7 @@ var (
 	bTokenKeys    = []byte("token_keys")
 	bMeta         = []byte("meta")
 
-	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta, bChanges}
+	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bConnsOff, bHealth, bJobs, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta, bChanges}
 
 	metaCurrentKey = []byte("token_key_current")
 )
@@ -158,7 +163,15 @@ func Open(dir string) (*Store, error) {
 		if err := sweepExpired(tx.Bucket(bCompletions), time.Now()); err != nil {
 			return err
 		}
-		return indexGrants(tx)
+		if b := tx.Bucket(bAttempts); b != nil {
+			if err := sweepExpired(b, time.Now()); err != nil {
+				return err
+			}
+		}
+		if err := indexGrants(tx); err != nil {
+			return err
+		}
+		return indexOff(tx)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: initialise %s: %w", path, err)

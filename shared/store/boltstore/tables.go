@@ -277,6 +277,9 @@ func writeConn(tx *bolt.Tx, c *store.Connection, old *store.Connection) error {
 	if err := reindexGrant(tx, c, old); err != nil {
 		return err
 	}
+	if err := reindexOff(tx, c, old); err != nil {
+		return err
+	}
 	if err := putJSON(tx.Bucket(bConns), connKey(c.ConnKey), c); err != nil {
 		return err
 	}
@@ -423,26 +426,34 @@ func (s *Store) DeleteConnection(ctx context.Context, k store.ConnKey) error {
 		if err != nil || !ok {
 			return err
 		}
-		if !old.NextRefreshAt.IsZero() {
-			if err := tx.Bucket(bDue).Delete(dueKey(old)); err != nil {
-				return err
-			}
-		}
-		if err := tx.Bucket(bConnsByProv).Delete(provIndexKey(k)); err != nil {
-			return err
-		}
-		if err := reindexGrant(tx, nil, &old); err != nil {
-			return err
-		}
-		if err := recordChange(tx, Change{OldConnection: &old}); err != nil {
-			return err
-		}
-		return tx.Bucket(bConns).Delete(connKey(k))
+		return deleteConn(tx, old)
 	})
 	if err != nil {
 		return fmt.Errorf("boltstore: delete connection %s: %w", k, err)
 	}
 	return nil
+}
+
+// deleteConn removes the stored connection old and its index entries.
+func deleteConn(tx *bolt.Tx, old store.Connection) error {
+	if err := recordChange(tx, Change{OldConnection: &old}); err != nil {
+		return err
+	}
+	if !old.NextRefreshAt.IsZero() {
+		if err := tx.Bucket(bDue).Delete(dueKey(old)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bConnsByProv).Delete(provIndexKey(old.ConnKey)); err != nil {
+		return err
+	}
+	if err := reindexGrant(tx, nil, &old); err != nil {
+		return err
+	}
+	if err := reindexOff(tx, nil, &old); err != nil {
+		return err
+	}
+	return tx.Bucket(bConns).Delete(connKey(old.ConnKey))
 }
 
 // ClaimLease implements store.Connections. A claim is a write: it bumps the

@@ -15,6 +15,8 @@
 //	OAuth state  STATE#<id>         STATE             -                                   -
 //	connection   USER#<org>#<user>  CONN#<provider>   PROV#<org>#<provider>, USER#<user>  DUE#<shard>, <nextRefreshAt>
 //	rate limit   LIMIT#<name>#<sub> WINDOW#<start>    -                                   -
+//	refresh run  ORG#<org>          REFRESHRUN#<provider>  -                              -
+//	attempt      ATTEMPTS#<org>#<provider>  USER#<user>  -                                -
 //
 // Access patterns:
 //
@@ -51,6 +53,11 @@
 //   - Rate limits (limits.go): one UpdateItem per event, ADD count
 //     conditional on attribute_not_exists(PK) OR count < limit, with a
 //     "ttl" for DynamoDB's TTL.
+//   - Rollout records (rollout.go): a refresh run's summary per org and
+//     provider, one PutItem conditional on attribute_not_exists(PK) OR
+//     startedAt <= the run's start; connect attempts, one partition per org
+//     and provider (PutItem at a start, DeleteItem at the completion, a
+//     paged Query for the rollout view, "ttl" for DynamoDB's TTL).
 //   - Every connection, for the token re-seal only (scan.go): a Scan
 //     filtered on type = connection, paged with a marked cursor. It is the
 //     one access pattern that reads the whole table, acceptable for a

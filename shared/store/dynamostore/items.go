@@ -82,6 +82,8 @@ const (
 	typeAudit       = "audit"
 	typeState       = "state"
 	typeCompletion  = "completion"
+	typeHealth      = "health"
+	typeJob         = "job"
 	typeConnection  = "connection"
 )
 
@@ -128,6 +130,10 @@ type connItem struct {
 	// Only connections whose account is known carry these (sparse GSI).
 	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
 	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
+	// Only connections off the due-index for a reason carry these
+	// (sparse GSI).
+	GSI4PK string `dynamodbav:"GSI4PK,omitempty"`
+	GSI4SK string `dynamodbav:"GSI4SK,omitempty"`
 	store.Connection
 }
 
@@ -157,6 +163,9 @@ func newConnItem(c store.Connection) connItem {
 	}
 	if g, ok := c.Grant(); ok {
 		it.GSI3PK, it.GSI3SK = grantPK(g), it.PK
+	}
+	if c.NextRefreshAt.IsZero() && c.OffIndexReason != "" {
+		it.GSI4PK, it.GSI4SK = offIndexPK(c.Provider, c.OffIndexReason), join(c.OrgID, c.UserID)
 	}
 	return it
 }

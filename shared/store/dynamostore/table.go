@@ -21,6 +21,8 @@ const (
 	AttrGSI2SK = "GSI2SK"
 	AttrGSI3PK = "GSI3PK"
 	AttrGSI3SK = "GSI3SK"
+	AttrGSI4PK = "GSI4PK"
+	AttrGSI4SK = "GSI4SK"
 	// AttrTTL holds a state's expiry in epoch seconds for DynamoDB's TTL.
 	AttrTTL = "ttl"
 
@@ -31,6 +33,9 @@ const (
 	// IndexByGrant finds the connections holding tokens of one provider
 	// grant (sparse: connections whose account is known).
 	IndexByGrant = "ByGrant"
+	// IndexOffIndex lists the connections taken off the due-index, by
+	// provider and reason (sparse).
+	IndexOffIndex = "OffIndex"
 
 	// DueShards is the number of due-index partitions (DUE#0 .. DUE#7).
 	DueShards = 8
@@ -99,12 +104,13 @@ func TableSpec(name string) TableDefinition {
 	return TableDefinition{
 		TableName:            name,
 		BillingMode:          "PAY_PER_REQUEST",
-		AttributeDefinitions: []AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK), s(AttrGSI2PK), s(AttrGSI2SK), s(AttrGSI3PK), s(AttrGSI3SK)},
+		AttributeDefinitions: []AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK), s(AttrGSI2PK), s(AttrGSI2SK), s(AttrGSI3PK), s(AttrGSI3SK), s(AttrGSI4PK), s(AttrGSI4SK)},
 		KeySchema:            keys(AttrPK, AttrSK),
 		GlobalSecondaryIndexes: []GlobalSecondaryIndex{
 			{IndexName: IndexByProvider, KeySchema: keys(AttrGSI1PK, AttrGSI1SK), Projection: Projection{ProjectionType: "ALL"}},
 			{IndexName: IndexDue, KeySchema: keys(AttrGSI2PK, AttrGSI2SK), Projection: Projection{ProjectionType: "KEYS_ONLY"}},
 			{IndexName: IndexByGrant, KeySchema: keys(AttrGSI3PK, AttrGSI3SK), Projection: Projection{ProjectionType: "KEYS_ONLY"}},
+			{IndexName: IndexOffIndex, KeySchema: keys(AttrGSI4PK, AttrGSI4SK), Projection: Projection{ProjectionType: "KEYS_ONLY"}},
 		},
 		TimeToLiveSpecification: TimeToLive{AttributeName: AttrTTL, Enabled: true},
 		StreamSpecification:     StreamSpecification{StreamViewType: string(types.StreamViewTypeNewAndOldImages)},

@@ -16,7 +16,7 @@ import (
 func Completion(id string) store.PendingCompletion {
 	return store.PendingCompletion{
 		ID: id, OrgID: "org-1", UserID: "user-1", Provider: "google_workspace",
-		ClientRef: "default", ConfigVersion: 7,
+		ClientRef: "default", ConfigVersion: 7, Purpose: store.PurposeTestAccount,
 		Account:         store.Account{ID: "ext-1", Email: "user-1@example.com", Domain: "example.com"},
 		RequestedScopes: []string{"openid", "email", "scope-a", "scope-b"},
 		GrantedScopes:   []string{"openid", "email", "scope-a"},

@@ -44,6 +44,11 @@ func TestStore(t *testing.T, newStore NewStore) {
 	t.Run("Completions", func(t *testing.T) { TestCompletions(t, newStore) })
 	t.Run("Connections", func(t *testing.T) { TestConnections(t, newStore) })
 	t.Run("Grants", func(t *testing.T) { TestGrants(t, newStore) })
+	t.Run("Health", func(t *testing.T) { TestHealth(t, newStore) })
+	t.Run("Jobs", func(t *testing.T) { TestJobs(t, newStore) })
+	t.Run("OffIndex", func(t *testing.T) { TestOffIndex(t, newStore) })
+	t.Run("RolloutRecords", func(t *testing.T) { TestRolloutRecords(t, newStore) })
+	t.Run("AuditedConnections", func(t *testing.T) { TestAuditedConnections(t, newStore) })
 }
 
 // --- helpers ---------------------------------------------------------------
@@ -80,6 +85,8 @@ func Integration(org, provider string) store.Integration {
 		Capabilities:      []string{"email", "calendar"},
 		AllowWriteActions: true,
 		Rollout:           store.Rollout{Mode: store.RolloutGroups, Groups: []string{"pilot", "it"}},
+		SupportContact:    &store.SupportContact{Name: "IT Help", Email: "it-help@example.com"},
+		UserGuidance:      "Use it to find meetings.\nSending mail needs a review.",
 		ClientSecretSetAt: T0.Add(-time.Hour),
 		UpdatedAt:         T0, UpdatedBy: "admin-1",
 	}
@@ -104,6 +111,8 @@ func Connection(k store.ConnKey) store.Connection {
 		LastRefreshAt:   T0.Add(-time.Minute),
 		LastAttemptAt:   T0.Add(-time.Minute),
 		LastUsedAt:      T0.Add(-2 * time.Minute),
+
+		ConnectGroups: &store.GroupsSeen{Groups: []string{"pilot", "it"}, Truncated: true},
 
 		ConsecutiveFailures: 2,
 		FailureDays:         []string{"2031-03-03", "2031-03-04"},
@@ -350,7 +359,7 @@ func State(id string) store.OAuthState {
 		ConfigVersion: 4, ClientRef: "organization:client-1",
 		PKCEVerifier: "verifier-" + id, RedirectURI: "https://api.example.com/oauth/callback",
 		ReturnTo: "https://app.example.com/settings", Scopes: []string{"openid", "offline_access"},
-		CreatedAt: T0, ExpiresAt: T0.Add(10 * time.Minute),
+		CreatedAt: T0, ExpiresAt: T0.Add(10 * time.Minute), Purpose: store.PurposeTestAccount,
 	}
 }
 

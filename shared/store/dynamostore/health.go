@@ -1,0 +1,341 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sofie/integrations/shared/store"
+)
+
+// --- client health -------------------------------------------------------------
+
+// A client's health is its own item beside the integration's (same
+// partition, SK HEALTH#<provider>): the refresh job writes it, and an
+// admin's optimistic version of the integration never moves because of it.
+
+type healthItem struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Type string `dynamodbav:"type"`
+	store.ClientHealth
+}
+
+const attrStatus = "status"
+
+func healthKey(org, provider string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: sv(integrationPK(org)), AttrSK: sv("HEALTH#" + join(provider))}
+}
+
+func okHealth(org, provider string) store.ClientHealth {
+	return store.ClientHealth{OrgID: org, Provider: provider, Status: store.HealthOK}
+}
+
+// GetClientHealth implements store.Health.
+func (st *Store) GetClientHealth(ctx context.Context, orgID, provider string) (store.ClientHealth, error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table, Key: healthKey(orgID, provider), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return store.ClientHealth{}, wrap("get client health "+orgID+"/"+provider, err)
+	}
+	if len(out.Item) == 0 {
+		return okHealth(orgID, provider), nil
+	}
+	var it healthItem
+	if err := unmarshal(out.Item, &it); err != nil {
+		return store.ClientHealth{}, wrap("get client health", err)
+	}
+	return it.ClientHealth, nil
+}
+
+// ListClientHealth implements store.Health.
+func (st *Store) ListClientHealth(ctx context.Context, orgID string) (map[string]store.ClientHealth, error) {
+	e, err := build(expression.NewBuilder().WithKeyCondition(
+		expression.Key(AttrPK).Equal(expression.Value(integrationPK(orgID))).And(expression.Key(AttrSK).BeginsWith("HEALTH#"))))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]store.ClientHealth{}
+	err = st.queryAll(ctx, &dynamodb.QueryInput{
+		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+	}, func(item map[string]types.AttributeValue) error {
+		var it healthItem
+		if err := unmarshal(item, &it); err != nil {
+			return err
+		}
+		out[it.Provider] = it.ClientHealth
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("list client health of "+orgID, err)
+	}
+	return out, nil
+}
+
+// ReportClientFailure implements store.Health: a conditional write that
+// succeeds only while the health is not failing decides who saw it start;
+// everyone else moves LastSeen.
+func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause string, at time.Time) (store.ClientHealth, bool, error) {
+	op := "report client failure " + orgID + "/" + provider
+	if err := required("org id", orgID, "provider", provider, "cause", cause); err != nil {
+		return store.ClientHealth{}, false, err
+	}
+	start := expression.Set(expression.Name("orgId"), expression.Value(orgID)).
+		Set(expression.Name("provider"), expression.Value(provider)).
+		Set(expression.Name(attrType), expression.Value(typeHealth)).
+		Set(expression.Name(attrStatus), expression.Value(store.HealthFailing)).
+		Set(expression.Name("cause"), expression.Value(cause)).
+		Set(expression.Name("since"), expression.Value(timeString(at))).
+		Set(expression.Name("lastSeen"), expression.Value(timeString(at)))
+	notFailing := expression.Or(expression.Name(attrStatus).AttributeNotExists(), expression.Name(attrStatus).NotEqual(expression.Value(store.HealthFailing)))
+	h, err := st.updateHealth(ctx, orgID, provider, start, &notFailing)
+	if err == nil {
+		return h, true, nil
+	}
+	if !isConditionFailed(err) {
+		return store.ClientHealth{}, false, wrap(op, err)
+	}
+	// LastSeen only moves forward (reports of overlapping runs arrive in
+	// any order).
+	seen := expression.Set(expression.Name("cause"), expression.Value(cause)).
+		Set(expression.Name("lastSeen"), expression.Value(timeString(at)))
+	failingBefore := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing)).
+		And(expression.Name("lastSeen").LessThanEqual(expression.Value(timeString(at))))
+	h, err = st.updateHealth(ctx, orgID, provider, seen, &failingBefore)
+	if isConditionFailed(err) {
+		cur, gerr := st.GetClientHealth(ctx, orgID, provider)
+		if gerr != nil {
+			return store.ClientHealth{}, false, gerr
+		}
+		if cur.Failing() {
+			return cur, false, nil // a later failure is already recorded
+		}
+		// It recovered between the two writes: report again, from OK.
+		return st.ReportClientFailure(ctx, orgID, provider, cause, at)
+	}
+	if err != nil {
+		return store.ClientHealth{}, false, wrap(op, err)
+	}
+	return h, false, nil
+}
+
+// ReportClientOK implements store.Health: only a failing health is
+// written.
+func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at time.Time) (store.ClientHealth, bool, error) {
+	op := "report client ok " + orgID + "/" + provider
+	set := expression.Set(expression.Name(attrStatus), expression.Value(store.HealthOK)).
+		Set(expression.Name("recoveredAt"), expression.Value(timeString(at))).
+		Remove(expression.Name("cause")).Remove(expression.Name("since")).Remove(expression.Name("lastSeen"))
+	failing := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing))
+	h, err := st.updateHealth(ctx, orgID, provider, set, &failing)
+	if isConditionFailed(err) {
+		h, err := st.GetClientHealth(ctx, orgID, provider)
+		return h, false, err
+	}
+	if err != nil {
+		return store.ClientHealth{}, false, wrap(op, err)
+	}
+	return h, true, nil
+}
+
+func (st *Store) updateHealth(ctx context.Context, orgID, provider string, u expression.UpdateBuilder, cond *expression.ConditionBuilder) (store.ClientHealth, error) {
+	b := expression.NewBuilder().WithUpdate(u)
+	if cond != nil {
+		b = b.WithCondition(*cond)
+	}
+	e, err := build(b)
+	if err != nil {
+		return store.ClientHealth{}, err
+	}
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: st.table, Key: healthKey(orgID, provider),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return store.ClientHealth{}, err
+	}
+	var it healthItem
+	if err := unmarshal(out.Attributes, &it); err != nil {
+		return store.ClientHealth{}, err
+	}
+	return it.ClientHealth, nil
+}
+
+// --- jobs ------------------------------------------------------------------------
+
+// Jobs live in one partition (JOBS): there are a handful at a time, and a
+// run lists them all.
+
+type jobItem struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Type string `dynamodbav:"type"`
+	store.Job
+}
+
+const jobsPK = "JOBS"
+
+func jobKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: sv(jobsPK), AttrSK: sv("JOB#" + join(id))}
+}
+
+// EnqueueJob implements store.Jobs.
+func (st *Store) EnqueueJob(ctx context.Context, j store.Job) error {
+	if err := required("job id", j.ID, "job kind", j.Kind); err != nil {
+		return err
+	}
+	k := jobKey(j.ID)
+	item, err := marshal(jobItem{PK: jobsPK, SK: k[AttrSK].(*types.AttributeValueMemberS).Value, Type: typeJob, Job: j})
+	if err != nil {
+		return err
+	}
+	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table, Item: item}); err != nil {
+		return wrap("enqueue job "+j.ID, err)
+	}
+	return nil
+}
+
+// ListJobs implements store.Jobs.
+func (st *Store) ListJobs(ctx context.Context, limit int) ([]store.Job, error) {
+	if limit <= 0 || limit > MaxPageLimit {
+		limit = DefaultPageLimit
+	}
+	e, err := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrPK).Equal(expression.Value(jobsPK))))
+	if err != nil {
+		return nil, err
+	}
+	items, _, err := st.queryPage(ctx, &dynamodb.QueryInput{
+		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+	}, limit)
+	if err != nil {
+		return nil, wrap("list jobs", err)
+	}
+	out := make([]store.Job, 0, len(items))
+	for _, item := range items {
+		var it jobItem
+		if err := unmarshal(item, &it); err != nil {
+			return nil, wrap("list jobs", err)
+		}
+		out = append(out, it.Job)
+	}
+	sortJobs(out)
+	return out, nil
+}
+
+// SaveJobProgress implements store.Jobs.
+func (st *Store) SaveJobProgress(ctx context.Context, j store.Job) error {
+	e, err := build(expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("cursor"), expression.Value(j.Cursor)).Set(expression.Name("updatedAt"), expression.Value(timeString(j.UpdatedAt)))).
+		WithCondition(expression.Name("createdAt").Equal(expression.Value(timeString(j.CreatedAt)))))
+	if err != nil {
+		return err
+	}
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: st.table, Key: jobKey(j.ID),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return fmt.Errorf("dynamostore: save job progress %s: %w", j.ID, store.ErrNotFound)
+		}
+		return fmt.Errorf("dynamostore: save job progress %s: %w", j.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return wrap("save job progress "+j.ID, err)
+	}
+	return nil
+}
+
+// FinishJob implements store.Jobs.
+func (st *Store) FinishJob(ctx context.Context, j store.Job) error {
+	e, err := build(expression.NewBuilder().WithCondition(expression.Name("createdAt").Equal(expression.Value(timeString(j.CreatedAt)))))
+	if err != nil {
+		return err
+	}
+	_, err = st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: st.table, Key: jobKey(j.ID),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if isConditionFailed(err) {
+		return nil // enqueued again meanwhile (or already gone): it stays for the next run
+	}
+	if err != nil {
+		return wrap("finish job "+j.ID, err)
+	}
+	return nil
+}
+
+// --- the off-index listing ------------------------------------------------------
+
+func offIndexPK(provider, reason string) string { return "OFF#" + join(provider, reason) }
+
+// ListOffIndex implements store.OffIndex (GSI OffIndex, keys only).
+func (st *Store) ListOffIndex(ctx context.Context, provider, reason, orgID string, page store.Page) ([]store.OffIndexRef, string, error) {
+	op := "list " + provider + " connections off the due-index for " + reason
+	pk := offIndexPK(provider, reason)
+	in := &dynamodb.QueryInput{TableName: st.table, IndexName: aws.String(IndexOffIndex)}
+	if page.Cursor != "" {
+		c, err := decodeCursor(page.Cursor, AttrGSI4PK, AttrGSI4SK, AttrPK, AttrSK)
+		if err != nil || c[AttrGSI4PK] != pk || (orgID != "" && !strings.HasPrefix(c[AttrGSI4SK], join(orgID)+"#")) {
+			return nil, "", fmt.Errorf("dynamostore: %s: %w", op, store.ErrInvalidCursor)
+		}
+		in.ExclusiveStartKey = startKey(c)
+	}
+	kc := expression.Key(AttrGSI4PK).Equal(expression.Value(pk))
+	if orgID != "" {
+		kc = kc.And(expression.Key(AttrGSI4SK).BeginsWith(join(orgID) + "#"))
+	}
+	e, err := build(expression.NewBuilder().WithKeyCondition(kc))
+	if err != nil {
+		return nil, "", err
+	}
+	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.KeyCondition(), e.Names(), e.Values()
+	items, more, err := st.queryPage(ctx, in, pageLimit(page))
+	if err != nil {
+		return nil, "", wrap(op, err)
+	}
+	out := make([]store.OffIndexRef, 0, len(items))
+	for _, item := range items {
+		pkv, _ := item[AttrPK].(*types.AttributeValueMemberS)
+		skv, _ := item[AttrSK].(*types.AttributeValueMemberS)
+		if pkv == nil || skv == nil {
+			return nil, "", fmt.Errorf("dynamostore: %s: index entry without keys", op)
+		}
+		k, ok := parseConnKey(pkv.Value, skv.Value)
+		if !ok {
+			return nil, "", fmt.Errorf("dynamostore: %s: malformed key", op)
+		}
+		out = append(out, store.OffIndexRef{ConnKey: k, Reason: reason})
+	}
+	next := ""
+	if more {
+		if next, err = encodeCursor(items[len(items)-1], AttrGSI4PK, AttrGSI4SK, AttrPK, AttrSK); err != nil {
+			return nil, "", wrap(op, err)
+		}
+	}
+	return out, next, nil
+}
+
+// sortJobs orders jobs oldest first, then by id.
+func sortJobs(js []store.Job) {
+	slices.SortFunc(js, func(a, b store.Job) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
