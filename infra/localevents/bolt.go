@@ -64,11 +64,11 @@ func (b *Bolt) Ack(ctx context.Context, n int) error {
 
 // record is the stream record DynamoDB would write for ch.
 func (b *Bolt) record(ch boltstore.Change) (awsevents.DynamoDBEventRecord, error) {
-	oldImg, err := image(ch.OldConnection, ch.OldIntegration)
+	oldImg, err := image(ch.OldConnection, ch.OldIntegration, ch.OldHealth)
 	if err != nil {
 		return awsevents.DynamoDBEventRecord{}, err
 	}
-	newImg, err := image(ch.NewConnection, ch.NewIntegration)
+	newImg, err := image(ch.NewConnection, ch.NewIntegration, ch.NewHealth)
 	if err != nil {
 		return awsevents.DynamoDBEventRecord{}, err
 	}
@@ -105,14 +105,16 @@ func StreamARN(table string) string {
 	return "arn:aws:dynamodb:" + Region + ":" + Account + ":table/" + table + "/stream/local"
 }
 
-// image is the item of the connection or integration a change holds (nil:
-// none), as the table stores it.
-func image(c *store.Connection, in *store.Integration) (map[string]types.AttributeValue, error) {
+// image is the item of the connection, integration or client health a
+// change holds (nil: none), as the table stores it.
+func image(c *store.Connection, in *store.Integration, h *store.ClientHealth) (map[string]types.AttributeValue, error) {
 	switch {
 	case c != nil:
 		return dynamostore.ConnectionImage(*c)
 	case in != nil:
 		return dynamostore.IntegrationImage(*in)
+	case h != nil:
+		return dynamostore.HealthImage(*h)
 	}
 	return nil, nil
 }

@@ -19,8 +19,8 @@ import (
 // sampleStreamEvent is a batch of the table's stream as the event source
 // mapping delivers it to EventsFunction: an admin enabling Microsoft 365
 // for org o-acme, u-bob's connection being created, claimed by a refresh
-// run and marked needs_reconnect (invalid_grant), and u-carol's being
-// deleted. The records come from the embedded store's change feed
+// run and marked needs_reconnect (invalid_grant), u-carol's being deleted,
+// and the org's client starting to fail (invalid_client). The records come from the embedded store's change feed
 // (localevents.Bolt, what make run hands the function), with what a
 // deployment's records carry in place of the local ones, deterministically,
 // and only those the mapping's filters pass.
@@ -73,6 +73,9 @@ func sampleStreamEvent(t *testing.T, st localserver.Stream) awsevents.DynamoDBEv
 		t.Fatal(err)
 	}
 	if err := s.DeleteConnection(ctx, store.ConnKey{OrgID: "o-acme", UserID: "u-carol", Provider: "microsoft365"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ReportClientFailure(ctx, "o-acme", "microsoft365", "invalid_client", at); err != nil {
 		t.Fatal(err)
 	}
 	src := &localevents.Bolt{Store: s, Table: "integrations-prod-Table-1A2B3C4D5E6F"}

@@ -14,8 +14,8 @@ import (
 
 // TestEventsStreamMapping holds the event source mapping to what
 // EventsFunction's handler expects (shared/app/eventsfn): the table's
-// stream with both images, every record of a connection or an integration
-// and nothing else, partial batch responses on (the handler answers with
+// stream with both images, every record of a connection, an integration or
+// a client's health and nothing else, partial batch responses on (the handler answers with
 // them; without them Lambda would read its answer as success and drop
 // failed events), and batches of at least one PutEvents call. No other
 // function reads the stream.
@@ -66,6 +66,9 @@ func TestEventsStreamMapping(t *testing.T) {
 			{record("REMOVE", "connection", ""), true},
 			{record("INSERT", "", "integration"), true},
 			{record("MODIFY", "integration", "integration"), true},
+			{record("INSERT", "", "health"), true},
+			{record("MODIFY", "health", "health"), true},
+			{record("INSERT", "", "job"), false},
 			{record("INSERT", "", "state"), false},
 			{record("REMOVE", "state", ""), false},
 			{record("INSERT", "", "completion"), false},
@@ -86,7 +89,11 @@ func TestEventsStreamMapping(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, item := range map[string]map[string]awsevents.DynamoDBAttributeValue{"connection": eventsfn.LambdaItem(c), "integration": eventsfn.LambdaItem(in)} {
+		h, err := dynamostore.HealthImage(store.ClientHealth{OrgID: "o", Provider: "p", Status: store.HealthFailing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, item := range map[string]map[string]awsevents.DynamoDBAttributeValue{"connection": eventsfn.LambdaItem(c), "integration": eventsfn.LambdaItem(in), "health": eventsfn.LambdaItem(h)} {
 			if !s.Passes(awsevents.DynamoDBEventRecord{Change: awsevents.DynamoDBStreamRecord{NewImage: item}}) {
 				t.Errorf("a stored %s does not pass the filters", name)
 			}

@@ -128,6 +128,9 @@ type Event struct {
 	Provider    string
 	UserID      string
 	AccountName string
+	// TestAccount: the connection is the org's test account
+	// (store.TestAccountUserID), which its admins own.
+	TestAccount bool
 	Cause       string
 	Owner       string
 	Actor       string
@@ -136,10 +139,12 @@ type Event struct {
 }
 
 // Record is an item of the table as a change has it: a connection, an
-// integration, or (both nil) an item that is neither, or none.
+// integration, a client's health, or (all nil) an item that is none of
+// them, or no item.
 type Record struct {
 	Connection  *store.Connection
 	Integration *store.Integration
+	Health      *store.ClientHealth
 }
 
 // Change is one stream record: the item before (Old) and after (New) one
@@ -162,15 +167,24 @@ type Change struct {
 //     status became needs_reconnect or refresh_exhausted, with the status
 //     reason as cause and the last error's owner (a connection that already
 //     needed a reconnect and gets another reason is no new event);
+//   - Connection Needs Reconnect, cause client_changed, when the refresh
+//     job took it off the due-index because the integration's client is no
+//     longer the one that issued its tokens: its user must reconnect for as
+//     long as that lasts (the status is derived, not stored: package
+//     readiness);
 //
-// and for an integration (whose saves bump its version),
+// the org's test account's events naming no user, owned by its admins;
+// for an integration (whose saves bump its version),
 //
 //   - Integration Enabled or Integration Disabled when a save turned it on
 //     or off, else Integration Settings Changed when a save changed a
 //     setting, naming the fields (never their values);
-//   - Integration Client Failing and Integration Client Recovered when its
-//     client health (issue 14's clientHealth, {"status":"failing",
-//     "cause":...} or {"status":"ok"}) starts or stops failing.
+//
+// and for an org client's health (store.ClientHealth, its own item),
+//
+//   - Integration Client Failing and Integration Client Recovered when it
+//     starts or stops failing (store.Health records each transition once,
+//     of concurrent reporters; LastSeen moving is no event).
 //
 // Anything else (a refresh, a lease claim, a transient failure, other
 // items) implies none.
@@ -181,6 +195,8 @@ func Derive(ch Change) []Event {
 		out = connectionEvents(ch.Old.Connection, ch.New.Connection, ch.At)
 	case ch.Old.Integration != nil || ch.New.Integration != nil:
 		out = integrationEvents(ch.Old.Integration, ch.New.Integration)
+	case ch.New.Health != nil:
+		out = healthEvents(ch.Old.Health, *ch.New.Health)
 	}
 	for i := range out {
 		out[i].ID = ch.ID
@@ -199,8 +215,11 @@ func connectionEvents(before, after *store.Connection, at time.Time) []Event {
 	switch {
 	case after == nil:
 		e := connEvent(ConnectionDisconnected, *before)
-		e.Cause, e.Owner, e.Actor, e.At = CauseUserDisconnected, OwnerUser, before.UserID, at
-		return []Event{e}
+		e.Cause, e.Owner, e.At = CauseUserDisconnected, OwnerUser, at
+		if !e.TestAccount {
+			e.Actor = before.UserID
+		}
+		return []Event{owned(e)}
 	case before == nil || !before.ConnectedAt.Equal(after.ConnectedAt):
 		if after.Status != store.StatusConnected {
 			return nil
@@ -209,17 +228,36 @@ func connectionEvents(before, after *store.Connection, at time.Time) []Event {
 		e.At = after.ConnectedAt
 		return []Event{e}
 	case after.Status == before.Status:
+		if clientChanged(*after) && !clientChanged(*before) && after.Status != store.StatusNeedsReconnect && after.Status != store.StatusRefreshExhausted {
+			e := connEvent(ConnectionNeedsReconnect, *after)
+			e.Cause, e.Owner = store.ReasonClientChanged, OwnerUser
+			return []Event{owned(e)}
+		}
 		return nil
 	case after.Status == store.StatusNeedsReconnect:
-		return []Event{statusEvent(ConnectionNeedsReconnect, *after)}
+		return []Event{owned(statusEvent(ConnectionNeedsReconnect, *after))}
 	case after.Status == store.StatusRefreshExhausted:
-		return []Event{statusEvent(ConnectionRefreshExhausted, *after)}
+		return []Event{owned(statusEvent(ConnectionRefreshExhausted, *after))}
 	}
 	return nil
 }
 
+func clientChanged(c store.Connection) bool { return c.OffIndexReason == store.ReasonClientChanged }
+
 func connEvent(typ string, c store.Connection) Event {
-	return Event{Type: typ, OrgID: c.OrgID, Provider: c.Provider, UserID: c.UserID, AccountName: AccountName(c.Account)}
+	e := Event{Type: typ, OrgID: c.OrgID, Provider: c.Provider, UserID: c.UserID, AccountName: AccountName(c.Account)}
+	if c.IsTestAccount() {
+		e.UserID, e.TestAccount = "", true
+	}
+	return e
+}
+
+// owned is e with the test account's owner: its admins reconnect it.
+func owned(e Event) Event {
+	if e.TestAccount && e.Owner == OwnerUser {
+		e.Owner = OwnerAdmin
+	}
+	return e
 }
 
 func statusEvent(typ string, c store.Connection) Event {
@@ -250,7 +288,6 @@ func AccountName(a store.Account) string {
 // the admin's settings: left out of Integration Settings Changed.
 var notSettings = map[string]bool{
 	"orgId": true, "provider": true, "version": true, "updatedAt": true, "updatedBy": true,
-	"clientHealth": true, // issue 14: Client Failing / Recovered
 }
 
 // fieldNames renames stored fields to the API's names where they differ.
@@ -263,15 +300,10 @@ func integrationEvents(before, after *store.Integration) []Event {
 	if before == nil {
 		before = &store.Integration{} // a creation changes what it sets
 	}
-	old, cur := fields(before), fields(after)
-	var events []Event
-	if h := healthEvent(old["clientHealth"], cur["clientHealth"]); h != nil {
-		h.OrgID, h.Provider = after.OrgID, after.Provider // at the change's time
-		events = append(events, *h)
-	}
 	if before.Version == after.Version {
-		return events // not an admin's save
+		return nil // not an admin's save
 	}
+	old, cur := fields(before), fields(after)
 	var changed []string
 	for _, k := range slices.Sorted(maps.Keys(cur)) {
 		if !notSettings[k] && !bytes.Equal(old[k], cur[k]) {
@@ -291,12 +323,12 @@ func integrationEvents(before, after *store.Integration) []Event {
 	case !after.Enabled && wasOn:
 		typ = IntegrationDisabled
 	case len(changed) == 0:
-		return events
+		return nil
 	}
-	return append(events, Event{
+	return []Event{{
 		Type: typ, OrgID: after.OrgID, Provider: after.Provider,
 		Actor: after.UpdatedBy, Owner: OwnerAdmin, Changes: changed, At: after.UpdatedAt,
-	})
+	}}
 }
 
 func cmpName(k string) string {
@@ -307,8 +339,8 @@ func cmpName(k string) string {
 }
 
 // fields are the integration's stored fields, as JSON values by name, so
-// that fields other changes add (supportContact, clientHealth) are seen
-// without this package naming them.
+// that a field another change adds is named without this package knowing
+// it.
 func fields(in *store.Integration) map[string]json.RawMessage {
 	out := map[string]json.RawMessage{}
 	if in == nil {
@@ -322,24 +354,15 @@ func fields(in *store.Integration) map[string]json.RawMessage {
 	return out
 }
 
-// clientHealth is issue 14's record of the integration's client.
-type clientHealth struct {
-	Status string `json:"status"`
-	Cause  string `json:"cause"`
-}
-
-// healthEvent is the event of a client health change from old to cur
-// (JSON; absent counts as ok), nil when it did not start or stop failing.
-func healthEvent(old, cur json.RawMessage) *Event {
-	var o, c clientHealth
-	_ = json.Unmarshal(old, &o)
-	_ = json.Unmarshal(cur, &c)
-	failing := func(h clientHealth) bool { return h.Status == "failing" }
+// healthEvents are the events of a client's health going from before (nil:
+// never recorded, OK) to after.
+func healthEvents(before *store.ClientHealth, after store.ClientHealth) []Event {
+	was := before != nil && before.Failing()
 	switch {
-	case failing(c) && !failing(o):
-		return &Event{Type: IntegrationClientFailing, Cause: c.Cause, Owner: OwnerAdmin}
-	case failing(o) && !failing(c):
-		return &Event{Type: IntegrationClientRecovered, Cause: o.Cause, Owner: OwnerAdmin}
+	case after.Failing() && !was:
+		return []Event{{Type: IntegrationClientFailing, OrgID: after.OrgID, Provider: after.Provider, Cause: after.Cause, Owner: OwnerAdmin, At: after.Since}}
+	case !after.Failing() && was:
+		return []Event{{Type: IntegrationClientRecovered, OrgID: after.OrgID, Provider: after.Provider, Cause: before.Cause, Owner: OwnerAdmin, At: after.RecoveredAt}}
 	}
 	return nil
 }

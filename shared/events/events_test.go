@@ -136,3 +136,100 @@ func TestDeriveIntegrations(t *testing.T) {
 		})
 	}
 }
+
+func TestDeriveClientChangedAndTestAccount(t *testing.T) {
+	day1 := t0.Add(-48 * time.Hour)
+	// The refresh job takes a connection off the due-index because the
+	// integration's client is another one: its user must reconnect.
+	before := conn("connected", "", day1, nil)
+	before.NextRefreshAt = t0
+	after := *before
+	after.NextRefreshAt, after.OffIndexReason = time.Time{}, store.ReasonClientChanged
+	got := events.Derive(change(before, &after))
+	if len(got) != 1 || got[0].Type != events.ConnectionNeedsReconnect || got[0].Cause != "client_changed" || got[0].Owner != events.OwnerUser || !got[0].At.Equal(t0) {
+		t.Fatalf("client changed: %+v", got)
+	}
+	// Already off for that reason, or off for another reason: nothing.
+	if got := events.Derive(change(&after, &after)); len(got) != 0 {
+		t.Errorf("still client changed: %+v", got)
+	}
+	disabled := *before
+	disabled.NextRefreshAt, disabled.OffIndexReason = time.Time{}, store.ReasonProviderDisabled
+	if got := events.Derive(change(before, &disabled)); len(got) != 0 {
+		t.Errorf("provider disabled: %+v", got)
+	}
+
+	// The org's test account: no user named, its admins own it.
+	ta := conn("connected", "", day1, nil)
+	ta.UserID = store.TestAccountUserID
+	dead := *ta
+	dead.Status, dead.StatusReason = store.StatusNeedsReconnect, "invalid_grant"
+	dead.LastError = &store.ConnError{Code: "invalid_grant", Owner: "user", At: t0}
+	for _, c := range []struct {
+		name          string
+		before, after *store.Connection
+		typ, owner    string
+	}{
+		{"connected", nil, ta, events.ConnectionConnected, ""},
+		{"needs reconnect", ta, &dead, events.ConnectionNeedsReconnect, events.OwnerAdmin},
+		{"disconnected", ta, nil, events.ConnectionDisconnected, events.OwnerAdmin},
+	} {
+		got := events.Derive(change(c.before, c.after))
+		if len(got) != 1 || got[0].Type != c.typ || !got[0].TestAccount || got[0].UserID != "" || got[0].Actor != "" || got[0].Owner != c.owner {
+			t.Errorf("test account %s: %+v", c.name, got)
+		}
+	}
+}
+
+func TestDeriveClientHealth(t *testing.T) {
+	ok := store.ClientHealth{OrgID: "o1", Provider: "microsoft365", Status: store.HealthOK, RecoveredAt: t0.Add(-time.Hour)}
+	failing := store.ClientHealth{OrgID: "o1", Provider: "microsoft365", Status: store.HealthFailing, Cause: "invalid_client", Since: t0.Add(-time.Minute), LastSeen: t0.Add(-time.Minute)}
+	seenAgain := failing
+	seenAgain.LastSeen = t0
+	healed := store.ClientHealth{OrgID: "o1", Provider: "microsoft365", Status: store.HealthOK, RecoveredAt: t0}
+	health := func(before, after *store.ClientHealth) []events.Event {
+		return events.Derive(events.Change{ID: "h-1", At: t0, Old: events.Record{Health: before}, New: events.Record{Health: after}})
+	}
+	for _, c := range []struct {
+		name          string
+		before, after *store.ClientHealth
+		want, cause   string
+		at            time.Time
+	}{
+		{"first failure ever", nil, &failing, events.IntegrationClientFailing, "invalid_client", failing.Since},
+		{"failing after ok", &ok, &failing, events.IntegrationClientFailing, "invalid_client", failing.Since},
+		{"seen failing again", &failing, &seenAgain, "", "", time.Time{}},
+		{"recovered", &seenAgain, &healed, events.IntegrationClientRecovered, "invalid_client", t0},
+	} {
+		got := health(c.before, c.after)
+		if c.want == "" {
+			if len(got) != 0 {
+				t.Errorf("%s: %+v, want none", c.name, got)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0].Type != c.want || got[0].Cause != c.cause || got[0].Owner != events.OwnerAdmin ||
+			got[0].OrgID != "o1" || got[0].Provider != "microsoft365" || got[0].ID != "h-1" || !got[0].At.Equal(c.at) {
+			t.Errorf("%s: %+v, want %s caused by %s at %v", c.name, got, c.want, c.cause, c.at)
+		}
+	}
+}
+
+func TestSupportContactAndGuidance(t *testing.T) {
+	in := store.Integration{OrgID: "o1", Provider: "salesforce"}
+	if events.SupportContactOf(in) != nil {
+		t.Error("a contact where none is set")
+	}
+	in.SupportContact = &store.SupportContact{Name: "IT Help", Email: "it-help@example.com"}
+	if c := events.SupportContactOf(in); c == nil || *c != (events.SupportContact{Name: "IT Help", Email: "it-help@example.com"}) {
+		t.Errorf("contact %+v", c)
+	}
+	// A save of the contact or the guidance names the field, never its value.
+	before := store.Integration{OrgID: "o1", Provider: "salesforce", Enabled: true, Version: 1}
+	after := before
+	after.Version, after.SupportContact, after.UserGuidance = 2, in.SupportContact, "Use it for CRM notes."
+	got := events.Derive(events.Change{ID: "x", At: t0, Old: events.Record{Integration: &before}, New: events.Record{Integration: &after}})
+	if len(got) != 1 || got[0].Type != events.IntegrationSettingsChanged || !slices.Equal(got[0].Changes, []string{"supportContact", "userGuidance"}) {
+		t.Errorf("events %+v", got)
+	}
+}

@@ -46,6 +46,9 @@ type Detail struct {
 	// UserID and AccountName: the connection's user and account.
 	UserID      string `json:"userId,omitempty"`
 	AccountName string `json:"accountName,omitempty"`
+	// TestAccount: the org's test account (issue 15), which its admins own;
+	// it names no user.
+	TestAccount bool `json:"testAccount,omitempty"`
 	// Cause is a stable code (invalid_grant, client_changed, ...).
 	Cause string `json:"cause,omitempty"`
 	// Owner is who must act: user, admin or external_admin.
@@ -69,24 +72,19 @@ type SupportContact struct {
 }
 
 // SupportContactOf is the integration's support contact, nil when none is
-// set. It reads the stored field by its JSON name, supportContact, so
-// events carry it whichever change adds the field.
+// set.
 func SupportContactOf(in store.Integration) *SupportContact {
-	return supportContactFrom(fields(&in)["supportContact"])
-}
-
-func supportContactFrom(raw json.RawMessage) *SupportContact {
-	var c SupportContact
-	if len(raw) == 0 || json.Unmarshal(raw, &c) != nil || c == (SupportContact{}) {
+	c := in.SupportContact
+	if c == nil || (c.Name == "" && c.Email == "" && c.URL == "") {
 		return nil
 	}
-	return &c
+	return &SupportContact{Name: c.Name, Email: c.Email, URL: c.URL}
 }
 
 // NewDetail is e's published detail.
 func NewDetail(e Event, contact *SupportContact) Detail {
 	return Detail{
-		EventID: e.ID, OrgID: e.OrgID, Provider: e.Provider, UserID: e.UserID, AccountName: e.AccountName,
+		EventID: e.ID, OrgID: e.OrgID, Provider: e.Provider, UserID: e.UserID, AccountName: e.AccountName, TestAccount: e.TestAccount,
 		Cause: e.Cause, Owner: e.Owner, Actor: e.Actor, Changes: e.Changes, SupportContact: contact, Time: e.At.UTC(),
 	}
 }
@@ -301,6 +299,9 @@ func (p *Processor) jitter(delay time.Duration) time.Duration {
 // still goes out.
 func (p *Processor) contact(ctx context.Context, cache map[string]*SupportContact, e Event, ch Change) *SupportContact {
 	if in := ch.New.Integration; in != nil {
+		return SupportContactOf(*in)
+	}
+	if in := ch.Old.Integration; in != nil {
 		return SupportContactOf(*in)
 	}
 	k := e.OrgID + "\x00" + e.Provider

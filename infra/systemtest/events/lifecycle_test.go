@@ -19,6 +19,7 @@ import (
 	"github.com/sofie/integrations/infra/testenv/moto"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/events"
+	"github.com/sofie/integrations/shared/store"
 )
 
 func TestMain(m *testing.M) { moto.Main(m) }
@@ -139,34 +140,47 @@ func sorted(s []string) []string {
 	return out
 }
 
-// TestChangesOtherFunctionsMake: a connection's state changes reach the
-// bus whichever function makes them: an admin replacing the OAuth client
-// (AdminFunction marks the connections for reconnection) and diagnostics
-// meeting a dead grant (its on-demand refresh marks it).
+// TestChangesOtherFunctionsMake: state changes reach the bus whichever
+// function makes them: the refresh job finding connections issued by a
+// client an admin replaced (their users must reconnect), diagnostics
+// meeting a dead grant (its on-demand refresh marks it), and the org's
+// client health (store.Health, written by the refresh job) starting and
+// stopping to fail. Each carries the integration's support contact.
 func TestChangesOtherFunctionsMake(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			env := localtest.New(t, b.opts...)
+			ctx := context.Background()
 			admin := env.AdminToken("u-alice", org)
-			body := map[string]any{"enabled": true, "configMode": "default", "capabilities": []string{"email"}, "rollout": map[string]any{"mode": "everyone"}}
+			body := map[string]any{"enabled": true, "configMode": "default", "capabilities": []string{"email"}, "rollout": map[string]any{"mode": "everyone"},
+				"supportContact": map[string]any{"name": "IT Help", "email": "it-help@acme.example"}}
 			save(t, env, admin, body, 0)
 			for _, u := range []string{"u-bob", "u-carol"} {
 				env.Connect(env.MemberToken(u, org), org, catalog.GoogleWorkspace, nil)
 			}
 			before := len(env.Events())
 
-			// The admin switches to an organization-owned client: both
-			// connections were issued by the default one.
+			// The admin switches to an organization-owned client: the save
+			// is one event; the connections, issued by the default client,
+			// need their users to reconnect once the refresh job meets them.
 			body["configMode"], body["clientId"] = "organization", "1234567890-orgclient.apps.googleusercontent.com"
 			save(t, env, admin, body, 1)
 			added := env.Events()[before:]
-			if got := localtest.Summary(t, added); len(got) != 3 ||
-				len(localtest.EventsOf(t, added, events.ConnectionNeedsReconnect)) != 2 || len(localtest.EventsOf(t, added, events.IntegrationSettingsChanged)) != 1 {
-				t.Fatalf("after the client change: %v; want the save and one Needs Reconnect per connection", got)
+			if got := localtest.Summary(t, added); len(got) != 1 || added[0].DetailType != events.IntegrationSettingsChanged {
+				t.Fatalf("after the client change: %v; want the save", got)
 			}
-			for _, d := range localtest.EventsOf(t, added, events.ConnectionNeedsReconnect) {
-				if d.Cause != "client_changed" || d.Owner != events.OwnerUser {
+			env.Clock.Advance(2 * time.Hour) // the connections are due
+			if _, err := env.InvokeRefresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			added = env.Events()[before+1:]
+			nr := localtest.EventsOf(t, added, events.ConnectionNeedsReconnect)
+			if len(nr) != 2 || len(added) != 2 {
+				t.Fatalf("after the refresh run: %v; want one Needs Reconnect per connection", localtest.Summary(t, added))
+			}
+			for _, d := range nr {
+				if d.Cause != "client_changed" || d.Owner != events.OwnerUser || d.SupportContact == nil || d.SupportContact.Email != "it-help@acme.example" {
 					t.Errorf("needs reconnect after a client change: %+v", d)
 				}
 			}
@@ -179,15 +193,36 @@ func TestChangesOtherFunctionsMake(t *testing.T) {
 			dave := env.MemberToken("u-dave", org)
 			env.Connect(dave, org, catalog.GoogleWorkspace, nil)
 			before = len(env.Events())
-			env.Fake.Inject(fakeprovider.Fault{Provider: catalog.GoogleWorkspace, Kind: fakeprovider.KindRefresh, Error: fakeprovider.ErrInvalidGrant})
+			env.Fake.Inject(fakeprovider.Fault{Provider: catalog.GoogleWorkspace, Kind: fakeprovider.KindRefresh, Error: fakeprovider.ErrInvalidGrant, Times: 1})
 			env.Clock.Advance(2 * time.Hour) // the access token has expired
 			if resp := env.Do("GET", "/v1/orgs/"+org+"/diagnostics/"+catalog.GoogleWorkspace+"?capability=email", dave, nil); resp.Status != 200 {
 				t.Fatalf("diagnostics: %s", resp)
 			}
 			added = env.Events()[before:]
-			nr := localtest.EventsOf(t, added, events.ConnectionNeedsReconnect)
-			if len(added) != 1 || len(nr) != 1 || nr[0].UserID != "u-dave" {
-				t.Fatalf("after diagnostics met a dead grant: %v; want dave's Needs Reconnect only", localtest.Summary(t, added))
+			if nr := localtest.EventsOf(t, added, events.ConnectionNeedsReconnect); len(nr) != 1 || nr[0].UserID != "u-dave" {
+				t.Fatalf("after diagnostics met a dead grant: %v; want dave's Needs Reconnect", localtest.Summary(t, added))
+			}
+
+			// The org's client fails and heals, as the refresh job records
+			// it (store.Health; two runs overlapping report it twice).
+			health := env.Deps.Store.(store.Health)
+			before = len(env.Events())
+			now := env.Clock.Now()
+			for i := range 2 {
+				if _, _, err := health.ReportClientFailure(ctx, org, catalog.GoogleWorkspace, "invalid_client", now.Add(time.Duration(i)*time.Second)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, _, err := health.ReportClientOK(ctx, org, catalog.GoogleWorkspace, now.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			added = env.Events()[before:]
+			failing, recovered := localtest.EventsOf(t, added, events.IntegrationClientFailing), localtest.EventsOf(t, added, events.IntegrationClientRecovered)
+			if len(added) != 2 || len(failing) != 1 || len(recovered) != 1 {
+				t.Fatalf("client health: %v; want one Failing and one Recovered", localtest.Summary(t, added))
+			}
+			if failing[0].Cause != "invalid_client" || failing[0].Owner != events.OwnerAdmin || failing[0].SupportContact == nil || !failing[0].Time.Equal(now.UTC()) {
+				t.Errorf("client failing: %+v", failing[0])
 			}
 		})
 	}

@@ -106,5 +106,5 @@ func record(image map[string]awsevents.DynamoDBAttributeValue) (events.Record, e
 		return events.Record{}, err
 	}
 	img, err := dynamostore.DecodeImage(item)
-	return events.Record{Connection: img.Connection, Integration: img.Integration}, err
+	return events.Record{Connection: img.Connection, Integration: img.Integration, Health: img.Health}, err
 }

@@ -14,8 +14,8 @@ import (
 // bChanges is the change feed, key seq (8 bytes, big-endian) → Change.
 var bChanges = []byte("changes")
 
-// Change is one change of a connection or an integration with the record
-// before and after it, as the DynamoDB table's stream records it
+// Change is one change of a connection, an integration or a client's
+// health, with the record before and after it, as the DynamoDB table's stream records it
 // (NEW_AND_OLD_IMAGES): the embedded store keeps such a feed so that local
 // runs hand EventsFunction what a deployment's stream would (the local
 // server reads it with ReadChanges and acknowledges with DeleteChanges).
@@ -28,10 +28,25 @@ type Change struct {
 	NewConnection  *store.Connection  `json:"newConnection,omitempty"`
 	OldIntegration *store.Integration `json:"oldIntegration,omitempty"`
 	NewIntegration *store.Integration `json:"newIntegration,omitempty"`
+	// A client's health (store.Health), kept beside its integration.
+	OldHealth *store.ClientHealth `json:"oldHealth,omitempty"`
+	NewHealth *store.ClientHealth `json:"newHealth,omitempty"`
+}
+
+// healthChange is the change of a client's health from old (found: it was
+// stored) to cur.
+func healthChange(old store.ClientHealth, found bool, cur store.ClientHealth) Change {
+	ch := Change{NewHealth: &cur}
+	if found {
+		ch.OldHealth = &old
+	}
+	return ch
 }
 
 // recordChange appends ch to the feed inside the transaction of the write
 // it records, so the feed has each write exactly once, in write order.
+// (Writes that change nothing, a health that stays OK, record nothing, as
+// they write nothing.)
 func recordChange(tx *bolt.Tx, ch Change) error {
 	b := tx.Bucket(bChanges)
 	seq, err := b.NextSequence()

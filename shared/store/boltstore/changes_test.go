@@ -136,3 +136,36 @@ func TestChangeFeed(t *testing.T) {
 		t.Fatalf("after reopening: %d changes, last seq %d (before %d)", len(again), again[len(again)-1].Seq, got[5].Seq)
 	}
 }
+
+// TestChangeFeedHealth: a client health write is in the feed with the
+// health before and after; a report that writes nothing (OK while OK) is
+// not.
+func TestChangeFeedHealth(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, t.TempDir())
+	at := storetest.T0
+	if _, _, err := s.ReportClientOK(ctx, "o1", "microsoft365", at); err != nil { // OK while OK: no write
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, _, err := s.ReportClientFailure(ctx, "o1", "microsoft365", "invalid_client", at.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.ReportClientOK(ctx, "o1", "microsoft365", at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ReadChanges(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d changes, want the failure, its second sighting, the recovery", len(got))
+	}
+	first, again, healed := got[0], got[1], got[2]
+	if first.OldHealth != nil || first.NewHealth == nil || !first.NewHealth.Failing() ||
+		again.OldHealth == nil || !again.OldHealth.Failing() || !again.NewHealth.LastSeen.Equal(at.Add(time.Minute)) ||
+		healed.OldHealth == nil || !healed.OldHealth.Failing() || healed.NewHealth.Failing() || !healed.NewHealth.RecoveredAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("changes %+v / %+v / %+v", first, again, healed)
+	}
+}
