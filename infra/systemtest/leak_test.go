@@ -308,7 +308,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	published := w.env.Events()
 	for typ, least := range map[string]int{
 		events.IntegrationEnabled: 6, events.IntegrationSettingsChanged: 3, events.ConnectionConnected: 9,
-		events.ConnectionNeedsReconnect: 2, events.ConnectionDisconnected: 9,
+		events.ConnectionNeedsReconnect: 1, events.ConnectionDisconnected: 9,
 	} {
 		if n := len(localtest.EventsOf(t, published, typ)); n < least {
 			t.Errorf("the run put %d %s events on the bus, want at least %d: the search would prove little", n, typ, least)
