@@ -30,9 +30,9 @@
 //     sends it twice (PutEvents has no idempotency key); the retries wait on
 //     the user's request. And linking
 //     github.com/aws/aws-sdk-go-v2/service/eventbridge costs 393,216 B
-//     (bench/minimal 9,896,098 → 10,289,314 B): OAuthFunction (10,879,138 B)
-//     would be at 1.14× the minimal function, AdminFunction 1.13×,
-//     RefreshFunction 1.11×.
+//     (bench/minimal 9,896,098 → 10,289,314 B): OAuthFunction (10,879,138 B
+//     when this was measured) would be at 1.14× the minimal function,
+//     AdminFunction 1.13×, RefreshFunction 1.11×.
 //   - A transactional outbox: event items written in the transaction of the
 //     state change, drained by a function on a schedule. Built and measured
 //     first. Exactly once, nothing lost; but a write with an event becomes a
