@@ -4,7 +4,7 @@
 #                 (FAKE_PROVIDERS=1: fake Microsoft/Google/Salesforce on :3002)
 #   make token    USER=u1 ORG=o1 ROLES=org_admin GROUPS=pilot: a local bearer token
 #   make test     everything CI runs (.ci/run), fuzzing included (see test-fuzz)
-#   make build    the four Lambda bootstraps for linux/arm64, with their sizes
+#   make build    the five Lambda bootstraps for linux/arm64, with their sizes
 #   make smoke    check a deployed stack: SMOKE_API SMOKE_TOKEN SMOKE_ORG SMOKE_REFRESH_FUNCTION [SMOKE_INVOKE_ENDPOINT SMOKE_RETURN_TO] (README, Deploy)
 #   make web      the web console (web/ -> web/dist: npm ci, tsc)
 #   make console-deploy STACK=name  upload it to a stack deployed with ConsoleClientId
@@ -22,7 +22,7 @@ LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 
 # Logical id -> command directory under functions/.
-FUNCTIONS := AdminFunction:admin OAuthFunction:oauth RefreshFunction:refresh DiagnosticsFunction:diagnostics
+FUNCTIONS := AdminFunction:admin OAuthFunction:oauth RefreshFunction:refresh DiagnosticsFunction:diagnostics EventsFunction:events
 
 MOTO_VERSION    := 5.2.1
 CFN_LINT_VERSION := 1.51.0
@@ -34,7 +34,7 @@ RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra
 RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest)(/|$$)
 
 .PHONY: help run token smoke build bench test test-static test-go test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
-	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction clean
+	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction build-EventsFunction clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -42,7 +42,7 @@ help:
 # ---- SAM (BuildMethod: makefile) --------------------------------------------
 # sam build copies the repository (CodeUri: .) and runs these with
 # ARTIFACTS_DIR set. Every function is built from the one root go.mod, so a
-# change anywhere in shared/ rebuilds all four.
+# change anywhere in shared/ rebuilds all five.
 define sam_build
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/$(1)
 endef
@@ -55,6 +55,8 @@ build-RefreshFunction:
 	$(call sam_build,refresh)
 build-DiagnosticsFunction:
 	$(call sam_build,diagnostics)
+build-EventsFunction:
+	$(call sam_build,events)
 
 # ---- local ------------------------------------------------------------------
 # The four bootstraps, and bench/minimal (the yardstick of their size: the

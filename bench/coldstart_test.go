@@ -21,7 +21,8 @@ import (
 const warmInvokes = 10
 
 // coldStartEvents is the representative events/ sample of each function
-// and the status its answer must have (0: the refresh function's result).
+// and the status its answer must have (0: the refresh function's result, or
+// EventsFunction's partial batch response).
 var coldStartEvents = []struct {
 	function, pkg, event string
 	status               int
@@ -36,6 +37,9 @@ var coldStartEvents = []struct {
 	{config.DiagnosticsFunction, "./functions/diagnostics", "Diagnose.json", 200},
 	// The schedule's run (nothing due: the scenario's tokens are fresh).
 	{config.RefreshFunction, "./functions/refresh", "Schedule.json", 0},
+	// A batch of the table's stream: its lifecycle events put on
+	// moto_server's default bus.
+	{config.EventsFunction, "./functions/events", "EventsStreamMapping.json", 0},
 }
 
 // BenchmarkColdStart starts each function's built bootstrap (built for this
@@ -156,6 +160,16 @@ func checkAnswer(b *testing.B, function string, status int, out []byte, err erro
 	b.Helper()
 	if err != nil {
 		b.Fatalf("%s: %v\n%s", function, err, tail(emu.Output(), 3000))
+	}
+	if function == config.EventsFunction {
+		var res struct {
+			Failures  []any  `json:"batchItemFailures"`
+			ErrorType string `json:"errorType"`
+		}
+		if json.Unmarshal(out, &res) != nil || res.ErrorType != "" || res.Failures == nil || len(res.Failures) != 0 {
+			b.Fatalf("%s: %s\n%s", function, out, tail(emu.Output(), 3000))
+		}
+		return
 	}
 	if status == 0 {
 		var res struct {

@@ -1,5 +1,5 @@
 // Package localapp composes the service the way a local run needs it: all
-// four functions in one process, on the stores the configuration names,
+// five functions in one process, on the stores the configuration names,
 // including the embedded store (STORE=embedded, LOCAL_DATA_DIR), which only
 // local runs and tests use and which no Lambda build links. The local
 // server (make run), the end-to-end harness and the benchmarks build
@@ -9,18 +9,23 @@ package localapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sofie/integrations/infra/localevents"
 	"github.com/sofie/integrations/shared/app"
 	"github.com/sofie/integrations/shared/app/adminfn"
 	"github.com/sofie/integrations/shared/app/diagnosticsfn"
+	"github.com/sofie/integrations/shared/app/eventsfn"
 	"github.com/sofie/integrations/shared/app/oauthfn"
 	"github.com/sofie/integrations/shared/app/refreshfn"
 	"github.com/sofie/integrations/shared/config"
+	"github.com/sofie/integrations/shared/events"
 	"github.com/sofie/integrations/shared/httpapi"
 	"github.com/sofie/integrations/shared/store/awssecrets"
 	"github.com/sofie/integrations/shared/store/boltstore"
@@ -65,8 +70,43 @@ func Handler(d *app.Deps, logicalID string) (lambda.Handler, error) {
 		return refreshfn.Handler(d), nil
 	case config.DiagnosticsFunction:
 		return diagnosticsfn.Handler(d), nil
+	case config.EventsFunction:
+		pub, err := Publisher(d)
+		if err != nil {
+			return nil, err
+		}
+		return eventsfn.Handler(d, pub), nil
 	}
 	return nil, fmt.Errorf("no function %q", logicalID)
+}
+
+// Publisher is where a local run's EventsFunction puts its events: on the
+// embedded store, the file LOCAL_DATA_DIR/events.jsonl; on the AWS stores,
+// the EventBridge bus EVENT_BUS_NAME behind AWS_ENDPOINT_URL (moto_server),
+// with the client a deployment uses.
+func Publisher(d *app.Deps) (events.Publisher, error) {
+	if d.Config.Store == "embedded" {
+		return &localevents.File{Path: EventsFile(d.Config)}, nil
+	}
+	return eventsfn.Publisher(d)
+}
+
+// EventsFile is the events file of an embedded-store run.
+func EventsFile(cfg config.Config) string {
+	return filepath.Join(cfg.LocalDataDir, localevents.FileName)
+}
+
+// Stream is the table's stream as the local server reads it for
+// EventsFunction: the embedded store's change feed, or the table's
+// DynamoDB stream behind AWS_ENDPOINT_URL, from now on.
+func Stream(ctx context.Context, d *app.Deps) (localevents.Source, error) {
+	if b, ok := d.Store.(*boltstore.Store); ok {
+		return &localevents.Bolt{Store: b, Table: d.Config.TableName}, nil
+	}
+	if d.AWS == nil {
+		return nil, errors.New("localapp: the stores are neither embedded nor AWS: no stream")
+	}
+	return localevents.OpenDynamoDB(ctx, *d.AWS, d.Config.TableName)
 }
 
 // Routes returns the HTTP routes each function serves, keyed by logical id.

@@ -15,7 +15,11 @@
 //   - InvokeHandler answers the Lambda Invoke API as `sam local start-lambda`
 //     does, so `aws lambda invoke --endpoint-url ...` works;
 //   - RunSchedule invokes scheduled functions on the template's rate with an
-//     EventBridge Scheduled Event.
+//     EventBridge Scheduled Event;
+//   - DrainStreams and RunStreams play the template's event source mappings
+//     of the table's stream: records from a StreamSource (the embedded
+//     store's change feed, or moto_server's stream), filtered and batched
+//     as the mapping says, with its partial batch responses honoured.
 //
 // cmd/localserver (make run) and package localtest both build on it, so tests
 // go through the same path as local runs.
@@ -80,6 +84,9 @@ type Options struct {
 	// them (ParametersFromEnv); the others keep their defaults. They are
 	// checked against each parameter's AllowedPattern.
 	Parameters map[string]string
+	// Streams is the table's stream, for the functions an event source
+	// mapping invokes (DrainStreams); nil: not emulated.
+	Streams StreamSource
 	// APIMappingKey serves the API as a custom domain with this API mapping
 	// key does ("integrations", "apps/integrations"): under /<key>/ only,
 	// routes matched without the key, events whose rawPath keeps it (see
@@ -100,6 +107,10 @@ type Server struct {
 	cors *CORS
 	// mappingPrefix is "/" + Options.APIMappingKey, or "".
 	mappingPrefix string
+	// streams is Options.Streams; streamMu serialises its drains, as Lambda
+	// processes a shard's batches one at a time.
+	streams  StreamSource
+	streamMu sync.Mutex
 }
 
 type function struct {
@@ -127,6 +138,7 @@ func New(o Options) (*Server, error) {
 		log:       o.Logger,
 		now:       o.Now,
 		every:     o.ScheduleInterval,
+		streams:   o.Streams,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -61,6 +61,9 @@ type Function struct {
 	Properties map[string]any
 	Routes     []Route
 	Schedules  []Schedule
+	// Streams are the event source mappings that invoke the function
+	// (AWS::Lambda::EventSourceMapping resources naming it).
+	Streams []Stream
 }
 
 // Environment returns the function's environment variables (Globals
@@ -172,6 +175,19 @@ func ParseTemplate(b []byte) (*Template, error) {
 			return nil, fmt.Errorf("function %s: %w", id, err)
 		}
 		t.Functions[id] = f
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
+		if r := t.Resources[id]; r.Type == "AWS::Lambda::EventSourceMapping" {
+			s, fn, err := t.stream(id, r.Properties)
+			if err != nil {
+				return nil, fmt.Errorf("event source mapping %s: %w", id, err)
+			}
+			f, ok := t.Functions[fn]
+			if !ok {
+				return nil, fmt.Errorf("event source mapping %s: FunctionName must be a Ref to a function of the template", id)
+			}
+			f.Streams = append(f.Streams, s)
+		}
 	}
 	return t, nil
 }

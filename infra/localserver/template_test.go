@@ -161,7 +161,7 @@ func TestServiceTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AdminFunction", "DiagnosticsFunction", "OAuthFunction", "RefreshFunction"}
+	want := []string{"AdminFunction", "DiagnosticsFunction", "EventsFunction", "OAuthFunction", "RefreshFunction"}
 	if !reflect.DeepEqual(tmpl.FunctionIDs(), want) {
 		t.Fatalf("functions %v", tmpl.FunctionIDs())
 	}
@@ -176,5 +176,9 @@ func TestServiceTemplate(t *testing.T) {
 	sc := tmpl.Functions["RefreshFunction"].Schedules
 	if len(sc) != 1 || sc[0].Every != 5*time.Minute {
 		t.Errorf("refresh schedule %+v", sc)
+	}
+	st := tmpl.Functions["EventsFunction"].Streams
+	if len(st) != 1 || st[0].Source != "Table" || st[0].BatchSize != 100 || !st[0].PartialBatch || len(st[0].Filters) != 2 {
+		t.Errorf("events stream mapping %+v", st)
 	}
 }

@@ -21,6 +21,9 @@
 //   - the local server's API handler in an httptest server (the same code as
 //     make run: template routes, JWT authorizer, API Gateway v2 events, each
 //     function's own Lambda handler), and its Lambda Invoke API;
+//   - the table's stream into EventsFunction (Events drains it), which puts
+//     the lifecycle events in LOCAL_DATA_DIR/events.jsonl, or WithAWS on a
+//     bus of the test's own on moto_server's EventBridge;
 //   - WithConsole: the web console on the API's origin, as make run serves it;
 //   - a JSON slog logger capturing every log line (Logs), printed when the
 //     test fails.
@@ -266,6 +269,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		for k, v := range awsVars(t) {
 			vars[k] = v
 		}
+		vars["EVENT_BUS_NAME"] = eventBus(t, vars["TABLE_NAME"])
 	}
 	for k, v := range s.env {
 		vars[k] = v
@@ -286,6 +290,11 @@ func New(t testing.TB, opts ...Option) *Env {
 			t.Errorf("localtest: close stores: %v", err)
 		}
 	})
+	// The stream of the stores as built (WithDeps may wrap them).
+	stream, err := localapp.Stream(ctx, deps)
+	if err != nil {
+		t.Fatalf("localtest: %v", err)
+	}
 	deps.Now = e.Clock.Now
 	for _, fn := range s.mutate {
 		fn(deps)
@@ -302,6 +311,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		Deps:      deps,
 		Handlers:  s.handlers,
 		JWTSecret: jwtSecret,
+		Streams:   stream,
 
 		APIMappingKey: s.mappingKey,
 	})

@@ -2,6 +2,7 @@ package rie_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,6 +39,7 @@ var commands = map[string]string{
 	config.OAuthFunction:       "./functions/oauth",
 	config.RefreshFunction:     "./functions/refresh",
 	config.DiagnosticsFunction: "./functions/diagnostics",
+	config.EventsFunction:      "./functions/events",
 }
 
 // expectation is what one events/ file must get from a fresh deployment
@@ -186,6 +188,13 @@ var scenario = []struct {
 			want(t, b, "due", 0.0)
 		}},
 	}, nil},
+	// A batch of the table's stream: the events it implies go to the bus
+	// (moto_server's default bus), and none of its records failed.
+	{config.EventsFunction, []expectation{
+		{file: "EventsStreamMapping.json", check: func(t *testing.T, b map[string]any) {
+			wantLen(t, b["batchItemFailures"], 0)
+		}},
+	}, []awsCall{{action: "events:PutEvents", resource: "event-bus/default"}}},
 }
 
 func want(t *testing.T, b map[string]any, key string, v any) {
@@ -214,7 +223,7 @@ type built struct {
 
 var bins built
 
-// buildAll builds the emulator and the four bootstraps once per test
+// buildAll builds the emulator and the five bootstraps once per test
 // binary. A failure fails the test: the emulator is pinned in go.mod, so it
 // can always be built where the module can.
 func buildAll(t *testing.T) *built {
@@ -415,7 +424,7 @@ func runScenario(t *testing.T, b *built) {
 // the expected status, problem+json code or body shape, or the refresh
 // result.
 func checkAnswer(t *testing.T, function string, e expectation, out []byte) {
-	if function == config.RefreshFunction {
+	if function == config.RefreshFunction || function == config.EventsFunction {
 		var res map[string]any
 		if err := json.Unmarshal(out, &res); err != nil {
 			t.Fatalf("not a JSON result: %s", out)
@@ -568,6 +577,7 @@ func (c *callRecorder) record(target string, body []byte) {
 	var in struct {
 		TableName, IndexName, SecretId, Name string
 		TransactItems                        []map[string]struct{ TableName string }
+		Entries                              []struct{ EventBusName string }
 	}
 	_ = json.Unmarshal(body, &in)
 	var calls []awsCall
@@ -589,6 +599,15 @@ func (c *callRecorder) record(target string, body []byte) {
 				res += "/index/" + in.IndexName
 			}
 			calls = append(calls, awsCall{"dynamodb:" + op, res})
+		}
+	case service == "AWSEvents":
+		// PutEvents: IAM checks each entry's bus.
+		for _, e := range in.Entries {
+			bus := e.EventBusName
+			if bus == "" {
+				bus = "default"
+			}
+			calls = append(calls, awsCall{"events:" + op, "event-bus/" + bus})
 		}
 	case service == "secretsmanager":
 		id := in.SecretId
@@ -622,6 +641,8 @@ func checkPermissions(t *testing.T, function string, calls []awsCall, vars map[s
 			ok = slices.Contains(perm.Secrets[app.SecretOrgClients], c.action)
 		case strings.HasPrefix(c.resource, prefix+"/default-clients/"):
 			ok = slices.Contains(perm.Secrets[app.SecretDefaultClients], c.action)
+		case c.resource == "event-bus/"+cmp.Or(vars["EVENT_BUS_NAME"], "default"):
+			ok = slices.Contains(perm.EventBusActions, c.action)
 		}
 		if !ok {
 			t.Errorf("%s called %s on %s, which app.Permissions (and so the template) does not grant it", function, c.action, c.resource)

@@ -26,6 +26,7 @@ import (
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/connections"
+	"github.com/sofie/integrations/shared/events"
 	"github.com/sofie/integrations/shared/hygiene"
 )
 
@@ -85,9 +86,12 @@ func leakSecrets() map[string]string {
 // provider faults. Then everything it produced is searched for each planted
 // value, also base64-, URL- and JSON-encoded: every response (status,
 // headers, body), every log line, the process's stdout and stderr (EMF
-// metric lines, the SDK's logger), every refresh result, every audit entry
-// and every DynamoDB item of a raw Scan with all its attributes (sealed
-// token bytes are ciphertext: they may hold anything but the plaintext).
+// metric lines, the SDK's logger), every refresh result, every audit entry,
+// every DynamoDB item of a raw Scan with all its attributes (sealed token
+// bytes are ciphertext: they may hold anything but the plaintext), and
+// every lifecycle event the run put on EventBridge (issue 16: drained from
+// the table's stream through EventsFunction, read back whole, envelope and
+// detail, from moto_server's bus).
 // The sample events and test fixtures hold none either.
 func TestNoSecretLeaks(t *testing.T) {
 	// Not parallel: stdout and stderr are the process's.
@@ -300,6 +304,17 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 	}
 
+	// The lifecycle events of all of the above, as the bus delivered them.
+	published := w.env.Events()
+	for typ, least := range map[string]int{
+		events.IntegrationEnabled: 6, events.IntegrationSettingsChanged: 3, events.ConnectionConnected: 9,
+		events.ConnectionNeedsReconnect: 1, events.ConnectionDisconnected: 9,
+	} {
+		if n := len(localtest.EventsOf(t, published, typ)); n < least {
+			t.Errorf("the run put %d %s events on the bus, want at least %d: the search would prove little", n, typ, least)
+		}
+	}
+
 	// Everything the run produced.
 	haystacks := map[string][]string{
 		"response":      responseTexts(w),
@@ -315,6 +330,10 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 	for _, item := range items {
 		haystacks["DynamoDB item"] = append(haystacks["DynamoDB item"], itemText(item))
+	}
+	for _, e := range published {
+		b, _ := json.Marshal(e)
+		haystacks["published event"] = append(haystacks["published event"], string(b))
 	}
 	if len(haystacks["response"]) < 80 || len(haystacks["log line"]) < 100 || len(haystacks["audit entry"]) < 10 || len(items) < 10 {
 		t.Fatalf("too little output to search: %d responses, %d log lines, %d audit entries, %d items",
@@ -341,8 +360,8 @@ func TestNoSecretLeaks(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("searched %d planted values (%v off the wire) in %d responses, %d log lines, %d stdout/stderr lines, %d refresh results, %d audit entries, %d DynamoDB items",
-		len(planted), kinds, len(haystacks["response"]), len(haystacks["log line"]), len(haystacks["stdout/stderr"]), len(outputs), len(haystacks["audit entry"]), len(items))
+	t.Logf("searched %d planted values (%v off the wire) in %d responses, %d log lines, %d stdout/stderr lines, %d refresh results, %d audit entries, %d DynamoDB items, %d published events",
+		len(planted), kinds, len(haystacks["response"]), len(haystacks["log line"]), len(haystacks["stdout/stderr"]), len(outputs), len(haystacks["audit entry"]), len(items), len(published))
 
 	checkFixtures(t, planted)
 }

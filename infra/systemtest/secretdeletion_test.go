@@ -72,6 +72,10 @@ func TestClientSecretSetRightAfterRemoval(t *testing.T) {
 			}
 
 			want(t, set("fake-client-secret-first"), http.StatusOK, "")
+			// The simulated deletion starts when the DeleteSecret call
+			// lands, between these two instants: the first bounds when it
+			// can end from below, the second from above.
+			removing := time.Now()
 			want(t, w.do(t, "DELETE", path, w.admin(org), nil, nil), http.StatusOK, "")
 			removed := time.Now()
 			resp := set("fake-client-secret-second")
@@ -80,7 +84,7 @@ func TestClientSecretSetRightAfterRemoval(t *testing.T) {
 			}
 			if tc.budget == 0 {
 				want(t, resp, http.StatusOK, "")
-				if time.Since(removed) < tc.delay {
+				if time.Since(removing) < tc.delay {
 					t.Fatalf("answered before the deletion finished")
 				}
 				var v admin.IntegrationView

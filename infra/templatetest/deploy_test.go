@@ -12,6 +12,7 @@ import (
 
 	"github.com/sofie/integrations/infra/localserver"
 	"github.com/sofie/integrations/shared/config"
+	"github.com/sofie/integrations/shared/events"
 	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store/awssecrets"
 )
@@ -189,5 +190,12 @@ func TestMetricLinesSurviveTheLogLevel(t *testing.T) {
 	line := refresh.MetricsLevel(level)
 	if slices.Index(refresh.LambdaLogLevels, line) < configured {
 		t.Errorf("at ApplicationLogLevel %s Lambda drops the metric lines (level %s), and the refresh alarm goes quiet", level, line)
+	}
+	// EventsFunction's metric lines, which EventsFailureAlarm reads, the
+	// same way.
+	props = tmpl.Functions[config.EventsFunction].Properties
+	evLevel, _ := dig(props, "LoggingConfig", "ApplicationLogLevel").(string)
+	if f := dig(props, "LoggingConfig", "LogFormat"); f != "JSON" || slices.Index(refresh.LambdaLogLevels, events.MetricsLevel(evLevel)) < slices.Index(refresh.LambdaLogLevels, evLevel) {
+		t.Errorf("EventsFunction (LogFormat %v, ApplicationLogLevel %s) drops its metric lines (level %s), and EventsFailureAlarm goes quiet", f, evLevel, events.MetricsLevel(evLevel))
 	}
 }

@@ -200,6 +200,9 @@ func generateEvents(t *testing.T) map[string][]byte {
 			ev.Resources = []string{"arn:aws:events:us-east-1:" + sampleAccount + ":rule/integrations-" + id + sc.Event + "-1ABCDEF2GHIJ"}
 			out[id+"/"+sc.Event+".json"] = indent(t, ev)
 		}
+		for _, st := range f.Streams {
+			out[id+"/"+st.Mapping+".json"] = indent(t, sampleStreamEvent(t, st))
+		}
 	}
 	for name := range sampleRequests {
 		if _, ok := out[name+".json"]; !ok {

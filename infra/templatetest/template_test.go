@@ -62,6 +62,7 @@ func TestFunctionsAreBuiltFromTheirCommands(t *testing.T) {
 	handlers := map[string]string{
 		config.AdminFunction: "adminfn.Handler", config.OAuthFunction: "oauthfn.Handler",
 		config.RefreshFunction: "refreshfn.Handler", config.DiagnosticsFunction: "diagnosticsfn.Handler",
+		config.EventsFunction: "eventsfn.Handler",
 	}
 	for _, id := range tmpl.FunctionIDs() {
 		f := tmpl.Functions[id]
@@ -306,6 +307,8 @@ func TestPoliciesGrantExactlyWhatTheCodeCalls(t *testing.T) {
 	for _, idx := range dynamostore.TableSpec("").GlobalSecondaryIndexes {
 		resources[key(map[string]any{"Fn::Sub": "${Table.Arn}/index/" + idx.IndexName})] = "index " + idx.IndexName
 	}
+	resources[key(map[string]any{"Fn::Sub": "${Table.Arn}/stream/*"})] = "stream"
+	resources[key(map[string]any{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"})] = "bus"
 
 	for _, id := range tmpl.FunctionIDs() {
 		perm, ok := app.Permissions[id]
@@ -324,6 +327,12 @@ func TestPoliciesGrantExactlyWhatTheCodeCalls(t *testing.T) {
 			for _, a := range actions {
 				want[grant{a, scope}] = true
 			}
+		}
+		for _, a := range perm.StreamActions {
+			want[grant{a, "stream"}] = true
+		}
+		for _, a := range perm.EventBusActions {
+			want[grant{a, "bus"}] = true
 		}
 
 		got := map[grant]bool{}
@@ -388,6 +397,15 @@ func TestPoliciesGrantExactlyWhatTheCodeCalls(t *testing.T) {
 			if strings.Contains(a, "*") || (a == "dynamodb:Scan" && id != config.RefreshFunction) {
 				t.Errorf("%s: %s is not least privilege", id, a)
 			}
+		}
+		// Only EventsFunction reads the stream and puts events; it reads
+		// no secret (the stream's images hold sealed tokens it must never
+		// be able to open).
+		if (len(p.StreamActions) > 0 || len(p.EventBusActions) > 0) != (id == config.EventsFunction) {
+			t.Errorf("%s: stream actions %v, bus actions %v", id, p.StreamActions, p.EventBusActions)
+		}
+		if id == config.EventsFunction && (len(p.Secrets) > 0 || !slices.Equal(p.TableActions, []string{"dynamodb:GetItem"})) {
+			t.Errorf("EventsFunction may only read items (an integration's support contact), never a secret: %+v", p)
 		}
 	}
 }

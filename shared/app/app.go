@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/middleware"
@@ -40,6 +41,9 @@ type Deps struct {
 	HTTPClient *http.Client
 	Clients    *clients.Resolver
 	Now        func() time.Time
+	// AWS is the SDK configuration the AWS stores were built with (nil on
+	// injected stores): EventsFunction's EventBridge client uses it too.
+	AWS *aws.Config
 
 	closers []func() error
 }

@@ -19,7 +19,8 @@ const (
 
 // Permission is what one function's code calls: the DynamoDB actions on the
 // service's table (and its indexes), and the Secrets Manager actions per
-// secret scope.
+// secret scope; and for EventsFunction, reading the table's stream and
+// putting events on the bus.
 type Permission struct {
 	// TableActions on the table itself.
 	TableActions []string
@@ -27,6 +28,10 @@ type Permission struct {
 	Indexes []string
 	// Secrets: Secrets Manager actions per secret scope.
 	Secrets map[string][]string
+	// StreamActions on the table's streams (<table ARN>/stream/*).
+	StreamActions []string
+	// EventBusActions on the EventBusName bus.
+	EventBusActions []string
 }
 
 // Permissions declares each function's least privilege: exactly what its
@@ -113,5 +118,18 @@ var Permissions = map[string]Permission{
 			SecretDefaultClients: {"secretsmanager:GetSecretValue"},
 			SecretTokenKey:       {"secretsmanager:GetSecretValue"},
 		},
+	},
+	config.EventsFunction: {
+		// An integration's support contact, for its connections' events.
+		// No secret: the stream's images hold sealed tokens, which this
+		// function never opens (it has no key) and never publishes.
+		TableActions: []string{"dynamodb:GetItem"},
+		// What Lambda's event source mapping does with the function's
+		// role to read the stream, on the table's streams only
+		// (table/<name>/stream/*, as
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html
+		// grants it), not the managed AWSLambdaDynamoDBExecutionRole's "*".
+		StreamActions:   []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+		EventBusActions: []string{"events:PutEvents"},
 	},
 }

@@ -69,5 +69,6 @@ func openAWSStores(ctx context.Context, d *Deps, o buildOptions) error {
 		return err
 	}
 	d.Store, d.Secrets = dynamostore.New(ddb, cfg.TableName), secrets
+	d.AWS = &awsCfg
 	return nil
 }

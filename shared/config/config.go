@@ -22,10 +22,11 @@ const (
 	OAuthFunction       = "OAuthFunction"
 	RefreshFunction     = "RefreshFunction"
 	DiagnosticsFunction = "DiagnosticsFunction"
+	EventsFunction      = "EventsFunction"
 )
 
 // Functions lists every function logical id.
-var Functions = []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction}
+var Functions = []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction, EventsFunction}
 
 // Var declares one environment variable.
 type Var struct {
@@ -46,7 +47,7 @@ var all = Functions
 var Vars = []Var{
 	{Name: "ENVIRONMENT", Default: "prod", Functions: all, Doc: "Deployment environment: prod, staging, dev; local and test are for local runs and allow provider endpoint overrides."},
 	{Name: "TABLE_NAME", Functions: all, Doc: "DynamoDB table holding configs, connections, states and audit entries."},
-	{Name: "SECRETS_PREFIX", Functions: []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "Prefix of this deployment's Secrets Manager secret names: integrations/<stack name> in the template (see README, Secret names)."},
+	{Name: "SECRETS_PREFIX", Functions: []string{AdminFunction, OAuthFunction, RefreshFunction, DiagnosticsFunction, EventsFunction}, Doc: "Prefix of this deployment's Secrets Manager secret names: integrations/<stack name> in the template (see README, Secret names)."},
 	{Name: "TOKEN_KEY_SECRET_ID", Functions: []string{OAuthFunction, RefreshFunction, DiagnosticsFunction}, Doc: "ARN of the token-encryption key secret."},
 	{Name: "AVAILABLE_PROVIDERS", Default: "microsoft365,google_workspace,salesforce", Functions: all, Doc: "Providers offered in this deployment (comma-separated)."},
 	{Name: "CLAIM_USER", Default: "sub", Functions: []string{AdminFunction, OAuthFunction, DiagnosticsFunction}, Doc: "JWT claim with the user id."},
@@ -63,6 +64,7 @@ var Vars = []Var{
 	{Name: "REFRESH_MARGIN_SECONDS", Default: "900", Functions: []string{RefreshFunction, DiagnosticsFunction}, Doc: "Refresh access tokens expiring within this margin."},
 	{Name: "REFRESH_LEASE_SECONDS", Default: "120", Functions: []string{RefreshFunction, DiagnosticsFunction}, Doc: "How long a refresh lease holds a connection."},
 	{Name: "REFRESH_DEADLINE_MARGIN_SECONDS", Default: "20", Functions: []string{RefreshFunction}, Doc: "Stop claiming connections when the Lambda deadline is this close."},
+	{Name: "EVENT_BUS_NAME", Default: "default", Functions: []string{EventsFunction}, Doc: "Amazon EventBridge bus the connection lifecycle events are put on (a name or an ARN). Locally, STORE=embedded writes them to LOCAL_DATA_DIR/events.jsonl instead."},
 
 	{Name: "STORE", Default: "aws", LocalOnly: true, Doc: "aws (DynamoDB and Secrets Manager) or embedded (local durable files). Local runs default to embedded."},
 	{Name: "LOCAL_DATA_DIR", Default: ".local", LocalOnly: true, Doc: "Where the embedded stores keep their files."},
@@ -91,6 +93,8 @@ type Config struct {
 	RefreshMargin         time.Duration
 	RefreshLease          time.Duration
 	RefreshDeadlineMargin time.Duration
+
+	EventBusName string
 
 	Store                    string
 	LocalDataDir             string
@@ -142,6 +146,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		RefreshMargin:            seconds("REFRESH_MARGIN_SECONDS", 60),
 		RefreshLease:             seconds("REFRESH_LEASE_SECONDS", 10),
 		RefreshDeadlineMargin:    seconds("REFRESH_DEADLINE_MARGIN_SECONDS", 1),
+		EventBusName:             get("EVENT_BUS_NAME"),
 		Store:                    get("STORE"),
 		LocalDataDir:             get("LOCAL_DATA_DIR"),
 		ProviderEndpointOverride: get("PROVIDER_ENDPOINT_OVERRIDE"),

@@ -43,7 +43,7 @@ import (
 
 // functions are the template's functions, in the order the report lists
 // them.
-var functions = []string{config.AdminFunction, config.OAuthFunction, config.DiagnosticsFunction, config.RefreshFunction}
+var functions = []string{config.AdminFunction, config.OAuthFunction, config.DiagnosticsFunction, config.RefreshFunction, config.EventsFunction}
 
 // step is one go test command and the report section it feeds.
 type step struct {
@@ -61,7 +61,7 @@ func goTest(pkgs []string, flags ...string) []string {
 // package benchmarks repeat with -count and the report takes the median.
 func steps(scale bool) []step {
 	s := []step{
-		{"coldstart", "cold start and warm latency of the four bootstraps through the Lambda runtime emulator",
+		{"coldstart", "cold start and warm latency of the five bootstraps through the Lambda runtime emulator",
 			goTest([]string{"./bench/"}, "-bench", "^BenchmarkColdStart$", "-benchtime", "5x", "-count", "1", "-timeout", "30m")},
 		{"api", "AWS calls and handler time of every API route (moto_server)",
 			goTest([]string{"./bench/"}, "-bench", "^BenchmarkAPI$", "-benchtime", "5x", "-count", "1", "-timeout", "30m")},

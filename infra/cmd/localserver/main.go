@@ -1,7 +1,10 @@
-// Command localserver is `make run`: the service's four functions behind an
+// Command localserver is `make run`: the service's five functions behind an
 // emulated API Gateway (127.0.0.1:3000) with the web console on the same
 // origin (package webconsole, from web/dist), the Lambda Invoke API
-// (127.0.0.1:3001), RefreshFunction on the template's schedule, and with
+// (127.0.0.1:3001), RefreshFunction on the template's schedule,
+// EventsFunction on the table's stream (its lifecycle events in
+// LOCAL_DATA_DIR/events.jsonl, or with STORE=aws on the EventBridge behind
+// AWS_ENDPOINT_URL), and with
 // FAKE_PROVIDERS=1 the fake provider (127.0.0.1:3002) standing in for
 // Microsoft, Google and Salesforce. See package localserver.
 //
@@ -118,6 +121,11 @@ func run() error {
 		}
 	}
 
+	stream, err := localapp.Stream(ctx, deps)
+	if err != nil {
+		return fmt.Errorf("the table's stream: %w", err)
+	}
+
 	secret := lookup("LOCAL_JWT_SECRET")
 	if secret == "" {
 		secret = localserver.DevJWTSecret
@@ -130,6 +138,7 @@ func run() error {
 		Logger:           logger,
 		ScheduleInterval: *every,
 		Parameters:       localserver.ParametersFromEnv(lookup),
+		Streams:          stream,
 	})
 	if err != nil {
 		return err
@@ -168,6 +177,8 @@ func run() error {
 		wg.Add(1)
 		go func() { defer wg.Done(); srv.RunSchedule(ctx) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); srv.RunStreams(ctx, time.Second) }()
 
 	var routes []string
 	for _, id := range srv.Template().FunctionIDs() {
@@ -186,6 +197,11 @@ func run() error {
 	}
 	if fake != nil {
 		fmt.Fprintf(os.Stderr, "  Fake provider %s (auto-approve, any client id)\n", env["PROVIDER_ENDPOINT_OVERRIDE"])
+	}
+	if cfg.Store == "embedded" {
+		fmt.Fprintf(os.Stderr, "  Events       %s  (lifecycle events, one JSON line each)\n", localapp.EventsFile(cfg))
+	} else {
+		fmt.Fprintf(os.Stderr, "  Events       EventBridge bus %q behind AWS_ENDPOINT_URL\n", cfg.EventBusName)
 	}
 	fmt.Fprintf(os.Stderr, "  Token        make token USER=u1 ORG=o1 ROLES=org_admin\n\n")
 

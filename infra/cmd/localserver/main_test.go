@@ -144,8 +144,28 @@ func TestLocalServerCommand(t *testing.T) {
 			t.Errorf("token with the wrong secret: %d", status)
 		}
 	}
-	// FAKE_PROVIDERS=1: the fake provider listens and the admin sees the
-	// default clients as available.
+	// make run puts the lifecycle events in LOCAL_DATA_DIR/events.jsonl:
+	// the table's stream is played into EventsFunction every second.
+	put, _ := http.NewRequest("PUT", s.api+"/v1/orgs/o1/integrations/google_workspace",
+		strings.NewReader(`{"enabled":true,"configMode":"default","capabilities":["email"],"rollout":{"mode":"everyone"}}`))
+	put.Header.Set("Authorization", "Bearer "+token)
+	put.Header.Set("Content-Type", "application/json")
+	put.Header.Set("If-None-Match", "*")
+	if resp, err := http.DefaultClient.Do(put); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("enable google_workspace: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	var published []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if published, _ = os.ReadFile(filepath.Join(data, "events.jsonl")); len(published) > 0 {
+			break
+		}
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(published, &ev); err != nil || ev["detail-type"] != "Integration Enabled" || ev["source"] != "integrations" {
+		t.Errorf("events.jsonl after enabling a provider: %q (%v)", published, err)
+	}
 	if resp, err := http.Get(s.fake + "/accounts.google.com/o/oauth2/v2/auth"); err != nil {
 		t.Errorf("fake provider: %v", err)
 	} else {

@@ -24,6 +24,7 @@
 //	rate_limits        name#subject#<window start>       → count and expiry (limits.go; created on first use)
 //	refresh_summaries  org#provider                      → RefreshSummary (rollout.go; created on first use)
 //	connect_attempts   org#provider#user                 → ConnectAttempt (rollout.go; created on first use)
+//	changes            seq (uint64, big-endian)          → Change: the connection or integration before and after a write (changes.go)
 //
 // Times in keys are fixed-width UTC (2006-01-02T15:04:05.000000000Z), so
 // byte order is time order.
@@ -80,7 +81,7 @@ var (
 	bTokenKeys    = []byte("token_keys")
 	bMeta         = []byte("meta")
 
-	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bConnsOff, bHealth, bJobs, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta}
+	allBuckets = [][]byte{bIntegrations, bAudit, bStates, bCompletions, bConns, bConnsByProv, bConnsByGrant, bConnsOff, bHealth, bJobs, bDue, bClientSecret, bDefaults, bTokenKeys, bMeta, bChanges}
 
 	metaCurrentKey = []byte("token_key_current")
 )

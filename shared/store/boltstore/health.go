@@ -72,14 +72,19 @@ func (s *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause 
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bHealth)
 		h = okHealth(orgID, provider)
-		if _, err := getJSON(b, key(orgID, provider), &h); err != nil {
+		found, err := getJSON(b, key(orgID, provider), &h)
+		if err != nil {
 			return err
 		}
+		old := h
 		if !h.Failing() {
 			h.Status, h.Since, started = store.HealthFailing, at, true
 		}
 		if !at.Before(h.LastSeen) {
 			h.Cause, h.LastSeen = cause, at
+		}
+		if err := recordChange(tx, healthChange(old, found, h)); err != nil {
+			return err
 		}
 		return putJSON(b, key(orgID, provider), &h)
 	})
@@ -106,7 +111,11 @@ func (s *Store) ReportClientOK(ctx context.Context, orgID, provider string, at t
 			return nil
 		}
 		recovered = true
+		old := h
 		h = store.ClientHealth{OrgID: orgID, Provider: provider, Status: store.HealthOK, RecoveredAt: at}
+		if err := recordChange(tx, healthChange(old, true, h)); err != nil {
+			return err
+		}
 		return putJSON(b, key(orgID, provider), &h)
 	})
 	if err != nil {

@@ -84,6 +84,13 @@ func (s *Store) PutIntegration(ctx context.Context, cfg store.Integration, expec
 		if err := putJSON(b, key(cfg.OrgID, cfg.Provider), &cfg); err != nil {
 			return err
 		}
+		ch := Change{NewIntegration: &cfg}
+		if ok {
+			ch.OldIntegration = &cur
+		}
+		if err := recordChange(tx, ch); err != nil {
+			return err
+		}
 		for _, e := range audit {
 			if err := putAudit(tx, e); err != nil {
 				return err
@@ -255,9 +262,12 @@ func getConn(tx *bolt.Tx, k store.ConnKey) (store.Connection, bool, error) {
 	return c, ok, err
 }
 
-// writeConn stores c and keeps the indexes in step with it; old is the
-// stored record it replaces, if any.
+// writeConn stores c and keeps the indexes and the change feed in step
+// with it; old is the stored record it replaces, if any.
 func writeConn(tx *bolt.Tx, c *store.Connection, old *store.Connection) error {
+	if err := recordChange(tx, Change{OldConnection: old, NewConnection: c}); err != nil {
+		return err
+	}
 	due := tx.Bucket(bDue)
 	if old != nil && !old.NextRefreshAt.IsZero() {
 		if err := due.Delete(dueKey(*old)); err != nil {
@@ -426,6 +436,9 @@ func (s *Store) DeleteConnection(ctx context.Context, k store.ConnKey) error {
 
 // deleteConn removes the stored connection old and its index entries.
 func deleteConn(tx *bolt.Tx, old store.Connection) error {
+	if err := recordChange(tx, Change{OldConnection: &old}); err != nil {
+		return err
+	}
 	if !old.NextRefreshAt.IsZero() {
 		if err := tx.Bucket(bDue).Delete(dueKey(old)); err != nil {
 			return err

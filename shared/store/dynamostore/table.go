@@ -52,6 +52,15 @@ type TableDefinition struct {
 	KeySchema               []KeyElement           `yaml:"KeySchema"`
 	GlobalSecondaryIndexes  []GlobalSecondaryIndex `yaml:"GlobalSecondaryIndexes"`
 	TimeToLiveSpecification TimeToLive             `yaml:"TimeToLiveSpecification"`
+	StreamSpecification     StreamSpecification    `yaml:"StreamSpecification"`
+}
+
+// StreamSpecification is the table's DynamoDB stream: every change of an
+// item, with its image before and after (NEW_AND_OLD_IMAGES). EventsFunction
+// reads it and puts the lifecycle events it implies on EventBridge (package
+// events).
+type StreamSpecification struct {
+	StreamViewType string `yaml:"StreamViewType"`
 }
 
 // AttributeDefinition declares a key attribute's type (S).
@@ -104,6 +113,7 @@ func TableSpec(name string) TableDefinition {
 			{IndexName: IndexOffIndex, KeySchema: keys(AttrGSI4PK, AttrGSI4SK), Projection: Projection{ProjectionType: "KEYS_ONLY"}},
 		},
 		TimeToLiveSpecification: TimeToLive{AttributeName: AttrTTL, Enabled: true},
+		StreamSpecification:     StreamSpecification{StreamViewType: string(types.StreamViewTypeNewAndOldImages)},
 	}
 }
 
@@ -119,6 +129,9 @@ func (d TableDefinition) CreateTableInput() *dynamodb.CreateTableInput {
 		})
 	}
 	in.KeySchema = keySchema(d.KeySchema)
+	if v := d.StreamSpecification.StreamViewType; v != "" {
+		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(v)}
+	}
 	for _, g := range d.GlobalSecondaryIndexes {
 		p := &types.Projection{ProjectionType: types.ProjectionType(g.Projection.ProjectionType)}
 		if len(g.Projection.NonKeyAttributes) > 0 {
@@ -162,12 +175,21 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	return nil
 }
 
-// EnsureTable creates the table unless it exists (local runs).
+// EnsureTable creates the table unless it exists, and turns its stream on
+// if a table created before streams has none (local runs).
 func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	_, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	var nf *types.ResourceNotFoundException
 	switch {
 	case err == nil:
+		if s := out.Table.StreamSpecification; s != nil && aws.ToBool(s.StreamEnabled) {
+			return nil
+		}
+		if _, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName: aws.String(name), StreamSpecification: TableSpec(name).CreateTableInput().StreamSpecification,
+		}); err != nil {
+			return fmt.Errorf("dynamostore: turn on the stream of %s: %w", name, err)
+		}
 		return nil
 	case errors.As(err, &nf):
 		err = CreateTable(ctx, client, name)
