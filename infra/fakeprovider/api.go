@@ -28,6 +28,7 @@ const (
 	probNotFound
 	probItemForbidden
 	probAppOnly
+	probClaimsChallenge // Conditional Access asks for a stronger sign-in (Graph's claims challenge)
 	probFault
 )
 
@@ -121,13 +122,16 @@ func (s *Server) api(d dialect, n need, h func(*apiCall)) http.HandlerFunc {
 			refuse(probBadToken)
 			return
 		}
-		if d.id() == catalog.Salesforce && n.kind == KindAPI && requestHost(r) != instanceHost {
-			// A Salesforce session is valid on its org's instance only.
+		if !d.servesAPI(r, n, instanceHost) {
 			refuse(probBadToken)
 			return
 		}
 		if !s.hasScope(d.id(), n, tok.scopes) {
 			refuse(probInsufficientScope)
+			return
+		}
+		if k, refused := d.apiRefusal(user); refused {
+			refuse(k)
 			return
 		}
 		if n.capability != "" && slices.Contains(user.Denied, n.capability) {
@@ -150,8 +154,8 @@ func (s *Server) hasScope(provider string, n need, granted []string) bool {
 			return false
 		}
 		allowed = append(allowed, cs.ReadScopes...)
-		for _, a := range cs.Actions {
-			allowed = append(allowed, cs.WriteScopes[a]...)
+		for _, w := range cs.WriteScopes {
+			allowed = append(allowed, w.Scopes...)
 		}
 		allowed = append(allowed, extraScopes[n.capability]...)
 	}

@@ -129,6 +129,10 @@ func (s *Server) authorize(d dialect, w http.ResponseWriter, r *http.Request) {
 		fail(failInjected, x)
 		return
 	}
+	if fl, refused := d.admitsClient(r, cl); refused {
+		fail(fl, x)
+		return
+	}
 	if ar.responseType != "code" {
 		x.got = ar.responseType
 		fail(failUnsupportedResponseType, x)
@@ -139,7 +143,7 @@ func (s *Server) authorize(d dialect, w http.ResponseWriter, r *http.Request) {
 		fail(failInvalidRequest, x)
 		return
 	}
-	if len(ar.scopes) == 0 && d.id() != catalog.Salesforce {
+	if len(ar.scopes) == 0 && d.scopeRequired() {
 		x.param = "scope"
 		fail(failMissingParam, x)
 		return
@@ -153,11 +157,7 @@ func (s *Server) authorize(d dialect, w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case ar.challenge != "":
-		method := ar.method
-		if method == "" && d.id() == catalog.Salesforce {
-			method = "S256" // Salesforce knows no other method and takes no method parameter
-		}
-		if method != "S256" {
+		if d.challengeMethod(ar.method) != "S256" {
 			x.got = ar.method
 			fail(failPKCEMethod, x)
 			return
@@ -216,7 +216,7 @@ func (s *Server) grantCode(d dialect, w http.ResponseWriter, r *http.Request, ar
 
 	p := s.provider(d.id())
 	granted := grantScopes(p, ar.scopes, user.GrantScopes)
-	if r.Method == http.MethodPost && d.id() == catalog.GoogleWorkspace {
+	if r.Method == http.MethodPost && d.granularConsent() {
 		if ticked == nil {
 			ticked = []string{} // nothing ticked: only the base scopes
 		}
@@ -225,24 +225,14 @@ func (s *Server) grantCode(d dialect, w http.ResponseWriter, r *http.Request, ar
 	if ar.includeGranted {
 		granted = union(priorScopes, granted)
 	}
-	offline := false
-	switch d.id() {
-	case catalog.Microsoft365:
-		offline = slices.Contains(granted, "offline_access")
-	case catalog.GoogleWorkspace:
-		// Google answers the first consent of a client and user with a
-		// refresh token, and a later one only when it asked for consent again.
-		offline = ar.accessType == "offline" && (!priorOffline || strings.Contains(ar.prompt, "consent"))
-	case catalog.Salesforce:
-		offline = slices.Contains(granted, "refresh_token") || slices.Contains(granted, "offline_access")
-	}
+	offline := d.offline(ar, granted, priorOffline)
 	now := s.now()
 	code := &authCode{
 		provider: d.id(), clientID: cl.ClientID, email: strings.ToLower(user.Email), redirectURI: ar.redirectURI,
 		scopes: granted, challenge: ar.challenge, nonce: ar.nonce, offline: offline,
-		tenant: user.Tenant, loginHost: salesforceLoginHost(ar.host), expires: now.Add(d.codeTTL()),
+		tenant: user.Tenant, loginHost: d.loginHost(ar), expires: now.Add(d.codeTTL()),
 	}
-	value := randToken(codePrefix(d.id()))
+	value := randToken(d.codePrefix())
 	s.mu.Lock()
 	s.sweep(now)
 	s.codes[value] = code
@@ -257,16 +247,6 @@ func (s *Server) grantCode(d dialect, w http.ResponseWriter, r *http.Request, ar
 	}
 	redirect(w, ar.redirectURI, q)
 	return failNone
-}
-
-func codePrefix(provider string) string {
-	switch provider {
-	case catalog.Microsoft365:
-		return "0.A"
-	case catalog.GoogleWorkspace:
-		return "4/0A"
-	}
-	return "aPrx"
 }
 
 // chooseUser picks the account: the one chosen on the consent page, the one

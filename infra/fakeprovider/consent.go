@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/sofie/integrations/shared/catalog"
 )
 
 // consentTTL is how long a consent page's request stays valid.
@@ -78,14 +76,10 @@ func (s *Server) consentPage(d dialect, w http.ResponseWriter, ar *authzRequest,
 	s.sweep(s.now())
 	s.pending[ar.id] = ar
 	for _, u := range s.usersOf(d.id()) {
-		detail := u.HostedDomain
-		if d.id() == catalog.Microsoft365 {
-			detail = "tenant " + u.Tenant
-		}
-		data.Accounts = append(data.Accounts, pageAccount{Email: u.Email, Detail: detail, Selected: strings.EqualFold(u.Email, chosen.Email)})
+		data.Accounts = append(data.Accounts, pageAccount{Email: u.Email, Detail: d.accountDetail(u), Selected: strings.EqualFold(u.Email, chosen.Email)})
 	}
 	s.mu.Unlock()
-	if d.id() == catalog.GoogleWorkspace {
+	if d.granularConsent() {
 		// Granular consent: identity scopes are always granted, the others
 		// can be unticked.
 		for _, sc := range ar.scopes {

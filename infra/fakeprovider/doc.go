@@ -29,6 +29,16 @@
 // These are exactly the URLs shared/catalog builds; a test walks the catalog
 // to keep the two in step.
 //
+// # Dialects
+//
+// Each provider is one file (microsoft.go, google.go, salesforce.go): a
+// type implementing the dialect interface (oauth.go) over base's defaults,
+// registering its own routes, wording its own errors and minting its own
+// token shapes. The shared flow (authorize.go, token.go, api.go,
+// consent.go) asks the dialect and never compares provider ids; dialects()
+// is the explicit registry, and TestEveryProviderHasADialect holds it to
+// the catalog.
+//
 // # Using it
 //
 //	fake := fakeprovider.New(fakeprovider.Options{AutoApprove: true})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
 )
 
 const googleAuthPrefix = "https://www.googleapis.com/auth/"
@@ -19,11 +20,90 @@ var googleIdentityScopes = []string{"openid", "email", "profile"}
 
 // google is Google's OAuth 2.0 for web server applications, OpenID Connect
 // userinfo, and the Gmail, Calendar, Drive and People APIs.
-type google struct{ s *Server }
+type google struct{ base }
 
-func (g *google) id() string             { return catalog.GoogleWorkspace }
-func (g *google) codeTTL() time.Duration { return 10 * time.Minute }
-func (g *google) rotates(*client) bool   { return false }
+func (g *google) id() string              { return catalog.GoogleWorkspace }
+func (g *google) codeTTL() time.Duration  { return 10 * time.Minute }
+func (g *google) rotates(*client) bool    { return false }
+func (g *google) codePrefix() string      { return "4/0A" }
+func (g *google) newRefreshToken() string { return randToken("1//0") }
+func (g *google) granularConsent() bool   { return true }
+
+// newAccessToken: Google's access tokens start ya29.
+func (g *google) newAccessToken(*client, *family, *User, *accessToken) string {
+	return randToken("ya29.")
+}
+
+func (g *google) routes(handle func(string, http.HandlerFunc)) {
+	s := g.s
+	handle("GET /accounts.google.com/o/oauth2/v2/auth", func(w http.ResponseWriter, r *http.Request) { s.authorize(g, w, r) })
+	handle("POST /accounts.google.com/o/oauth2/v2/auth", func(w http.ResponseWriter, r *http.Request) { s.authorize(g, w, r) })
+	handle("POST /oauth2.googleapis.com/token", func(w http.ResponseWriter, r *http.Request) { s.token(g, w, r) })
+	handle("POST /oauth2.googleapis.com/revoke", g.revoke)
+	handle("GET /oauth2.googleapis.com/revoke", g.revoke)
+	for _, p := range []string{"/openidconnect.googleapis.com/v1/userinfo", "/www.googleapis.com/oauth2/v3/userinfo"} {
+		handle("GET "+p, s.api(g, need{kind: KindUserInfo, scopes: googleIdentityScopes}, g.userinfo))
+		handle("POST "+p, s.api(g, need{kind: KindUserInfo, scopes: googleIdentityScopes}, g.userinfo))
+	}
+	handle("GET /gmail.googleapis.com/gmail/v1/users/me/profile", s.api(g, need{kind: KindAPI, capability: catalog.Email}, g.gmailProfile))
+	handle("GET /gmail.googleapis.com/gmail/v1/users/me/messages", s.api(g, need{kind: KindAPI, capability: catalog.Email}, g.gmailList))
+	handle("GET /gmail.googleapis.com/gmail/v1/users/me/messages/{id}", s.api(g, need{kind: KindAPI, capability: catalog.Email}, g.gmailMessage))
+	handle("GET /www.googleapis.com/calendar/v3/users/me/calendarList", s.api(g, need{kind: KindAPI, capability: catalog.Calendar}, g.calendarList))
+	handle("GET /www.googleapis.com/calendar/v3/calendars/primary/events/{id}", s.api(g, need{kind: KindAPI, capability: catalog.Calendar}, g.calendarEvent))
+	handle("GET /www.googleapis.com/drive/v3/about", s.api(g, need{kind: KindAPI, capability: catalog.Files}, g.driveAbout))
+	handle("GET /www.googleapis.com/drive/v3/files/{id}", s.api(g, need{kind: KindAPI, capability: catalog.Files}, g.driveFile))
+	handle("GET /people.googleapis.com/v1/people/me/connections", s.api(g, need{kind: KindAPI, capability: catalog.Contacts}, g.connections))
+	handle("GET /people.googleapis.com/v1/people/{id}", s.api(g, need{kind: KindAPI, capability: catalog.Contacts}, g.person))
+}
+
+func (g *google) seedUser() User {
+	return User{Provider: g.id(), Email: DefaultGoogleUser, Name: "Alice Example", HostedDomain: DefaultGoogleDomain}
+}
+
+func (g *google) defaultClient() (store.DefaultClient, bool) {
+	return store.DefaultClient{ClientID: "100000000001-fakedefaultclient.apps.googleusercontent.com", ClientSecret: "fake-client-secret-google"}, false
+}
+
+func (g *google) normalize(u *User, _ string) {
+	if u.ID == "" {
+		u.ID = digitsFrom("sub:"+strings.ToLower(u.Email), 21)
+	}
+}
+
+func (g *google) accountDetail(u *User) string { return u.HostedDomain }
+
+// refreshLifetime: an external app in Testing publishing status gets
+// refresh tokens that expire in seven days, unless it asked only for the
+// user's name, email address and profile.
+// Docs: https://developers.google.com/identity/protocols/oauth2#expiration
+func (g *google) refreshLifetime(cl *client, fam *family) time.Duration {
+	if !cl.Testing {
+		return 0
+	}
+	for _, sc := range fam.scopes {
+		if !slices.Contains(googleIdentityScopes, sc) {
+			return 7 * 24 * time.Hour
+		}
+	}
+	return 0
+}
+
+// admits: a Workspace administrator's API controls can keep an account from
+// using the app, at sign-in and at every token request.
+// Docs: https://developers.google.com/identity/protocols/oauth2/web-server#authorization-errors-admin-policy-enforced
+func (g *google) admits(_ *http.Request, u *User) (failure, bool) {
+	if u.AdminPolicyBlocked {
+		return failAdminPolicy, true
+	}
+	return failNone, false
+}
+
+// offline: Google answers the first consent of a client and user with a
+// refresh token (access_type=offline), and a later one only when it asked
+// for consent again.
+func (g *google) offline(ar *authzRequest, _ []string, priorOffline bool) bool {
+	return ar.accessType == "offline" && (!priorOffline || strings.Contains(ar.prompt, "consent"))
+}
 
 func (g *google) knownScope(sc string) bool {
 	switch sc {
@@ -31,15 +111,6 @@ func (g *google) knownScope(sc string) bool {
 		return true
 	}
 	return strings.HasPrefix(sc, googleAuthPrefix) && len(sc) > len(googleAuthPrefix)
-}
-
-func (g *google) admits(*http.Request, *User) (failure, bool) { return failNone, false }
-
-func (g *google) defaultUser(_ *http.Request, users []*User) *User {
-	if len(users) == 0 {
-		return nil
-	}
-	return users[0]
 }
 
 // redirectExtras: Google's redirect also names the granted scopes, the
@@ -119,6 +190,8 @@ func (g *google) oauthError(f failure, x errCtx) oauthError {
 		return e(401, "unauthorized_client", "Unauthorized")
 	case failAccessDenied:
 		return e(400, "access_denied", "")
+	case failAdminPolicy:
+		return e(400, "admin_policy_enforced", "Access to this account's data is restricted by the policies of its Google Workspace administrator.")
 	case failConsentRequired:
 		return e(400, "consent_required", "")
 	case failUnknownToken:

@@ -1,6 +1,8 @@
 package fakeprovider
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
 )
 
 const (
@@ -26,11 +29,130 @@ var graphUserScopes = []string{graphPrefix + "User.Read", graphPrefix + "User.Re
 var graphPermissionRE = regexp.MustCompile(`^[A-Za-z]+(\.[A-Za-z]+)+$`)
 
 // microsoft is the Microsoft identity platform (v2.0) and Microsoft Graph.
-type microsoft struct{ s *Server }
+type microsoft struct{ base }
 
 func (m *microsoft) id() string              { return catalog.Microsoft365 }
 func (m *microsoft) codeTTL() time.Duration  { return 10 * time.Minute }
 func (m *microsoft) rotates(cl *client) bool { return true }
+func (m *microsoft) codePrefix() string      { return "0.A" }
+func (m *microsoft) newRefreshToken() string { return randToken("M.C5") }
+
+func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
+	s := m.s
+	handle("GET /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
+	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
+	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) { s.token(m, w, r) })
+	handle("GET /graph.microsoft.com/v1.0/me", s.api(m, need{kind: KindUserInfo, scopes: graphUserScopes}, m.me))
+	for _, res := range []struct {
+		path string
+		c    catalog.Capability
+	}{{"messages", catalog.Email}, {"events", catalog.Calendar}, {"contacts", catalog.Contacts}} {
+		handle("GET /graph.microsoft.com/v1.0/me/"+res.path, s.api(m, need{kind: KindAPI, capability: res.c}, m.list))
+		handle("GET /graph.microsoft.com/v1.0/me/"+res.path+"/{id}", s.api(m, need{kind: KindAPI, capability: res.c}, m.item))
+	}
+	handle("GET /graph.microsoft.com/v1.0/me/drive/root", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.driveRoot))
+	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.item))
+	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}/content", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.content))
+	handle("GET /{host}/personal/{site}/_layouts/15/download.aspx", m.download)
+}
+
+func (m *microsoft) seedUser() User {
+	return User{Provider: m.id(), Email: DefaultMicrosoftUser, Name: "Alice Example", Tenant: DefaultMicrosoftTenantID,
+		TenantDomains: []string{DefaultMicrosoftTenantDomain, "contoso.onmicrosoft.com"}}
+}
+
+func (m *microsoft) defaultClient() (store.DefaultClient, bool) {
+	return store.DefaultClient{ClientID: "00000000-0000-4000-8000-00000000fa4e", ClientSecret: "fake-client-secret-microsoft365"}, false
+}
+
+// normalize: a user belongs to a tenant (by default the default one),
+// reachable by its id and verified domains.
+func (m *microsoft) normalize(u *User, domain string) {
+	if u.Tenant == "" {
+		u.Tenant = DefaultMicrosoftTenantID
+	}
+	u.Tenant = strings.ToLower(u.Tenant)
+	if len(u.TenantDomains) == 0 && domain != "" {
+		u.TenantDomains = []string{domain}
+	}
+	for i, d := range u.TenantDomains {
+		u.TenantDomains[i] = strings.ToLower(d)
+	}
+	if u.ID == "" {
+		u.ID = guidFrom("oid:" + strings.ToLower(u.Email))
+	}
+}
+
+func (m *microsoft) accountDetail(u *User) string { return "tenant " + u.Tenant }
+
+func (m *microsoft) apiRefusal(u *User) (problemKind, bool) {
+	return probClaimsChallenge, u.ClaimsChallenge
+}
+
+// grantSupported: the client-credentials grant too (the admin's
+// credential check).
+func (m *microsoft) grantSupported(grantType string) bool {
+	return grantType == "client_credentials" || m.base.grantSupported(grantType)
+}
+
+// newAccessToken: Graph's access tokens are JWTs.
+func (m *microsoft) newAccessToken(cl *client, fam *family, u *User, at *accessToken) string {
+	return graphToken(map[string]any{
+		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + fam.tenant + "/",
+		"iat": at.issued.Unix(), "nbf": at.issued.Unix(), "exp": at.expires.Unix(),
+		"appid": cl.ClientID, "tid": fam.tenant, "oid": u.ID, "upn": u.Email, "scp": graphScopeString(fam.scopes), "ver": "1.0",
+	})
+}
+
+// graphToken is a JWT-shaped Graph access token whose signature part is
+// random: clients must treat it as opaque, as Microsoft asks.
+func graphToken(claims map[string]any) string {
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": "fake-provider"})
+	payload, _ := json.Marshal(claims)
+	return base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + randToken("")
+}
+
+// clientCredentials serves Microsoft's client-credentials grant.
+func (m *microsoft) clientCredentials(w http.ResponseWriter, r *http.Request, cl *client, x errCtx) {
+	s := m.s
+	refuse := func(fl failure) { m.writeOAuthError(w, m.oauthError(fl, x)) }
+	tenant := strings.ToLower(r.PathValue("tenant"))
+	switch tenant {
+	case "common", "organizations", "consumers":
+		refuse(failCCTenant)
+		return
+	}
+	s.mu.Lock()
+	tid := s.resolveTenant(tenant)
+	s.mu.Unlock()
+	if tid == "" {
+		refuse(failTenantNotFound)
+		return
+	}
+	scope := r.PostForm.Get("scope")
+	x.got = scope
+	if strings.Contains(scope, " ") || !strings.HasSuffix(scope, "/.default") {
+		refuse(failCCScope)
+		return
+	}
+	if res := strings.TrimSuffix(scope, "/.default"); res != "https://graph.microsoft.com" && res != graphAppID {
+		refuse(failCCResource)
+		return
+	}
+	now := s.now()
+	at := &accessToken{provider: m.id(), clientID: cl.ClientID, scopes: []string{scope},
+		tenant: tid, issued: now, expires: now.Add(s.opts.TokenTTL)}
+	value := graphToken(map[string]any{
+		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + tid + "/",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": at.expires.Unix(), "appid": cl.ClientID, "tid": tid,
+		"roles": []string{}, "ver": "1.0",
+	})
+	s.mu.Lock()
+	s.access[value] = at
+	s.mu.Unlock()
+	ttl := int(s.opts.TokenTTL / time.Second)
+	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": value})
+}
 
 func (m *microsoft) knownScope(sc string) bool {
 	switch sc {
@@ -59,6 +181,9 @@ func (s *Server) resolveTenant(t string) string {
 }
 
 func (m *microsoft) admits(r *http.Request, u *User) (failure, bool) {
+	if u.NotAssigned {
+		return failNotAssigned, true
+	}
 	t := strings.ToLower(r.PathValue("tenant"))
 	switch t {
 	case "common", "organizations":
@@ -72,6 +197,19 @@ func (m *microsoft) admits(r *http.Request, u *User) (failure, bool) {
 	}
 	if u.Tenant != tid {
 		return failUserNotInTenant, true
+	}
+	return failNone, false
+}
+
+// admitsClient: a single-tenant app cannot sign in through the
+// multi-tenant endpoints.
+// Docs: https://learn.microsoft.com/entra/identity-platform/howto-convert-app-to-be-multi-tenant
+func (m *microsoft) admitsClient(r *http.Request, cl *client) (failure, bool) {
+	switch strings.ToLower(r.PathValue("tenant")) {
+	case "common", "organizations":
+		if cl.SingleTenant {
+			return failSingleTenant, true
+		}
 	}
 	return failNone, false
 }
@@ -116,7 +254,13 @@ var aadstsCodes = map[int]aadsts{
 	7000222: {401, "invalid_client", "The provided client secret keys for app '%[3]s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", ""},
 	700016:  {400, "unauthorized_client", "Application with identifier '%[3]s' was not found in the directory '%[4]s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", ""},
 	65004:   {400, "access_denied", "User declined to consent to access the app.", ""},
-	90033:   {503, "temporarily_unavailable", "A transient error has occurred. Please try again.", ""},
+	// Tenant policies: assignment required, external accounts, device state.
+	50105:  {400, "invalid_grant", "Your administrator has configured the application '%[3]s' to block users unless they are specifically granted ('assigned') access to the application. The signed in user is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.", "message_only"},
+	90072:  {400, "invalid_grant", "User account from identity provider does not exist in tenant '%[4]s' and cannot access the application '%[3]s' in that tenant. The account needs to be added as an external user in the tenant first.", ""},
+	53000:  {400, "invalid_grant", "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant.", "message_only"},
+	530003: {400, "invalid_grant", "Your device is required to be managed to access this resource.", "message_only"},
+	50194:  {400, "invalid_request", "Application '%[3]s' is not configured as a multi-tenant application. Usage of the /%[4]s endpoint is not supported for such applications. Use a tenant-specific endpoint or configure the application to be multi-tenant.", ""},
+	90033:  {503, "temporarily_unavailable", "A transient error has occurred. Please try again.", ""},
 }
 
 // injectedAADSTS is the code of an injected error without Fault.AADSTS.
@@ -216,6 +360,14 @@ func (m *microsoft) oauthError(f failure, x errCtx) oauthError {
 		return e(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", strings.TrimSuffix(x.got, "/.default"), x.tenant)
 	case failAccessDenied:
 		return known(65004)
+	case failSingleTenant:
+		return known(50194)
+	case failNotAssigned:
+		out := known(50105)
+		if x.kind == KindAuthorize {
+			out.code = "access_denied"
+		}
+		return out
 	case failConsentRequired:
 		out := known(65001)
 		out.code = "consent_required"
@@ -363,6 +515,8 @@ func (m *microsoft) writeAPIError(w http.ResponseWriter, p apiProblem) {
 		}
 	case probAppOnly:
 		status, code, msg = http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."
+	case probClaimsChallenge:
+		msg = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: LocationConditionEvaluationSatisfied"
 	case probFault:
 		status = p.status
 		switch status {
@@ -374,7 +528,13 @@ func (m *microsoft) writeAPIError(w http.ResponseWriter, p apiProblem) {
 			code, msg = "UnknownError", "An internal error occurred."
 		}
 	}
-	if status == http.StatusUnauthorized {
+	switch {
+	case p.kind == probClaimsChallenge:
+		// A claims challenge: 401 with insufficient_claims and the claims
+		// a new sign-in must satisfy.
+		// Docs: https://learn.microsoft.com/entra/identity-platform/claims-challenge
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="`+graphAppID+`", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZX19fQ=="`)
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="`+graphAppID+`"`)
 	}
 	writeJSON(w, status, map[string]any{"error": map[string]any{

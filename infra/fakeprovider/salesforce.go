@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/store"
 )
 
 // salesforceScopes are the OAuth scopes a connected app can hold.
@@ -29,24 +29,111 @@ var apiVersionRE = regexp.MustCompile(`^v[0-9]{2,3}\.0$`)
 
 // salesforce is Salesforce's OAuth web server flow, identity service, token
 // introspection and revocation, and the instance's REST API.
-type salesforce struct{ s *Server }
+type salesforce struct{ base }
 
-func (sf *salesforce) id() string              { return catalog.Salesforce }
-func (sf *salesforce) codeTTL() time.Duration  { return 15 * time.Minute }
-func (sf *salesforce) rotates(cl *client) bool { return cl.RotateRefreshTokens }
+func (sf *salesforce) id() string               { return catalog.Salesforce }
+func (sf *salesforce) codeTTL() time.Duration   { return 15 * time.Minute }
+func (sf *salesforce) rotates(cl *client) bool  { return cl.RotateRefreshTokens }
+func (sf *salesforce) codePrefix() string       { return "aPrx" }
+func (sf *salesforce) newRefreshToken() string  { return salesforceToken("5Aep861") }
+func (sf *salesforce) reuseRevokesFamily() bool { return true }
+
+// scopeRequired: the connected app's selected scopes apply without one.
+func (sf *salesforce) scopeRequired() bool { return false }
+
+// challengeMethod: Salesforce knows no other method than S256 and takes no
+// method parameter.
+func (sf *salesforce) challengeMethod(method string) string {
+	if method == "" {
+		return "S256"
+	}
+	return method
+}
 
 func (sf *salesforce) knownScope(sc string) bool { return slices.Contains(salesforceScopes, sc) }
 
-func (sf *salesforce) admits(*http.Request, *User) (failure, bool) { return failNone, false }
-
-func (sf *salesforce) defaultUser(_ *http.Request, users []*User) *User {
-	if len(users) == 0 {
-		return nil
-	}
-	return users[0]
+// offline: a refresh token only with the refresh_token (or offline_access)
+// scope.
+func (sf *salesforce) offline(_ *authzRequest, granted []string, _ bool) bool {
+	return slices.Contains(granted, "refresh_token") || slices.Contains(granted, "offline_access")
 }
 
-func (sf *salesforce) redirectExtras(*authzRequest, *User, []string) url.Values { return nil }
+func (sf *salesforce) loginHost(ar *authzRequest) string { return salesforceLoginHost(ar.host) }
+
+// admits: a deactivated user, or a user of a locked org, cannot sign in or
+// get tokens.
+// Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_flow_errors.htm
+func (sf *salesforce) admits(_ *http.Request, u *User) (failure, bool) {
+	switch {
+	case u.OrgInactive:
+		return failInactiveOrg, true
+	case u.Inactive:
+		return failInactiveUser, true
+	}
+	return failNone, false
+}
+
+// newAccessToken: <org id>!<letters>.
+func (sf *salesforce) newAccessToken(_ *client, _ *family, u *User, _ *accessToken) string {
+	return u.OrgID + "!" + salesforceToken("AQ")
+}
+
+// salesforceToken is prefix and 256 random bits in Salesforce's alphabet
+// (letters, digits, '.', '_').
+func salesforceToken(prefix string) string {
+	return strings.ReplaceAll(randToken(prefix), "-", ".")
+}
+
+// servesAPI: a session is valid for the REST API on its org's instance
+// only.
+func (sf *salesforce) servesAPI(r *http.Request, n need, instanceHost string) bool {
+	return n.kind != KindAPI || requestHost(r) == instanceHost
+}
+
+func (sf *salesforce) routes(handle func(string, http.HandlerFunc)) {
+	s := sf.s
+	handle("GET /{host}/services/oauth2/authorize", sf.host(func(w http.ResponseWriter, r *http.Request) { s.authorize(sf, w, r) }))
+	handle("POST /{host}/services/oauth2/authorize", sf.host(func(w http.ResponseWriter, r *http.Request) { s.authorize(sf, w, r) }))
+	handle("POST /{host}/services/oauth2/token", sf.host(func(w http.ResponseWriter, r *http.Request) { s.token(sf, w, r) }))
+	handle("POST /{host}/services/oauth2/revoke", sf.host(sf.revoke))
+	handle("GET /{host}/services/oauth2/revoke", sf.host(sf.revoke))
+	identity := s.api(sf, need{kind: KindUserInfo, scopes: salesforceIdentityScopes}, sf.userinfo)
+	handle("GET /{host}/services/oauth2/userinfo", sf.host(identity))
+	handle("POST /{host}/services/oauth2/userinfo", sf.host(identity))
+	handle("POST /{host}/services/oauth2/introspect", sf.host(sf.introspect))
+	handle("GET /{host}/id/{org}/{user}", sf.host(identity))
+	handle("GET /{host}/services/data/{version}/limits", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.limits)))
+	handle("GET /{host}/services/data/{version}/query", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.query)))
+	handle("GET /{host}/services/data/{version}/sobjects", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.describeGlobal)))
+	handle("GET /{host}/services/data/{version}/sobjects/{object}/{id}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
+	// The catalog's item id is "<Object>/<record id>"; escaped, it is one segment.
+	handle("GET /{host}/services/data/{version}/sobjects/{object}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
+}
+
+func (sf *salesforce) seedUser() User {
+	return User{Provider: sf.id(), Email: DefaultSalesforceUser, Name: "Alice Example", OrgID: DefaultSalesforceOrgID,
+		InstanceURL: DefaultSalesforceInstanceURL}
+}
+
+// defaultClient rotates refresh tokens, a connected-app setting.
+func (sf *salesforce) defaultClient() (store.DefaultClient, bool) {
+	return store.DefaultClient{ClientID: "FAKE0DEFAULT0CONSUMER0KEY0SALESFORCE", ClientSecret: "fake-client-secret-salesforce"}, true
+}
+
+// normalize: a user belongs to an org on an instance (by default the
+// default ones), with a 005 user id.
+func (sf *salesforce) normalize(u *User, _ string) {
+	if u.OrgID == "" {
+		u.OrgID = DefaultSalesforceOrgID
+	}
+	if u.InstanceURL == "" {
+		u.InstanceURL = DefaultSalesforceInstanceURL
+	}
+	u.InstanceURL = strings.TrimRight(u.InstanceURL, "/")
+	if u.ID == "" {
+		u.ID = "005" + alnumFrom("user:"+strings.ToLower(u.Email), 12) + "AAA"
+	}
+}
 
 // host serves only Salesforce hosts on the wildcard routes.
 func (sf *salesforce) host(h http.HandlerFunc) http.HandlerFunc {
@@ -64,9 +151,10 @@ func isSalesforceHost(h string) bool {
 }
 
 // salesforceLoginHost is the host of identity URLs for a sign-in at host:
-// sandboxes sign in (and are identified) at test.salesforce.com.
+// sandboxes and scratch orgs sign in (and are identified) at
+// test.salesforce.com.
 func salesforceLoginHost(host string) string {
-	if host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com") {
+	if host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com") || strings.HasSuffix(host, ".scratch.my.salesforce.com") {
 		return "test.salesforce.com"
 	}
 	return "login.salesforce.com"
@@ -121,6 +209,10 @@ func (sf *salesforce) oauthError(f failure, x errCtx) oauthError {
 		return e("invalid_grant", expired)
 	case failAccessDenied:
 		return e("access_denied", "end-user denied authorization")
+	case failInactiveUser:
+		return e("inactive_user", "user is inactive")
+	case failInactiveOrg:
+		return e("inactive_org", "organization is locked, closed or suspended")
 	case failConsentRequired:
 		return e("immediate_unsuccessful", "user has not approved this consumer")
 	case failUnknownToken:
@@ -372,17 +464,32 @@ func (sf *salesforce) revoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// checkVersion refuses an API version the REST API does not have.
+// checkVersion refuses an API version the REST API does not have: a
+// malformed one is not found, a retired one (below 31.0 since Summer '25)
+// is 410 Gone.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm
 func (sf *salesforce) checkVersion(a *apiCall) bool {
-	if apiVersionRE.MatchString(a.r.PathValue("version")) {
-		return true
+	v := a.r.PathValue("version")
+	if !apiVersionRE.MatchString(v) {
+		a.problem(probNotFound, "")
+		return false
 	}
-	a.problem(probNotFound, "")
-	return false
+	if n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(v, "v"), ".0")); n < 31 {
+		writeJSON(a.w, http.StatusGone, []map[string]string{{"errorCode": "GONE", "message": "API version " + v + " is retired."}})
+		return false
+	}
+	return true
 }
 
+// limits needs the View Setup and Configuration permission, which record
+// access does not give.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm
 func (sf *salesforce) limits(a *apiCall) {
 	if !sf.checkVersion(a) {
+		return
+	}
+	if a.user.WithoutViewSetup {
+		writeJSON(a.w, http.StatusForbidden, []map[string]string{{"errorCode": "INSUFFICIENT_ACCESS", "message": "The View Setup and Configuration permission is required."}})
 		return
 	}
 	limit := func(max, remaining int) map[string]int { return map[string]int{"Max": max, "Remaining": remaining} }
@@ -407,6 +514,38 @@ func (sf *salesforce) describeGlobal(a *apiCall) {
 				"rowTemplate": "/services/data/" + version + "/sobjects/" + name + "/{ID}"}})
 	}
 	writeJSON(a.w, http.StatusOK, map[string]any{"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": objs})
+}
+
+// query runs a SOQL query of the form SELECT <fields> FROM <Object> [LIMIT
+// n] over the user's readable records of that object, as any API user with
+// read access may.
+// Docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+func (sf *salesforce) query(a *apiCall) {
+	if !sf.checkVersion(a) {
+		return
+	}
+	f := strings.Fields(a.r.URL.Query().Get("q"))
+	if len(f) < 4 || !strings.EqualFold(f[0], "SELECT") || !strings.EqualFold(f[2], "FROM") {
+		writeJSON(a.w, http.StatusBadRequest, []map[string]string{{"errorCode": "MALFORMED_QUERY", "message": "unexpected token"}})
+		return
+	}
+	object, limit := f[3], -1
+	if len(f) == 6 && strings.EqualFold(f[4], "LIMIT") {
+		limit, _ = strconv.Atoi(f[5])
+	}
+	version := a.r.PathValue("version")
+	records := []map[string]any{}
+	for _, it := range a.visible() {
+		obj, rid, _ := strings.Cut(it.ID, "/")
+		if obj != object || limit >= 0 && len(records) == limit {
+			continue
+		}
+		records = append(records, map[string]any{
+			"attributes": map[string]string{"type": obj, "url": "/services/data/" + version + "/sobjects/" + obj + "/" + rid},
+			"Id":         rid,
+		})
+	}
+	writeJSON(a.w, http.StatusOK, map[string]any{"totalSize": len(records), "done": true, "records": records})
 }
 
 // record is one sObject record; its item id is "<Object>/<record id>".

@@ -246,6 +246,25 @@ func TestSalesforceREST(t *testing.T) {
 	sfError(base+"/limits", "", 401, "INVALID_SESSION_ID")
 	sfError(base+"/limits", tok.AccessToken+"x", 401, "INVALID_SESSION_ID")
 	sfError(fakeprovider.DefaultSalesforceInstanceURL+"/services/data/latest/limits", tok.AccessToken, 404, "NOT_FOUND")
+	sfError(fakeprovider.DefaultSalesforceInstanceURL+"/services/data/v30.0/limits", tok.AccessToken, 410, "GONE")
+
+	// A SOQL query over the records the user can read; limits needs View
+	// Setup and Configuration, records do not.
+	st, body, _ = e.getJSON(base+"/query?q=SELECT+Id+FROM+Account+LIMIT+1", tok.AccessToken)
+	if q := obj(t, body); st != 200 || q["totalSize"] != float64(1) || obj(t, q["records"].([]any)[0])["Id"] != "001000000000001AAA" {
+		t.Errorf("query: %d %v", st, body)
+	}
+	if st, body, _ := e.getJSON(base+"/query?q=SELECT+Id+FROM+Lead+LIMIT+1", tok.AccessToken); st != 200 || obj(t, body)["totalSize"] != float64(0) {
+		t.Errorf("query of an object without records: %d %v", st, body)
+	}
+	sfError(base+"/query?q=DELETE+everything", tok.AccessToken, 400, "MALFORMED_QUERY")
+	if err := e.fake.UpdateUser(catalog.Salesforce, fakeprovider.DefaultSalesforceUser, func(u *fakeprovider.User) { u.WithoutViewSetup = true }); err != nil {
+		t.Fatal(err)
+	}
+	sfError(base+"/limits", tok.AccessToken, 403, "INSUFFICIENT_ACCESS")
+	if st, _, _ := e.getJSON(base+"/query?q=SELECT+Id+FROM+Account", tok.AccessToken); st != 200 {
+		t.Errorf("query without View Setup: %d", st)
+	}
 	resp := e.get(e.hc, "https://login.example.com/services/oauth2/userinfo", "")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a non-Salesforce host on a Salesforce route: %d", resp.StatusCode)

@@ -81,6 +81,12 @@ type ClientSpec struct {
 	RotateRefreshTokens bool
 	// RequirePKCE refuses authorization requests without a code challenge.
 	RequirePKCE bool
+	// Testing: a Google app whose OAuth consent screen is external and in
+	// Testing: its refresh tokens expire seven days after issue.
+	Testing bool
+	// SingleTenant: a Microsoft app registered for its own tenant only;
+	// under common and organizations it answers AADSTS50194.
+	SingleTenant bool
 }
 
 // Item is an external object a probe can fetch by id: a message, an event,
@@ -111,9 +117,33 @@ type User struct {
 	// DefaultMicrosoftTenantID, and the email's domain).
 	Tenant        string
 	TenantDomains []string
+	// Microsoft: the tenant's Conditional Access asks for a stronger
+	// sign-in than the user's tokens carry (continuous access evaluation):
+	// every Graph call answers 401 with a claims challenge
+	// (error="insufficient_claims" in WWW-Authenticate), and refreshing
+	// does not satisfy it.
+	ClaimsChallenge bool
+	// Microsoft: the app requires user assignment in the tenant and this
+	// user is not assigned: sign-in and token requests answer AADSTS50105;
+	// tokens issued before stay valid for when the user is assigned again.
+	NotAssigned bool
 
 	// Google: the Workspace domain (hd claim); empty for a consumer account.
 	HostedDomain string
+	// Google: the Workspace administrator's API controls do not let this
+	// account use the app: authorization and token requests answer
+	// admin_policy_enforced, and tokens already issued stay valid for when
+	// the administrator allows the app again.
+	AdminPolicyBlocked bool
+
+	// Salesforce: the administrator deactivated the user (Inactive), or the
+	// org is locked, closed or suspended (OrgInactive); token requests
+	// answer inactive_user or inactive_org, and tokens issued before stay
+	// valid for when the user or org is active again.
+	Inactive, OrgInactive bool
+	// Salesforce: the user's profile lacks View Setup and Configuration,
+	// so the limits resource answers 403 (records it can read still are).
+	WithoutViewSetup bool
 
 	// Salesforce: org id and instance URL (defaults: DefaultSalesforceOrgID,
 	// DefaultSalesforceInstanceURL). Sandbox users sign in at
@@ -134,10 +164,12 @@ type User struct {
 
 // Server is the fake provider. Create it with New.
 type Server struct {
-	opts    Options
-	cat     *catalog.Catalog
-	mux     *http.ServeMux
-	latency atomic.Int64 // nanoseconds
+	opts     Options
+	cat      *catalog.Catalog
+	dialects []dialect          // in catalog order
+	byID     map[string]dialect // the same, by provider id
+	mux      *http.ServeMux
+	latency  atomic.Int64 // nanoseconds
 
 	mu      sync.Mutex
 	clients map[clientKey]*client
@@ -200,18 +232,37 @@ func New(opts Options) *Server {
 		counts:  map[countKey]int{},
 	}
 	s.latency.Store(int64(opts.Latency))
-	s.mux = s.routes()
-	for provider, dc := range DefaultClients() {
-		s.RegisterClient(ClientSpec{
-			Provider: provider, ClientID: dc.ClientID, Secret: dc.ClientSecret,
-			RedirectURIs:        opts.DefaultRedirectURIs,
-			RotateRefreshTokens: provider == catalog.Salesforce,
-		})
+	s.dialects, s.byID = dialects(s), map[string]dialect{}
+	for _, d := range s.dialects {
+		s.byID[d.id()] = d
 	}
-	for _, u := range defaultUsers() {
+	s.mux = s.routes()
+	for _, d := range s.dialects {
+		dc, rotates := d.defaultClient()
+		s.RegisterClient(ClientSpec{
+			Provider: d.id(), ClientID: dc.ClientID, Secret: dc.ClientSecret,
+			RedirectURIs: opts.DefaultRedirectURIs, RotateRefreshTokens: rotates,
+		})
+		u := d.seedUser()
+		u.Items = sampleItems(s.provider(d.id()))
 		s.AddUser(u)
 	}
 	return s
+}
+
+// dialects is the explicit registry of the fake's providers, one per
+// catalog provider (TestEveryProviderHasADialect).
+func dialects(s *Server) []dialect {
+	return []dialect{&microsoft{base{s}}, &google{base{s}}, &salesforce{base{s}}}
+}
+
+// dialect returns the dialect of a provider id.
+func (s *Server) dialect(id string) dialect {
+	d, ok := s.byID[id]
+	if !ok {
+		panic("fakeprovider: unknown provider " + strconv.Quote(id))
+	}
+	return d
 }
 
 // DefaultClients are the platform default clients New registers, one per
@@ -219,37 +270,29 @@ func New(opts Options) *Server {
 // store as the deployment's default clients. The Salesforce one rotates
 // refresh tokens. The values are fixed and obviously fake.
 func DefaultClients() map[string]store.DefaultClient {
-	return map[string]store.DefaultClient{
-		catalog.Microsoft365:    {ClientID: "00000000-0000-4000-8000-00000000fa4e", ClientSecret: "fake-client-secret-microsoft365"},
-		catalog.GoogleWorkspace: {ClientID: "100000000001-fakedefaultclient.apps.googleusercontent.com", ClientSecret: "fake-client-secret-google"},
-		catalog.Salesforce:      {ClientID: "FAKE0DEFAULT0CONSUMER0KEY0SALESFORCE", ClientSecret: "fake-client-secret-salesforce"},
+	out := map[string]store.DefaultClient{}
+	for _, d := range dialects(nil) {
+		dc, _ := d.defaultClient()
+		out[d.id()] = dc
 	}
+	return out
 }
 
-func defaultUsers() []User {
-	sampleItems := func(provider string) []Item {
-		p, _ := catalog.New().Get(provider)
-		var items []Item
-		for _, c := range p.CapabilityIDs() {
-			it := Item{Capability: c, ID: "sample-" + string(c), Name: "Sample " + string(c) + " item"}
-			switch c {
-			case catalog.Files:
-				it.Name, it.MimeType, it.Content = "sample.txt", "text/plain", []byte("Hello from the fake provider.\n")
-			case catalog.CRM:
-				it.ID, it.Name = "Account/001000000000001AAA", "Sample Account"
-			}
-			items = append(items, it)
+// sampleItems are a default user's items: one per capability, id
+// "sample-<capability>" (CRM: a record of Account).
+func sampleItems(p catalog.Provider) []Item {
+	var items []Item
+	for _, c := range p.CapabilityIDs() {
+		it := Item{Capability: c, ID: "sample-" + string(c), Name: "Sample " + string(c) + " item"}
+		switch c {
+		case catalog.Files:
+			it.Name, it.MimeType, it.Content = "sample.txt", "text/plain", []byte("Hello from the fake provider.\n")
+		case catalog.CRM:
+			it.ID, it.Name = "Account/001000000000001AAA", "Sample Account"
 		}
-		return items
+		items = append(items, it)
 	}
-	return []User{
-		{Provider: catalog.Microsoft365, Email: DefaultMicrosoftUser, Name: "Alice Example", Tenant: DefaultMicrosoftTenantID,
-			TenantDomains: []string{DefaultMicrosoftTenantDomain, "contoso.onmicrosoft.com"}, Items: sampleItems(catalog.Microsoft365)},
-		{Provider: catalog.GoogleWorkspace, Email: DefaultGoogleUser, Name: "Alice Example", HostedDomain: DefaultGoogleDomain,
-			Items: sampleItems(catalog.GoogleWorkspace)},
-		{Provider: catalog.Salesforce, Email: DefaultSalesforceUser, Name: "Alice Example", OrgID: DefaultSalesforceOrgID,
-			InstanceURL: DefaultSalesforceInstanceURL, Items: sampleItems(catalog.Salesforce)},
-	}
+	return items
 }
 
 // SetLatency changes the delay added to every response.
@@ -282,11 +325,11 @@ func (s *Server) RegisterClient(spec ClientSpec) {
 // AddUser adds an account, or replaces the one with the same provider and
 // email. It panics on an unknown provider or an empty email.
 func (s *Server) AddUser(u User) {
-	p := s.provider(u.Provider)
+	d := s.dialect(u.Provider)
 	if u.Email == "" {
 		panic("fakeprovider: AddUser without an email")
 	}
-	u = normalizeUser(p, u)
+	u = s.normalizeUser(d, u)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := ukey(u.Provider, u.Email)
@@ -300,7 +343,7 @@ func (s *Server) AddUser(u User) {
 // (Provider and Email stay as they are). Tokens already issued keep working
 // under the new settings (permissions, items), as at a real provider.
 func (s *Server) UpdateUser(provider, email string, fn func(*User)) error {
-	p := s.provider(provider)
+	d := s.dialect(provider)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := ukey(provider, email)
@@ -311,7 +354,7 @@ func (s *Server) UpdateUser(provider, email string, fn func(*User)) error {
 	u := cloneUser(*cur)
 	fn(&u)
 	u.Provider, u.Email = cur.Provider, cur.Email
-	u = normalizeUser(p, u)
+	u = s.normalizeUser(d, u)
 	s.users[k] = &u
 	return nil
 }
@@ -409,46 +452,16 @@ func cloneUser(u User) User {
 }
 
 // normalizeUser fills in derived defaults.
-func normalizeUser(p catalog.Provider, u User) User {
+func (s *Server) normalizeUser(d dialect, u User) User {
 	u = cloneUser(u)
 	domain := ""
-	if _, d, ok := strings.Cut(u.Email, "@"); ok {
-		domain = strings.ToLower(d)
+	if _, dom, ok := strings.Cut(u.Email, "@"); ok {
+		domain = strings.ToLower(dom)
 	}
 	if u.Name == "" {
 		u.Name, _, _ = strings.Cut(u.Email, "@")
 	}
-	switch p.ID {
-	case catalog.Microsoft365:
-		if u.Tenant == "" {
-			u.Tenant = DefaultMicrosoftTenantID
-		}
-		u.Tenant = strings.ToLower(u.Tenant)
-		if len(u.TenantDomains) == 0 && domain != "" {
-			u.TenantDomains = []string{domain}
-		}
-		for i, d := range u.TenantDomains {
-			u.TenantDomains[i] = strings.ToLower(d)
-		}
-		if u.ID == "" {
-			u.ID = guidFrom("oid:" + strings.ToLower(u.Email))
-		}
-	case catalog.GoogleWorkspace:
-		if u.ID == "" {
-			u.ID = digitsFrom("sub:"+strings.ToLower(u.Email), 21)
-		}
-	case catalog.Salesforce:
-		if u.OrgID == "" {
-			u.OrgID = DefaultSalesforceOrgID
-		}
-		if u.InstanceURL == "" {
-			u.InstanceURL = DefaultSalesforceInstanceURL
-		}
-		u.InstanceURL = strings.TrimRight(u.InstanceURL, "/")
-		if u.ID == "" {
-			u.ID = "005" + alnumFrom("user:"+strings.ToLower(u.Email), 12) + "AAA"
-		}
-	}
+	d.normalize(&u, domain)
 	return u
 }
 

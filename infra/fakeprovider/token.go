@@ -2,15 +2,11 @@ package fakeprovider
 
 import (
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/sofie/integrations/shared/catalog"
 )
 
 // token serves the token endpoint.
@@ -62,13 +58,15 @@ func (s *Server) token(d dialect, w http.ResponseWriter, r *http.Request) {
 		x.param = "grant_type"
 		refuse(failMissingParam)
 		return
-	case grantType != "authorization_code" && grantType != "refresh_token" &&
-		!(grantType == "client_credentials" && d.id() == catalog.Microsoft365):
+	case !d.grantSupported(grantType):
 		x.got = grantType
 		refuse(failUnsupportedGrant)
 		return
 	}
 	cl, fl := s.authenticate(d, clientID, secret)
+	if fl == failNone {
+		fl, _ = d.admitsClient(r, cl)
+	}
 	if fl != failNone {
 		refuse(fl)
 		return
@@ -79,7 +77,7 @@ func (s *Server) token(d dialect, w http.ResponseWriter, r *http.Request) {
 	case KindRefresh:
 		s.refreshGrant(d, w, r, c, cl, x)
 	case KindClientCredentials:
-		s.clientCredentials(w, r, cl, x)
+		d.clientCredentials(w, r, cl, x)
 	}
 }
 
@@ -192,12 +190,9 @@ func (s *Server) exchange(d dialect, w http.ResponseWriter, r *http.Request, cl 
 	}
 	code.used = true
 	fam := &family{provider: d.id(), clientID: cl.ClientID, email: code.email, scopes: code.scopes,
-		tenant: code.tenant, loginHost: code.loginHost}
-	if d.id() == catalog.Salesforce {
-		fam.instanceHost = hostOf(u.InstanceURL)
-	}
+		tenant: code.tenant, loginHost: code.loginHost, instanceHost: hostOf(u.InstanceURL)}
 	code.fam = fam
-	t := s.issueLocked(cl, fam, u, now, code.offline)
+	t := s.issueLocked(d, cl, fam, u, now, code.offline)
 	t.nonce = code.nonce
 	gk := grantKey{d.id(), cl.ClientID, code.email}
 	g := s.grants[gk]
@@ -211,68 +206,21 @@ func (s *Server) exchange(d dialect, w http.ResponseWriter, r *http.Request, cl 
 	writeToken(w, d.tokenResponse(t))
 }
 
-// issueLocked creates an access token (and a refresh token when offline);
-// callers hold s.mu.
-func (s *Server) issueLocked(cl *client, fam *family, u *User, now time.Time, offline bool) *issue {
+// issueLocked creates an access token (and a refresh token when offline)
+// in d's shapes; callers hold s.mu.
+func (s *Server) issueLocked(d dialect, cl *client, fam *family, u *User, now time.Time, offline bool) *issue {
 	s.sweep(now)
 	at := &accessToken{provider: fam.provider, clientID: cl.ClientID, email: fam.email, fam: fam,
 		scopes: fam.scopes, issued: now, expires: now.Add(s.opts.TokenTTL)}
-	value := accessTokenValue(cl, fam, u, at)
+	value := d.newAccessToken(cl, fam, u, at)
 	s.access[value] = at
 	t := &issue{cl: cl, fam: fam, user: cloneUser(*u), access: value, tenant: fam.tenant, now: now,
-		withIDToken: slices.Contains(fam.scopes, "openid")}
-	if fam.provider == catalog.Salesforce {
-		t.instanceURL = u.InstanceURL
-	}
+		withIDToken: slices.Contains(fam.scopes, "openid"), instanceURL: u.InstanceURL}
 	if offline {
-		t.refresh = randToken(refreshPrefix(fam.provider))
-		if fam.provider == catalog.Salesforce {
-			t.refresh = salesforceToken(refreshPrefix(fam.provider))
-		}
+		t.refresh = d.newRefreshToken()
 		s.refresh[t.refresh] = &refreshToken{fam: fam, issued: now, lastUsed: now}
 	}
 	return t
-}
-
-// accessTokenValue mints an access token in the provider's shape: Graph's
-// are JWTs, Google's start ya29., Salesforce's are <org id>!<letters>. Each
-// carries 256 random bits.
-func accessTokenValue(cl *client, fam *family, u *User, at *accessToken) string {
-	switch fam.provider {
-	case catalog.GoogleWorkspace:
-		return randToken("ya29.")
-	case catalog.Salesforce:
-		return u.OrgID + "!" + salesforceToken("AQ")
-	}
-	return graphToken(map[string]any{
-		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + fam.tenant + "/",
-		"iat": at.issued.Unix(), "nbf": at.issued.Unix(), "exp": at.expires.Unix(),
-		"appid": cl.ClientID, "tid": fam.tenant, "oid": u.ID, "upn": u.Email, "scp": graphScopeString(fam.scopes), "ver": "1.0",
-	})
-}
-
-// graphToken is a JWT-shaped Graph access token whose signature part is
-// random: clients must treat it as opaque, as Microsoft asks.
-func graphToken(claims map[string]any) string {
-	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": "fake-provider"})
-	payload, _ := json.Marshal(claims)
-	return base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + randToken("")
-}
-
-// salesforceToken is prefix and 256 random bits in Salesforce's alphabet
-// (letters, digits, '.', '_').
-func salesforceToken(prefix string) string {
-	return strings.ReplaceAll(randToken(prefix), "-", ".")
-}
-
-func refreshPrefix(provider string) string {
-	switch provider {
-	case catalog.GoogleWorkspace:
-		return "1//0"
-	case catalog.Salesforce:
-		return "5Aep861"
-	}
-	return "M.C5"
 }
 
 // refreshGrant serves grant_type=refresh_token.
@@ -301,7 +249,7 @@ func (s *Server) refreshGrant(d dialect, w http.ResponseWriter, r *http.Request,
 	case rt.replaced:
 		// A replaced token presented again: Salesforce (rotation on) takes
 		// it for a stolen token and revokes the whole family.
-		if d.id() == catalog.Salesforce {
+		if d.reuseRevokesFamily() {
 			rt.fam.revoke(now)
 		}
 		fl = failReplacedRefresh
@@ -309,6 +257,10 @@ func (s *Server) refreshGrant(d dialect, w http.ResponseWriter, r *http.Request,
 		x.issued = rt.issued
 		rt.fam.revoke(now)
 		fl = failIdleRefresh
+	case d.refreshLifetime(cl, rt.fam) > 0 && now.Sub(rt.issued) >= d.refreshLifetime(cl, rt.fam):
+		x.issued = rt.issued
+		rt.fam.revoke(now)
+		fl = failRevokedRefresh
 	}
 	if rt != nil {
 		c.reused = rt.redeemed > 0
@@ -330,54 +282,12 @@ func (s *Server) refreshGrant(d dialect, w http.ResponseWriter, r *http.Request,
 	rt.redeemed++
 	rt.lastUsed = now
 	rotate := d.rotates(cl)
-	t := s.issueLocked(cl, rt.fam, u, now, rotate)
+	t := s.issueLocked(d, cl, rt.fam, u, now, rotate)
 	if rotate {
 		rt.replaced = true
 	}
 	s.mu.Unlock()
 	writeToken(w, d.tokenResponse(t))
-}
-
-// clientCredentials serves Microsoft's client-credentials grant.
-func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, cl *client, x errCtx) {
-	d := &microsoft{s: s}
-	refuse := func(fl failure) { d.writeOAuthError(w, d.oauthError(fl, x)) }
-	tenant := strings.ToLower(r.PathValue("tenant"))
-	switch tenant {
-	case "common", "organizations", "consumers":
-		refuse(failCCTenant)
-		return
-	}
-	s.mu.Lock()
-	tid := s.resolveTenant(tenant)
-	s.mu.Unlock()
-	if tid == "" {
-		refuse(failTenantNotFound)
-		return
-	}
-	scope := r.PostForm.Get("scope")
-	x.got = scope
-	if strings.Contains(scope, " ") || !strings.HasSuffix(scope, "/.default") {
-		refuse(failCCScope)
-		return
-	}
-	if res := strings.TrimSuffix(scope, "/.default"); res != "https://graph.microsoft.com" && res != graphAppID {
-		refuse(failCCResource)
-		return
-	}
-	now := s.now()
-	at := &accessToken{provider: catalog.Microsoft365, clientID: cl.ClientID, scopes: []string{scope},
-		tenant: tid, issued: now, expires: now.Add(s.opts.TokenTTL)}
-	value := graphToken(map[string]any{
-		"aud": "https://graph.microsoft.com", "iss": "https://sts.windows.net/" + tid + "/",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": at.expires.Unix(), "appid": cl.ClientID, "tid": tid,
-		"roles": []string{}, "ver": "1.0",
-	})
-	s.mu.Lock()
-	s.access[value] = at
-	s.mu.Unlock()
-	ttl := int(s.opts.TokenTTL / time.Second)
-	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": value})
 }
 
 // writeOAuthFault answers an OAuth endpoint call with an injected fault.

@@ -15,6 +15,8 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -23,6 +25,11 @@ const (
 	CheckValid         = "valid"          // the provider authenticated the client
 	CheckInvalidClient = "invalid_client" // the provider refused the client id or secret
 	CheckUnreachable   = "unreachable"    // network error, timeout, 5xx or 429: try again later
+	// CheckSettingsMismatch: the provider refused the client under the
+	// integration's settings, which do not fit its app (a single-tenant
+	// Microsoft app under organizations or common); the message says what
+	// to change.
+	CheckSettingsMismatch = "settings_mismatch"
 	// CheckUnverified: the provider answered, but not in a way that tells
 	// whether the client authenticated (an unexpected error code).
 	CheckUnverified = "unverified"
@@ -63,14 +70,6 @@ type CredentialCheck struct {
 // codes are short ASCII words): anything else from the wire is dropped.
 var oauthErrorCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// clientRefused are the token endpoint's answers to a client that failed to
-// authenticate: RFC 6749's invalid_client and unauthorized_client, and
-// Salesforce's invalid_client_id and invalid_client_credentials.
-var clientRefused = map[string]bool{
-	"invalid_client": true, "unauthorized_client": true,
-	"invalid_client_id": true, "invalid_client_credentials": true,
-}
-
 // checkCredentials asks the provider's token endpoint whether it accepts
 // the integration's client id and secret:
 //   - Microsoft with a real tenant: a client-credentials grant, which needs
@@ -93,7 +92,8 @@ func (s *Service) checkCredentials(ctx context.Context, who auth.Principal, in s
 		slog.WarnContext(ctx, "credential check skipped: client not resolvable", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
 		return nil
 	}
-	method := c.Provider.CredentialCheckFor(c.Settings)
+	check := c.Provider.CredentialCheckFor(c.Settings)
+	method := check.Method
 	now := s.now()
 	window := now.Truncate(CredentialCheckWindow)
 	allowed, err := s.o.Store.Allow(ctx, credentialCheckName, in.OrgID, window, CredentialCheckLimit, window.Add(2*CredentialCheckWindow))
@@ -120,7 +120,7 @@ func (s *Service) checkCredentials(ctx context.Context, who auth.Principal, in s
 		cc := clientcredentials.Config{
 			ClientID: c.OAuth2.ClientID, ClientSecret: c.OAuth2.ClientSecret,
 			TokenURL: c.OAuth2.Endpoint.TokenURL, AuthStyle: c.OAuth2.Endpoint.AuthStyle,
-			Scopes: []string{c.Provider.CredentialCheckScope},
+			Scopes: []string{check.Scope},
 		}
 		_, err = cc.Token(ctx)
 	default:
@@ -128,7 +128,7 @@ func (s *Service) checkCredentials(ctx context.Context, who auth.Principal, in s
 		cfg.RedirectURL = redirectURI
 		_, err = cfg.Exchange(ctx, dummyCode(), oauth2.VerifierOption(oauth2.GenerateVerifier()))
 	}
-	res := classifyCheck(method, err)
+	res := classifyCheck(c.Provider, method, err)
 	res.CheckedAt = s.now()
 	slog.InfoContext(ctx, "credential check", "org", in.OrgID, "provider", in.Provider, "method", string(method),
 		"result", res.Result, "providerError", res.ProviderError, "durationMs", time.Since(start).Milliseconds())
@@ -163,7 +163,11 @@ func dummyCode() string {
 	return "credential-check-" + hex.EncodeToString(b[:])
 }
 
-func classifyCheck(method catalog.CredentialCheck, err error) CredentialCheck {
+// classifyCheck reads the check's answer: the provider's dialect says
+// whether the client was refused (oauthfail.ClientRefused: invalid_client
+// and the provider's own variants); a dummy code refused as invalid_grant
+// proves the client authenticated.
+func classifyCheck(p catalog.Provider, method catalog.CheckMethod, err error) CredentialCheck {
 	res := CredentialCheck{Method: string(method)}
 	if err == nil {
 		if method == catalog.CheckClientCredentials {
@@ -187,8 +191,15 @@ func classifyCheck(method catalog.CredentialCheck, err error) CredentialCheck {
 	if oauthErrorCode.MatchString(re.ErrorCode) {
 		res.ProviderError = re.ErrorCode
 	}
-	switch {
-	case clientRefused[re.ErrorCode]:
+	grant := providers.GrantCode
+	if method == catalog.CheckClientCredentials {
+		grant = providers.GrantClientCredentials
+	}
+	switch f := p.Dialect.ClassifyToken(err, providers.TokenCall{Grant: grant}); {
+	case f.Kind == oauthfail.AdminAction:
+		// The provider says what in the settings does not fit its app.
+		res.Result, res.Message = CheckSettingsMismatch, f.Cause+" The settings were saved."
+	case f.Kind == oauthfail.ClientRefused:
 		res.Result, res.Message = CheckInvalidClient, "The provider refused the client id or client secret. Check that the client id is right and paste a current client secret."
 	case re.ErrorCode == "invalid_grant" && method == catalog.CheckDummyCode:
 		res.Result, res.Message = CheckValid, "The provider authenticated the client (it refused only the test code): the client id and secret are valid."

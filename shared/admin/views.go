@@ -93,7 +93,7 @@ type FieldInfo struct {
 func providerInfo(p catalog.Provider, offered, defaultClient bool) ProviderInfo {
 	pi := ProviderInfo{
 		ID: p.ID, DisplayName: p.DisplayName, Registers: p.Registers, DocsURL: p.DocsURL,
-		SetupSteps:   slices.Clone(p.SetupSteps),
+		SetupSteps:   p.SetupSteps(),
 		ClientID:     ClientIDInfo{Label: p.ClientIDLabel, Example: p.ClientIDExample},
 		Capabilities: []CapabilityInfo{}, Fields: []FieldInfo{},
 		Available: offered, DefaultClientAvailable: defaultClient, PKCEMethod: p.PKCEMethod,

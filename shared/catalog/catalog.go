@@ -1,308 +1,89 @@
-// Package catalog describes the connected-app providers as data: what an
-// admin registers, the capabilities and the scopes each action needs, the
-// OAuth endpoints built from an org's fields, how those fields are
-// validated, and the read probes diagnostics use. Nothing here does I/O.
+// Package catalog is the registry of the providers this build knows: an
+// explicit list, in display order, of the provider packages under
+// shared/providers (no init-time registration), and the names the rest of
+// the service uses for their types.
+//
+// What a provider is, and the one interface each provider implements, is
+// package shared/providers; each provider lives in its own package
+// (shared/providers/microsoft, google, salesforce). The types are declared
+// there because every provider package needs them and this registry needs
+// every provider package; the aliases below keep callers independent of
+// that layout. Nothing here does I/O, and nothing here knows anything about
+// one provider but its place in the list.
 package catalog
 
 import (
 	"slices"
-	"strings"
-	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/sofie/integrations/shared/providers"
+	"github.com/sofie/integrations/shared/providers/google"
+	"github.com/sofie/integrations/shared/providers/microsoft"
+	"github.com/sofie/integrations/shared/providers/salesforce"
 )
 
-// Provider ids.
+// Provider ids, as each provider package declares them.
 const (
-	Microsoft365    = "microsoft365"
-	GoogleWorkspace = "google_workspace"
-	Salesforce      = "salesforce"
+	Microsoft365    = microsoft.ID
+	GoogleWorkspace = google.ID
+	Salesforce      = salesforce.ID
 )
 
-// Capability is a kind of data a provider gives access to.
-type Capability string
-
-// Capabilities, as the product page's integration cards name them.
-const (
-	Email    Capability = "email"
-	Calendar Capability = "calendar"
-	Files    Capability = "files"
-	Contacts Capability = "contacts"
-	CRM      Capability = "crm"
+// The provider model (package providers), under the names the service uses.
+type (
+	Provider        = providers.Provider
+	Dialect         = providers.Dialect
+	Capability      = providers.Capability
+	Action          = providers.Action
+	Settings        = providers.Settings
+	Field           = providers.Field
+	FieldError      = providers.FieldError
+	Probe           = providers.Probe
+	CapabilitySpec  = providers.CapabilitySpec
+	Endpoints       = providers.Endpoints
+	CredentialCheck = providers.CredentialCheck
+	CheckMethod     = providers.CheckMethod
 )
 
-// Action is what a user asks the assistant to do with an item.
-type Action string
-
-// Actions. Everything but read changes an external system.
+// Capabilities.
 const (
-	Read   Action = "read"
-	Create Action = "create"
-	Update Action = "update"
-	Send   Action = "send"
-	Delete Action = "delete"
+	Email    = providers.Email
+	Calendar = providers.Calendar
+	Files    = providers.Files
+	Contacts = providers.Contacts
+	CRM      = providers.CRM
+)
+
+// Actions.
+const (
+	Read   = providers.Read
+	Create = providers.Create
+	Update = providers.Update
+	Send   = providers.Send
+	Delete = providers.Delete
 )
 
 // AllActions in display order.
-var AllActions = []Action{Read, Create, Update, Send, Delete}
+var AllActions = providers.AllActions
 
-// IsWrite reports whether the action changes external items, which an org
-// must allow explicitly (allowWriteActions).
-func (a Action) IsWrite() bool { return a != Read }
-
-// Settings are the provider-specific fields of an org's configuration.
-type Settings struct {
-	Tenant       string // microsoft365
-	AuthBaseURL  string // salesforce
-	HostedDomain string // google_workspace
-}
-
-// Field describes one provider-specific configuration field.
-type Field struct {
-	Name     string // JSON name in the integration body: tenant, authBaseUrl, hostedDomain
-	Label    string
-	Help     string // with placeholders only
-	Required bool
-	Example  string // a placeholder, never a real value
-}
-
-// Probe is a read call that proves a capability works for a connected
-// account, and the item endpoints diagnostics and the admin test use.
-// URLs may contain {instance} (Salesforce instance_url) and {id}.
-type Probe struct {
-	ReadURL    string // lists at most one item, or reads the account's root
-	ItemURL    string // fetches one item by id
-	ContentURL string // downloads an item's content (files only)
-	ItemHint   string // what an item id looks like, for error messages
-}
-
-// CapabilitySpec is one capability of one provider.
-type CapabilitySpec struct {
-	ID    Capability
-	Label string
-	// Actions the provider supports for this capability.
-	Actions []Action
-	// ReadScopes are needed for read; WriteScopes[a] for write action a.
-	ReadScopes  []string
-	WriteScopes map[Action][]string
-	Probe       Probe
-}
-
-// Supports reports whether the capability supports the action.
-func (c CapabilitySpec) Supports(a Action) bool { return slices.Contains(c.Actions, a) }
-
-// ScopesFor returns the scopes action a needs (nil for an unsupported one).
-func (c CapabilitySpec) ScopesFor(a Action) []string {
-	if !c.Supports(a) {
-		return nil
-	}
-	if a == Read {
-		return c.ReadScopes
-	}
-	return c.WriteScopes[a]
-}
-
-// Endpoints are the provider's URLs for one org's settings. Empty optional
-// URLs mean the provider has no such endpoint.
-type Endpoints struct {
-	OAuth2      oauth2.Endpoint
-	RevokeURL   string
-	UserInfoURL string
-	// IntrospectURL gives the expiry of tokens issued without expires_in
-	// (Salesforce).
-	IntrospectURL string
-}
-
-// CredentialCheck says how an admin's client credentials are verified
-// without a user.
-type CredentialCheck string
-
+// Credential check methods.
 const (
-	// CheckClientCredentials: a client-credentials grant (Microsoft).
-	CheckClientCredentials CredentialCheck = "client_credentials"
-	// CheckDummyCode: redeem a code that cannot exist; invalid_grant proves the
-	// client authenticated, invalid_client that it did not.
-	CheckDummyCode CredentialCheck = "dummy_code"
+	CheckClientCredentials = providers.CheckClientCredentials
+	CheckDummyCode         = providers.CheckDummyCode
 )
 
-// Provider is one connected-app provider.
-type Provider struct {
-	ID          string
-	DisplayName string
-	// Registers is what the admin creates at the provider.
-	Registers string
-	DocsURL   string
-	// SetupSteps use placeholders only (<client-id>, <redirect-uri>).
-	SetupSteps   []string
-	Capabilities []CapabilitySpec
-	Fields       []Field
-	// BaseScopes are always requested: account identity and a refresh token.
-	BaseScopes []string
-	// ImplicitScopes need not be echoed back in the token response's scope
-	// to count as granted (identity and offline scopes, which providers omit
-	// or rename).
-	ImplicitScopes []string
-	// AuthParams are extra authorization request parameters.
-	AuthParams map[string]string
-	// Revocation: the provider can revoke a single user's token.
-	Revocation bool
-	// RefreshTokenIdle is how long an unused refresh token survives at the
-	// provider; 0 when the provider's or connected app's policy decides.
-	RefreshTokenIdle time.Duration
-	// RotatesRefreshToken: a refresh may return a new refresh token that must
-	// replace the old one.
-	RotatesRefreshToken bool
-	// ExpiresInMissing: token responses carry no expires_in (Salesforce);
-	// the expiry comes from introspection.
-	ExpiresInMissing bool
-	CredentialCheck  CredentialCheck
-	// CredentialCheckScope is the scope of a client-credentials check.
-	CredentialCheckScope string
-	// PKCEMethod is the code challenge method every authorization request
-	// uses ("S256" for all three providers).
-	PKCEMethod string
-	// ClientIDLabel is what the provider's console calls the client id, and
-	// ClientIDExample a placeholder of its shape.
-	ClientIDLabel   string
-	ClientIDExample string
-
-	endpoints        func(Settings) Endpoints
-	validate         func(Settings) []FieldError
-	validateClientID func(string) []FieldError
-	normalizeScope   func(string) string
-}
-
-// FieldError is an invalid provider field. Code is stable.
-type FieldError struct {
-	Field   string
-	Code    string
-	Message string
-}
-
-// Capability returns the provider's spec for c.
-func (p Provider) Capability(c Capability) (CapabilitySpec, bool) {
-	for _, cs := range p.Capabilities {
-		if cs.ID == c {
-			return cs, true
-		}
-	}
-	return CapabilitySpec{}, false
-}
-
-// CapabilityIDs lists the provider's capabilities in display order.
-func (p Provider) CapabilityIDs() []Capability {
-	out := make([]Capability, len(p.Capabilities))
-	for i, c := range p.Capabilities {
-		out[i] = c.ID
-	}
-	return out
-}
-
-// Endpoints builds the provider's URLs from an org's settings. Settings must
-// have passed Validate.
-func (p Provider) Endpoints(s Settings) Endpoints { return p.endpoints(s) }
-
-// Validate checks the provider-specific fields. Fields of other providers
-// must be empty.
-func (p Provider) Validate(s Settings) []FieldError {
-	errs := p.validate(s)
-	own := map[string]bool{}
-	for _, f := range p.Fields {
-		own[f.Name] = true
-	}
-	for name, v := range map[string]string{"tenant": s.Tenant, "authBaseUrl": s.AuthBaseURL, "hostedDomain": s.HostedDomain} {
-		if v != "" && !own[name] {
-			errs = append(errs, FieldError{Field: name, Code: "not_applicable", Message: p.DisplayName + " has no " + name + " field."})
-		}
-	}
-	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
-	return errs
-}
-
-// AuthCodeOptions are the provider's extra authorization parameters.
-func (p Provider) AuthCodeOptions() []oauth2.AuthCodeOption {
-	keys := make([]string, 0, len(p.AuthParams))
-	for k := range p.AuthParams {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	opts := make([]oauth2.AuthCodeOption, 0, len(keys))
-	for _, k := range keys {
-		opts = append(opts, oauth2.SetAuthURLParam(k, p.AuthParams[k]))
-	}
-	return opts
-}
-
-// NormalizeScope maps a scope to the form the provider's token responses use
-// for comparison (Google returns userinfo.email for email, Microsoft may drop
-// the Graph resource prefix).
-func (p Provider) NormalizeScope(s string) string {
-	if p.normalizeScope == nil {
-		return s
-	}
-	return p.normalizeScope(s)
-}
-
-// RequestedScopes returns what to ask for: the base scopes, the read scopes
-// of every enabled capability, and their write scopes only when the org
-// allows write actions. Order is stable and duplicates are removed.
-func (p Provider) RequestedScopes(caps []Capability, allowWrite bool) []string {
-	out := slices.Clone(p.BaseScopes)
-	add := func(ss []string) {
-		for _, s := range ss {
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
-		}
-	}
-	for _, cs := range p.Capabilities {
-		if !slices.Contains(caps, cs.ID) {
-			continue
-		}
-		add(cs.ReadScopes)
-		if allowWrite {
-			for _, a := range cs.Actions {
-				if a.IsWrite() {
-					add(cs.WriteScopes[a])
-				}
-			}
-		}
-	}
-	return out
-}
-
-// MissingScopes returns the requested scopes that granted does not cover,
-// comparing normalized forms and ignoring implicit scopes.
-func (p Provider) MissingScopes(requested, granted []string) []string {
-	have := map[string]bool{}
-	for _, g := range granted {
-		have[p.NormalizeScope(g)] = true
-	}
-	var missing []string
-	for _, r := range requested {
-		if slices.Contains(p.ImplicitScopes, r) {
-			continue
-		}
-		if !have[p.NormalizeScope(r)] {
-			missing = append(missing, r)
-		}
-	}
-	return missing
-}
-
-// Covers reports whether granted includes every scope in need.
-func (p Provider) Covers(granted, need []string) bool {
-	return len(p.MissingScopes(need, granted)) == 0
-}
+// PKCES256 is the PKCE code challenge method of every provider.
+const PKCES256 = providers.PKCES256
 
 // Catalog is the set of providers this build knows, in display order.
 type Catalog struct {
 	providers []Provider
 }
 
-// New returns the catalog of the three providers.
+// New returns the catalog of the providers this build knows. Adding a
+// provider is adding its package here (see the README, "Adding a
+// provider").
 func New() *Catalog {
-	return &Catalog{providers: []Provider{microsoft(), google(), salesforce()}}
+	return &Catalog{providers: []Provider{microsoft.New(), google.New(), salesforce.New()}}
 }
 
 // All returns every provider in display order.
@@ -325,21 +106,4 @@ func (c *Catalog) Get(id string) (Provider, bool) {
 		}
 	}
 	return Provider{}, false
-}
-
-func writeScopes(create, update, send, del []string) map[Action][]string {
-	m := map[Action][]string{}
-	if create != nil {
-		m[Create] = create
-	}
-	if update != nil {
-		m[Update] = update
-	}
-	if send != nil {
-		m[Send] = send
-	}
-	if del != nil {
-		m[Delete] = del
-	}
-	return m
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/outbound"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -81,6 +82,12 @@ func (r *Resolver) Resolve(ctx context.Context, in store.Integration) (Client, e
 	}
 	c.OAuth2.Endpoint = c.Endpoints.OAuth2
 	return c, nil
+}
+
+// Session is what a provider call made with tok, issued by this client,
+// knows (providers.Session).
+func (c Client) Session(tok *oauth2.Token) providers.Session {
+	return providers.Session{Settings: c.Settings, Endpoints: c.Endpoints, ClientID: c.OAuth2.ClientID, ClientSecret: c.OAuth2.ClientSecret, Token: tok}
 }
 
 // AuthCodeURL is the URL to send the user's browser to, rewritten to the

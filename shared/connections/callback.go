@@ -7,13 +7,14 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
-	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/providers"
+	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -117,12 +118,12 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	}
 	in := v.Integration()
 	if e := q.Get("error"); e != "" {
-		f := oauthfail.AuthorizeError(p.ID, e, q.Get("error_description"))
+		f := p.Dialect.ClassifyAuthorize(e, q.Get("error_description"))
 		return fail(f.Code, f.Cause)
 	}
 	code := q.Get("code")
 	if code == "" {
-		f := oauthfail.AuthorizeError(p.ID, "", "")
+		f := p.Dialect.ClassifyAuthorize("", "")
 		return fail(f.Code, f.Cause)
 	}
 	cl, err := s.opts.Clients.Resolve(ctx, in)
@@ -141,33 +142,36 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	cfg.RedirectURL, cfg.Scopes = st.RedirectURI, st.Scopes
 	tok, err := cfg.Exchange(s.providerCtx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		f := oauthfail.Classify(p.ID, err)
+		f := p.Dialect.ClassifyToken(err, providers.TokenCall{Grant: providers.GrantCode, Now: s.now(), OrgClient: in.ConfigMode == store.ConfigModeOrganization})
 		slog.WarnContext(ctx, "code exchange failed", "org", st.OrgID, "provider", p.ID, "code", f.Code, "kind", string(f.Kind), "httpStatus", f.HTTPStatus)
 		return fail(f.Code, f.Cause)
 	}
 
-	g := grant{in: in, client: cl, tok: tok, now: now}
-	call := caller{hc: s.opts.HTTPClient}
-	d := s.dialects[p.ID]
-	id, err := d.identify(ctx, call, g)
+	sess := cl.Session(tok)
+	acct, err := p.Dialect.Identify(ctx, s.call(), sess)
 	if err != nil {
 		// The tokens will not be kept: give them back where the provider
 		// allows it.
-		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, targetUser(st.Purpose, st.UserID), p.ID, st.ClientRef, "")
-		var r *refusal
+		s.revokeQuietly(ctx, p, cl.Endpoints, tok, st.OrgID, targetUser(st.Purpose, st.UserID), st.ClientRef, "")
+		var r *providers.Refusal
 		if errors.As(err, &r) {
-			return fail(r.code, r.message)
+			return fail(r.Code, r.Message)
 		}
 		slog.WarnContext(ctx, "account lookup failed", "org", st.OrgID, "provider", p.ID, "err", err.Error())
 		return fail(CodeAccountLookupFailed, "The "+p.DisplayName+" account could not be read. Try connecting again in a moment.")
 	}
+	key := store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider}
+	expiry, assumed := p.AccessExpiry(ctx, s.call(), sess, now, s.now())
+	if assumed != "" {
+		expiry = schedule.AssumeExpiry(ctx, nil, key, assumed, now)
+	}
 
 	granted := grantedScopes(tok, st.Scopes)
 	missing := p.MissingScopes(st.Scopes, granted)
-	handle, err := s.pend(ctx, st, tok, id, granted, missing, now)
+	handle, err := s.pend(ctx, st, tok, acct, expiry, assumed != "", granted, missing, now)
 	if err != nil {
 		slog.ErrorContext(ctx, "store pending completion", "org", st.OrgID, "provider", p.ID, "err", err.Error())
-		s.revokeQuietly(ctx, d, call, cl, tok, st.OrgID, targetUser(st.Purpose, st.UserID), p.ID, st.ClientRef, id.account.ID)
+		s.revokeQuietly(ctx, p, cl.Endpoints, tok, st.OrgID, targetUser(st.Purpose, st.UserID), st.ClientRef, acct.ID)
 		return fail(CodeInternal, "The connection could not be saved. Try again in a moment.")
 	}
 	return CallbackResult{
@@ -202,44 +206,25 @@ func grantedScopes(tok *oauth2.Token, requested []string) []string {
 	return slices.Clone(requested)
 }
 
-// accessExpiry is when the access token expires: from the provider's own
-// account of it (introspection), else expires_in against our clock, else
-// what the oauth2 library computed, else unknown.
-func accessExpiry(tok *oauth2.Token, id identity, now time.Time) time.Time {
-	switch {
-	case !id.accessExpiresAt.IsZero():
-		return id.accessExpiresAt
-	case tok.ExpiresIn > 0:
-		return now.Add(time.Duration(tok.ExpiresIn) * time.Second)
-	case !tok.Expiry.IsZero():
-		return tok.Expiry.UTC()
-	}
-	return time.Time{}
-}
-
-// grantRevoker is a dialect whose revocation ends the whole grant (every
-// token of the client and account), not just the tokens presented.
-type grantRevoker interface{ revokesGrant() bool }
-
 // revokeQuietly gives back tokens that will not be kept (best effort):
-// tokens obtained for (org, user, provider) under clientRef, of the
-// account accountID ("" when unknown). Where revocation ends the whole
-// grant (Google) and a stored connection may hold tokens of the same grant
-// (grantInUse), they are not given back: that would end a connection
-// someone still has.
-func (s *Service) revokeQuietly(ctx context.Context, d dialect, call caller, cl clients.Client, tok *oauth2.Token, orgID, userID, provider, clientRef, accountID string) {
-	if g, ok := d.(grantRevoker); ok && g.revokesGrant() && s.grantInUse(ctx, orgID, userID, provider, clientRef, accountID) {
-		slog.InfoContext(ctx, "unused tokens not revoked: the grant is a stored connection's too", "org", orgID, "provider", provider)
+// tokens of provider p obtained for (org, user) under clientRef, of the
+// account accountID ("" when unknown), revoked at endpoints e. Where
+// revocation ends the whole grant (Google) and a stored connection may hold
+// tokens of the same grant (grantInUse), they are not given back: that
+// would end a connection someone still has.
+func (s *Service) revokeQuietly(ctx context.Context, p catalog.Provider, e catalog.Endpoints, tok *oauth2.Token, orgID, userID, clientRef, accountID string) {
+	if p.Revocation == providers.RevokeNone {
 		return
 	}
-	err := d.revoke(ctx, call, cl, tok)
-	switch {
-	case err == nil:
-		slog.InfoContext(ctx, "unused tokens revoked", "org", orgID, "provider", provider)
-	case errors.Is(err, errRevocationUnsupported):
-	default:
-		slog.WarnContext(ctx, "revoking unused tokens failed", "org", orgID, "provider", provider, "err", err.Error())
+	if p.Revocation == providers.RevokeGrant && s.grantInUse(ctx, orgID, userID, p.ID, clientRef, accountID) {
+		slog.InfoContext(ctx, "unused tokens not revoked: the grant is a stored connection's too", "org", orgID, "provider", p.ID)
+		return
 	}
+	if err := p.Dialect.Revoke(s.providerCtx(ctx), s.call(), e, tok); err != nil {
+		slog.WarnContext(ctx, "revoking unused tokens failed", "org", orgID, "provider", p.ID, "err", err.Error())
+		return
+	}
+	slog.InfoContext(ctx, "unused tokens revoked", "org", orgID, "provider", p.ID)
 }
 
 // grantInUse reports whether a stored connection may hold tokens of the

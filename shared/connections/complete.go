@@ -16,6 +16,7 @@ import (
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
@@ -55,21 +56,17 @@ func pendingKey(pc store.PendingCompletion) store.ConnKey {
 // pend seals the tokens of a finished authorization into a pending
 // completion bound to the state, and returns its handle (256 random bits,
 // base64url; only its SHA-256 is stored).
-func (s *Service) pend(ctx context.Context, st store.OAuthState, tok *oauth2.Token, id identity, granted, missing []string, now time.Time) (string, error) {
+func (s *Service) pend(ctx context.Context, st store.OAuthState, tok *oauth2.Token, acct store.Account, expiry time.Time, expiryAssumed bool, granted, missing []string, now time.Time) (string, error) {
 	handle, handleID, err := newState()
 	if err != nil {
 		return "", fmt.Errorf("generate completion handle: %w", err)
 	}
 	key := store.ConnKey{OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider}
-	expiry := accessExpiry(tok, id, now)
-	if id.expiryAssumed {
-		expiry = schedule.AssumeExpiry(ctx, nil, key, schedule.CauseIntrospectionFailed, now)
-	}
 	pc := store.PendingCompletion{
 		ID: handleID, OrgID: st.OrgID, UserID: st.UserID, Provider: st.Provider,
 		ClientRef: st.ClientRef, ConfigVersion: st.ConfigVersion, Purpose: st.Purpose,
-		Account: id.account, RequestedScopes: st.Scopes, GrantedScopes: granted, MissingScopes: missing,
-		AccessExpiresAt: expiry, ExpiryAssumed: id.expiryAssumed,
+		Account: acct, RequestedScopes: st.Scopes, GrantedScopes: granted, MissingScopes: missing,
+		AccessExpiresAt: expiry, ExpiryAssumed: expiryAssumed,
 		CreatedAt: now, ExpiresAt: now.Add(CompletionTTL),
 	}
 	sealedTok := &oauth2.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, RefreshToken: tok.RefreshToken, Expiry: expiry}
@@ -178,7 +175,7 @@ func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, orgID, c
 // the grant is a stored connection's too.
 func (s *Service) discard(ctx context.Context, pc store.PendingCompletion) {
 	p, ok := s.opts.Catalog.Get(pc.Provider)
-	if !ok || !p.Revocation {
+	if !ok || p.Revocation == providers.RevokeNone {
 		return
 	}
 	tok, err := s.opts.Vault.OpenToken(ctx, pendingKey(pc), pc.SealedTokens)
@@ -186,16 +183,12 @@ func (s *Service) discard(ctx context.Context, pc store.PendingCompletion) {
 		slog.WarnContext(ctx, "discarded pending tokens could not be opened to revoke them", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
 		return
 	}
-	settings := catalog.Settings{AuthBaseURL: pc.Account.InstanceURL}
-	switch in, err := s.opts.Store.GetIntegration(ctx, pc.OrgID, pc.Provider); {
-	case err == nil:
-		settings = clients.SettingsOf(in)
-	case !errors.Is(err, store.ErrNotFound):
-		slog.WarnContext(ctx, "discarded pending tokens: integration unreadable, not revoked", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
+	settings, err := s.revocationSettings(ctx, p, pc.OrgID, pc.Account)
+	if err != nil {
+		slog.WarnContext(ctx, "discarded pending tokens not revoked", "org", pc.OrgID, "provider", pc.Provider, "err", err.Error())
 		return
 	}
-	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
-	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, pc.OrgID, targetUser(pc.Purpose, pc.UserID), pc.Provider, pc.ClientRef, pc.Account.ID)
+	s.revokeQuietly(ctx, p, p.Endpoints(settings), tok, pc.OrgID, targetUser(pc.Purpose, pc.UserID), pc.ClientRef, pc.Account.ID)
 }
 
 // save seals the completed tokens for the connection pc's purpose names
@@ -274,7 +267,7 @@ func (s *Service) save(ctx context.Context, p catalog.Provider, pc store.Pending
 // connection does when it is the same account through the same client, and
 // revoking would end it.
 func (s *Service) retire(ctx context.Context, p catalog.Provider, old store.Connection) {
-	if !p.Revocation || len(old.SealedTokens) == 0 {
+	if p.Revocation == providers.RevokeNone || len(old.SealedTokens) == 0 {
 		return
 	}
 	tok, err := s.opts.Vault.OpenToken(ctx, old.ConnKey, old.SealedTokens)
@@ -289,7 +282,5 @@ func (s *Service) retire(ctx context.Context, p catalog.Provider, old store.Conn
 		slog.WarnContext(ctx, "replaced tokens not revoked: integration unreadable", "org", old.OrgID, "provider", old.Provider, "err", err.Error())
 		return
 	}
-	settings := clients.SettingsOf(in)
-	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
-	s.revokeQuietly(s.providerCtx(ctx), s.dialects[p.ID], caller{hc: s.opts.HTTPClient}, cl, tok, old.OrgID, old.UserID, old.Provider, old.ClientRef, old.Account.ID)
+	s.revokeQuietly(ctx, p, p.Endpoints(clients.SettingsOf(in)), tok, old.OrgID, old.UserID, old.ClientRef, old.Account.ID)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -18,7 +19,7 @@ import (
 const (
 	RevocationRevoked      = "revoked"       // the provider revoked the grant
 	RevocationFailed       = "failed"        // the provider could not be asked or refused; the connection was removed anyway
-	RevocationNotSupported = "not_supported" // the provider has no per-token revocation (Microsoft)
+	RevocationNotSupported = "not_supported" // the provider has no per-token revocation
 	RevocationNone         = "none"          // there was no connection, so nothing to revoke
 	// RevocationSharedGrant: not asked, because the provider's revocation
 	// ends the whole grant (Google) and another stored connection holds the
@@ -62,8 +63,8 @@ func (s *Service) Disconnect(ctx context.Context, who auth.Principal, providerID
 		res.Revocation, res.Revoked, res.Message = RevocationRevoked, true, "Your "+p.DisplayName+" connection was removed and its access revoked at "+p.DisplayName+"."
 	case errors.Is(err, errGrantShared):
 		res.Revocation, res.Message = RevocationSharedGrant, "Your "+p.DisplayName+" connection was removed here. Its access was not revoked at "+p.DisplayName+": the same account is connected through the same app by someone else here (a shared mailbox, or another organization using the platform's app), and revoking would end their access too."
-	case errors.Is(err, errRevocationUnsupported):
-		res.Revocation, res.Message = RevocationNotSupported, MicrosoftNoRevocation
+	case errors.Is(err, providers.ErrRevocationUnsupported):
+		res.Revocation, res.Message = RevocationNotSupported, p.NoRevocationHint
 	default:
 		slog.WarnContext(ctx, "revocation at disconnect failed", "org", key.OrgID, "user", key.UserID, "provider", p.ID, "err", err.Error())
 		res.Revocation, res.Message = RevocationFailed, "Your "+p.DisplayName+" connection was removed here, but "+p.DisplayName+" did not confirm the revocation. You can also remove the app's access in your "+p.DisplayName+" account's security settings."
@@ -80,37 +81,37 @@ func (s *Service) Disconnect(ctx context.Context, who auth.Principal, providerID
 
 // revoke revokes c's grant at its provider.
 func (s *Service) revoke(ctx context.Context, p catalog.Provider, c store.Connection) error {
-	d := s.dialects[p.ID]
-	if !p.Revocation {
-		return errRevocationUnsupported
+	if p.Revocation == providers.RevokeNone {
+		return providers.ErrRevocationUnsupported
 	}
 	tok, err := s.opts.Vault.OpenToken(ctx, c.ConnKey, c.SealedTokens)
 	if err != nil {
 		return fmt.Errorf("open tokens: %w", err)
 	}
-	// The endpoints come from the org's current settings (Salesforce: its
-	// authentication base URL, checked when it was saved); without an
-	// integration, from the account's instance, which accepts revocations
-	// too, but only when it passes the instance URL check: a token is never
-	// posted to any other host.
-	var settings catalog.Settings
-	switch in, err := s.opts.Store.GetIntegration(ctx, c.OrgID, p.ID); {
-	case err == nil:
-		settings = clients.SettingsOf(in)
-	case !errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("read integration: %w", err)
-	case c.Account.InstanceURL != "":
-		instance, err := catalog.SalesforceInstanceURL(c.Account.InstanceURL)
-		if err != nil {
-			return fmt.Errorf("revocation host: stored instance URL: %w", err)
-		}
-		settings.AuthBaseURL = instance
+	settings, err := s.revocationSettings(ctx, p, c.OrgID, c.Account)
+	if err != nil {
+		return fmt.Errorf("revocation endpoint: %w", err)
 	}
-	cl := clients.Client{Provider: p, Settings: settings, Endpoints: p.Endpoints(settings)}
-	if g, ok := d.(grantRevoker); ok && g.revokesGrant() && s.grantHeldElsewhere(ctx, c) {
+	if p.Revocation == providers.RevokeGrant && s.grantHeldElsewhere(ctx, c) {
 		return errGrantShared
 	}
-	return d.revoke(s.providerCtx(ctx), caller{hc: s.opts.HTTPClient}, cl, tok)
+	return p.Dialect.Revoke(s.providerCtx(ctx), s.call(), p.Endpoints(settings), tok)
+}
+
+// revocationSettings are the settings whose endpoints revoke an account's
+// tokens: the org's current ones (Salesforce: its authentication base URL,
+// checked when it was saved); without an integration, those the account's
+// own record implies (the provider's dialect decides, and refuses what it
+// would not send a token to).
+func (s *Service) revocationSettings(ctx context.Context, p catalog.Provider, orgID string, acct store.Account) (catalog.Settings, error) {
+	in, err := s.opts.Store.GetIntegration(ctx, orgID, p.ID)
+	switch {
+	case err == nil:
+		return clients.SettingsOf(in), nil
+	case !errors.Is(err, store.ErrNotFound):
+		return catalog.Settings{}, fmt.Errorf("read integration: %w", err)
+	}
+	return p.Dialect.AccountSettings(acct)
 }
 
 // errGrantShared: a grant-wide revocation was not sent, because another

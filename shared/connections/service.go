@@ -8,9 +8,9 @@
 // serves it (see API for the HTTP side).
 //
 // What differs between providers (how the account is identified, how a
-// token is revoked, where the expiry comes from) lives in one file per
-// provider (microsoft.go, google.go, salesforce.go) behind the dialect
-// interface; everything else is shared and driven by the catalog.
+// token is revoked, where the expiry comes from) is each provider's
+// Dialect (shared/providers); everything here is shared and driven by the
+// catalog.
 package connections
 
 import (
@@ -24,6 +24,7 @@ import (
 
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -50,8 +51,6 @@ const (
 const (
 	CodeStateInvalid        = "state_invalid"
 	CodeIntegrationChanged  = "integration_changed"
-	CodeAccountNotInTenant  = "account_not_in_tenant"
-	CodeHostedDomain        = "hosted_domain_mismatch"
 	CodeAccountLookupFailed = "account_lookup_failed"
 	CodeInternal            = "internal_error"
 	// CodeReturnToNotAllowed: the start's returnTo is no longer on the
@@ -123,12 +122,10 @@ type Options struct {
 // Service runs user connections.
 type Service struct {
 	opts     Options
-	dialects map[string]dialect
 	returnTo []allowedPrefix
 }
 
-// New checks the options and builds the service. Every catalog provider must
-// have a dialect, so a provider added to the catalog cannot be half-wired.
+// New checks the options and builds the service.
 func New(o Options) (*Service, error) {
 	if o.Catalog == nil || o.Store == nil || o.Clients == nil || o.Vault == nil || o.HTTPClient == nil {
 		return nil, errors.New("connections: catalog, store, clients, vault and HTTP client are required")
@@ -140,25 +137,13 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connections: %w", err)
 	}
-	s := &Service{opts: o, dialects: dialects(), returnTo: prefixes}
-	for _, id := range o.Catalog.IDs() {
-		if _, ok := s.dialects[id]; !ok {
-			return nil, fmt.Errorf("connections: provider %q has no dialect", id)
-		}
-	}
-	return s, nil
-}
-
-// dialects is the explicit registry of provider-specific behaviour.
-func dialects() map[string]dialect {
-	return map[string]dialect{
-		catalog.Microsoft365:    microsoftDialect{},
-		catalog.GoogleWorkspace: googleDialect{},
-		catalog.Salesforce:      salesforceDialect{},
-	}
+	return &Service{opts: o, returnTo: prefixes}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// call makes the provider calls that are not token requests.
+func (s *Service) call() providers.Caller { return providers.Caller{HTTP: s.opts.HTTPClient} }
 
 // providerCtx carries the provider HTTP client for golang.org/x/oauth2.
 func (s *Service) providerCtx(ctx context.Context) context.Context {

@@ -14,6 +14,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/httpapi"
 	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -130,8 +131,8 @@ func (s *Service) DisconnectTestAccount(ctx context.Context, who auth.Principal,
 		res.Revocation, res.Revoked, res.Message = RevocationRevoked, true, "The "+p.DisplayName+" test account was removed and its access revoked at "+p.DisplayName+"."
 	case errors.Is(err, errGrantShared):
 		res.Revocation, res.Message = RevocationSharedGrant, "The "+p.DisplayName+" test account was removed here. Its access was not revoked at "+p.DisplayName+": another connection here uses the same account through the same app (an admin's own, say), and revoking would end it too."
-	case errors.Is(err, errRevocationUnsupported):
-		res.Revocation, res.Message = RevocationNotSupported, MicrosoftNoRevocation
+	case errors.Is(err, providers.ErrRevocationUnsupported):
+		res.Revocation, res.Message = RevocationNotSupported, p.NoRevocationHint
 	default:
 		slog.WarnContext(ctx, "revocation of the test account failed", "org", key.OrgID, "provider", p.ID, "err", err.Error())
 		res.Revocation, res.Message = RevocationFailed, "The "+p.DisplayName+" test account was removed here, but "+p.DisplayName+" did not confirm the revocation. Remove the app's access in the test account's security settings."

@@ -2,7 +2,6 @@ package diagnostics
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/providers"
 )
 
 // MaxImportBytes bounds the workspace-import download: enough to prove the
@@ -165,7 +166,7 @@ func stepRead(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 			return fail(OwnerUser, "The test account did not grant the permissions to read "+cs.Label+": "+strings.Join(missing, ", ")+".",
 				"Reconnect the test account and approve every requested permission.")
 		}
-		u, err := expandURL(cs.Probe.ReadURL, r.conn.Account, "")
+		u, err := r.provider.ProbeURL(cs.Probe.ReadURL, r.conn.Account, "")
 		if err != nil {
 			return fail(OwnerUser, "The connection does not record a usable "+p.DisplayName+" instance address.",
 				"Reconnect the test account in Connected apps.")
@@ -178,7 +179,7 @@ func stepRead(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if o.Status != Pass || r.item == "" || r.itemCap != cs.ID {
 			return o
 		}
-		iu, err := expandURL(cs.Probe.ItemURL, r.conn.Account, r.item)
+		iu, err := r.provider.ProbeURL(cs.Probe.ItemURL, r.conn.Account, r.item)
 		if err != nil {
 			return fail(OwnerUser, "The item id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
 		}
@@ -236,56 +237,6 @@ func stepWrite(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 	}
 }
 
-// fileMeta is what the import step reads of a file's metadata, across
-// Microsoft Graph driveItems and Google Drive files.
-type fileMeta struct {
-	size     int64
-	known    bool
-	mimeType string
-	folder   bool
-	native   bool // a Google Docs editors file: exported, not downloaded
-}
-
-func parseFileMeta(provider string, body []byte) (fileMeta, bool) {
-	switch provider {
-	case catalog.Microsoft365:
-		var m struct {
-			Size *int64 `json:"size"`
-			File *struct {
-				MimeType string `json:"mimeType"`
-			} `json:"file"`
-			Folder *json.RawMessage `json:"folder"`
-		}
-		if json.Unmarshal(body, &m) != nil {
-			return fileMeta{}, false
-		}
-		fm := fileMeta{folder: m.Folder != nil}
-		if m.Size != nil {
-			fm.size, fm.known = *m.Size, true
-		}
-		if m.File != nil {
-			fm.mimeType = m.File.MimeType
-		}
-		return fm, true
-	case catalog.GoogleWorkspace:
-		var m struct {
-			MimeType string `json:"mimeType"`
-			Size     string `json:"size"` // int64 as a string
-		}
-		if json.Unmarshal(body, &m) != nil {
-			return fileMeta{}, false
-		}
-		fm := fileMeta{mimeType: m.MimeType}
-		if n, err := strconv.ParseInt(m.Size, 10, 64); err == nil {
-			fm.size, fm.known = n, true
-		}
-		fm.folder = m.MimeType == "application/vnd.google-apps.folder"
-		fm.native = !fm.folder && strings.HasPrefix(m.MimeType, "application/vnd.google-apps.")
-		return fm, true
-	}
-	return fileMeta{}, false
-}
-
 func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 	return func(ctx context.Context, r *run) outcome {
 		if r.importItem == "" {
@@ -296,7 +247,7 @@ func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 			return blockedBy(CheckID(readStepPrefix+string(catalog.Files)), "")
 		}
 		p := r.provider
-		mu, err := expandURL(cs.Probe.ItemURL, r.conn.Account, r.importItem)
+		mu, err := p.ProbeURL(cs.Probe.ItemURL, r.conn.Account, r.importItem)
 		if err != nil {
 			return fail(OwnerUser, "The file id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
 		}
@@ -304,32 +255,32 @@ func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if failed != nil {
 			return *failed
 		}
-		if res.kind != probeOK {
+		if res.kind != oauthfail.APIOK {
 			o := itemOutcome(p, cs, res)
 			o.Message = "The file's metadata could not be read: " + o.Message
 			return o
 		}
-		meta, ok := parseFileMeta(p.ID, res.body)
+		meta, ok := p.Dialect.FileMeta(res.body)
 		switch {
 		case !ok:
 			return warn(OwnerUser, p.DisplayName+" gave unreadable file metadata.", "Try again in a few minutes.")
-		case meta.folder:
+		case meta.Folder:
 			return fail(OwnerUser, "The named item is a folder; workspace import takes files.", "Name a file instead.")
-		case meta.native:
-			return warn(OwnerUser, "The named file is a Google Docs editors file ("+meta.mimeType+"); such files are exported rather than downloaded, which this test does not cover.",
+		case meta.Exported:
+			return warn(OwnerUser, "The named file is a Google Docs editors file ("+meta.MimeType+"); such files are exported rather than downloaded, which this test does not cover.",
 				"Name a regular file (for example a PDF) to test the download.")
 		}
-		cu, err := expandURL(cs.Probe.ContentURL, r.conn.Account, r.importItem)
+		cu, err := r.provider.ProbeURL(cs.Probe.ContentURL, r.conn.Account, r.importItem)
 		if err != nil {
 			return fail(OwnerUser, "The file id cannot be used here.", "Check the id; it should be "+cs.Probe.ItemHint+".")
 		}
-		dres, n, truncated := r.svc.probe.download(ctx, p.ID, cu, r.token, MaxImportBytes)
-		if dres.kind != probeOK {
+		dres, n, truncated := r.svc.probe.download(ctx, p, cu, r.token, MaxImportBytes)
+		if dres.kind != oauthfail.APIOK {
 			o := itemOutcome(p, cs, dres)
 			o.Message = "The file's metadata was read, but its content could not be downloaded: " + o.Message
 			return o
 		}
-		typ := meta.mimeType
+		typ := meta.MimeType
 		if typ == "" {
 			typ = mediaType(dres.contentType)
 		}
@@ -339,7 +290,7 @@ func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if truncated {
 			return pass(fmt.Sprintf("Downloaded the first %d bytes of the file (%s) and stopped there; its metadata says %s.", n, typ, sizeText(meta)))
 		}
-		if meta.known && meta.size != n {
+		if meta.SizeKnown && meta.Size != n {
 			return warn(OwnerUser, fmt.Sprintf("Downloaded %d bytes (%s), but the file's metadata says %s.", n, typ, sizeText(meta)),
 				"Try again; if it persists, the file may be changing or the provider is serving partial content.")
 		}
@@ -347,11 +298,11 @@ func stepImport(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 	}
 }
 
-func sizeText(m fileMeta) string {
-	if !m.known {
+func sizeText(m providers.FileMeta) string {
+	if !m.SizeKnown {
 		return "no size"
 	}
-	return strconv.FormatInt(m.size, 10) + " bytes"
+	return strconv.FormatInt(m.Size, 10) + " bytes"
 }
 
 func mediaType(ct string) string {

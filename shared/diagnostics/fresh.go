@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/refresh"
 )
 
@@ -31,14 +32,14 @@ func (r *run) useToken(tok refresh.Token) {
 // the forced refresh fails, failed is the outcome that says why (the check
 // reports it as is).
 func (r *run) get(ctx context.Context, url string) (res probeResult, failed *outcome) {
-	res = r.svc.probe.get(ctx, r.provider.ID, url, r.token)
-	if res.kind != probeUnauthorized || r.fresh {
+	res = r.svc.probe.get(ctx, r.provider, url, r.token)
+	if res.kind != oauthfail.APITokenRejected || r.fresh {
 		return res, nil
 	}
 	if o := r.forceRefresh(ctx); o != nil {
 		return res, o
 	}
-	return r.svc.probe.get(ctx, r.provider.ID, url, r.token), nil
+	return r.svc.probe.get(ctx, r.provider, url, r.token), nil
 }
 
 // forceRefresh replaces the refused token with a freshly refreshed one;

@@ -86,7 +86,7 @@ func (a *API) Diagnose(w http.ResponseWriter, r *http.Request) {
 	}
 	var item string
 	if v := q.Get("item"); v != "" && fe == nil {
-		id, err := ParseItem(p, cs, v)
+		id, err := p.ParseItem(cs, v)
 		if err != nil {
 			errs = append(errs, problem.FieldError{Field: "item", Code: "invalid_format", Message: sentence(err.Error())})
 		}
@@ -146,7 +146,7 @@ func (a *API) Test(w http.ResponseWriter, r *http.Request) {
 		case body.Item == "":
 			errs = append(errs, problem.FieldError{Field: "item", Code: "required", Message: "Give the item to fetch with itemCapability."})
 		default:
-			id, err := ParseItem(p, cs, body.Item)
+			id, err := p.ParseItem(cs, body.Item)
 			if err != nil {
 				errs = append(errs, problem.FieldError{Field: "item", Code: "invalid_format", Message: sentence(err.Error())})
 			}
@@ -157,7 +157,7 @@ func (a *API) Test(w http.ResponseWriter, r *http.Request) {
 		files, ok := p.Capability(catalog.Files)
 		if !ok {
 			errs = append(errs, problem.FieldError{Field: "importItem", Code: "not_applicable", Message: p.DisplayName + " has no files capability to import from."})
-		} else if id, err := ParseItem(p, files, body.ImportItem); err != nil {
+		} else if id, err := p.ParseItem(files, body.ImportItem); err != nil {
 			errs = append(errs, problem.FieldError{Field: "importItem", Code: "invalid_format", Message: sentence(err.Error())})
 		} else {
 			req.ImportItem = id

@@ -14,6 +14,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/refresh"
 	"github.com/sofie/integrations/shared/store"
@@ -96,7 +97,7 @@ func New(o Options) (*Service, error) {
 	if o.TokenTimeout <= 0 {
 		o.TokenTimeout = DefaultTokenTimeout
 	}
-	return &Service{opts: o, probe: &prober{client: o.HTTPClient, timeout: o.ProbeTimeout}}, nil
+	return &Service{opts: o, probe: &prober{call: providers.Caller{HTTP: o.HTTPClient}, timeout: o.ProbeTimeout}}, nil
 }
 
 // Request asks for the diagnosis of one user's use of one capability.
@@ -106,7 +107,7 @@ type Request struct {
 	UserID     string // whose connection; the caller's own by default
 	Capability catalog.CapabilitySpec
 	Action     catalog.Action
-	Item       string // optional item id, already validated (see ParseItem)
+	Item       string // optional item id, already validated (see catalog.Provider.ParseItem)
 }
 
 // Report is the answer of GET /v1/orgs/{orgId}/diagnostics/{provider}.
@@ -466,10 +467,17 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 	}
 	if c.Status == store.StatusRefreshFailing {
 		why := "recent token refreshes failed"
+		owner := OwnerUser
 		if c.LastError != nil && c.LastError.Message != "" {
 			why += " (" + c.LastError.Message + ")"
 		}
-		return warn(OwnerUser, "The connection works now, but "+why+". It is retried automatically.",
+		if c.LastError != nil && Owner(c.LastError.Owner) == OwnerExternalAdmin {
+			// A policy of the account's administrator (oauthfail.Blocked):
+			// waiting does not cure it, reconnecting neither.
+			return warn(OwnerExternalAdmin, "The connection works now, but "+why+". It is retried automatically.",
+				"The "+name+" administrator of the account's tenant or org allows the app; nobody needs to reconnect.")
+		}
+		return warn(owner, "The connection works now, but "+why+". It is retried automatically.",
 			"Nothing to do unless this persists for days; then reconnect the account.")
 	}
 	return pass("The connection is healthy: a valid access token is available and " + name + " accepts it.")
@@ -518,10 +526,17 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 			if f.Owner == oauthfail.OwnerExternalAdmin {
 				owner = OwnerExternalAdmin
 			}
-			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, reconnect)
-		case oauthfail.AdminAction:
+			fix := reconnect
+			if f.Fallback == oauthfail.OwnerExternalAdmin {
+				fix += " If the user may not do it (for example consent to apps is turned off), the " + name + " administrator of the account's tenant does it first."
+			}
+			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, fix)
+		case oauthfail.AdminAction, oauthfail.ClientRefused:
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
 				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")
+		case oauthfail.Blocked:
+			return fail(Owner(f.Owner), name+" refuses to renew the connection's access because of a policy of the account's administrator. "+f.Cause,
+				"The "+name+" administrator of the account's tenant or org allows the app; the connection then works again without reconnecting.")
 		default:
 			return warn(OwnerUser, name+" is unavailable, so the connection's access could not be renewed right now.", "Try again in a few minutes.")
 		}
@@ -555,18 +570,18 @@ func identityURL(r *run) string {
 func identityOutcome(r *run, res probeResult) (outcome, bool) {
 	name := r.provider.DisplayName
 	switch res.kind {
-	case probeOK:
+	case oauthfail.APIOK:
 		return outcome{}, false
-	case probeUnauthorized:
+	case oauthfail.APITokenRejected:
 		return fail(OwnerUser, name+" no longer accepts this connection's access token (it was revoked or the sign-in ended).",
 			"Reconnect the "+name+" account in Connected apps."), true
-	case probeConditionalAccess:
+	case oauthfail.APIConditionalAccess:
 		return fail(OwnerExternalAdmin, name+" requires a stronger sign-in (a Conditional Access policy) for this account.",
 			"Reconnect the account; if it keeps failing, the tenant's admin reviews the Conditional Access policy."), true
-	case probeForbidden, probeScopeMissing:
+	case oauthfail.APIForbidden, oauthfail.APIScopeMissing:
 		return fail(OwnerUser, name+" refuses this connection access to the account's identity (the sign-in permissions were withdrawn).",
 			"Reconnect the "+name+" account in Connected apps and approve the requested access."), true
-	case probeTransient, probeRateLimited:
+	case oauthfail.APIUnavailable, oauthfail.APIRateLimited:
 		return warn(OwnerUser, name+" is unavailable, so the access token could not be verified right now.", "Try again in a few minutes."), true
 	}
 	return warn(OwnerUser, name+" gave an unexpected answer when the access token was verified.", "Try again in a few minutes; if it persists, reconnect the account."), true
@@ -597,7 +612,7 @@ func checkExternalPermission(ctx context.Context, r *run) outcome {
 	if r.token == "" {
 		return blockedBy(ConnectionHealthy, "")
 	}
-	u, err := expandURL(r.cap.Probe.ReadURL, r.conn.Account, "")
+	u, err := r.provider.ProbeURL(r.cap.Probe.ReadURL, r.conn.Account, "")
 	if err != nil {
 		return fail(OwnerUser, "The connection does not record a usable "+r.provider.DisplayName+" instance address.",
 			"Reconnect the "+r.provider.DisplayName+" account in Connected apps.")
@@ -614,36 +629,35 @@ func checkExternalPermission(ctx context.Context, r *run) outcome {
 func readOutcome(p catalog.Provider, cs catalog.CapabilitySpec, res probeResult) outcome {
 	name, label := p.DisplayName, cs.Label
 	switch res.kind {
-	case probeOK:
+	case oauthfail.APIOK:
 		return pass("A live read of " + label + " succeeded with the account's access.")
-	case probeUnauthorized:
+	case oauthfail.APITokenRejected:
 		return fail(OwnerUser, name+" rejected the account's fresh access token when reading "+label+".",
 			"Reconnect the "+name+" account in Connected apps.")
-	case probeScopeMissing:
+	case oauthfail.APIScopeMissing:
 		return fail(OwnerUser, name+" says the connection's consent does not include reading "+label+".",
 			"Reconnect and approve every requested permission.")
-	case probeAPIDisabled:
-		if p.ID == catalog.Salesforce {
-			return fail(OwnerExternalAdmin, "API access is not enabled for this Salesforce user or org.",
-				"The Salesforce administrator grants the user's profile or permission set the API Enabled permission.")
-		}
+	case oauthfail.APIDisabledForUser:
+		return fail(OwnerExternalAdmin, "API access is not enabled for this "+name+" user or org.",
+			"The "+name+" administrator grants the user's profile or permission set the API Enabled permission.")
+	case oauthfail.APIDisabledForClient:
 		return fail(OwnerAdmin, "The API behind "+label+" is not enabled for the integration's OAuth client.",
 			"An admin enables the API in the "+name+" project of the OAuth client (or switches to the default client).")
-	case probeUnlicensed:
+	case oauthfail.APIUnlicensed:
 		return fail(OwnerExternalAdmin, "The account has no "+label+" in "+name+" (for example no mailbox or no license).",
 			"The "+name+" administrator assigns the account a license that includes it.")
-	case probeConditionalAccess:
+	case oauthfail.APIConditionalAccess:
 		return fail(OwnerExternalAdmin, name+" requires a stronger sign-in (a Conditional Access policy) to read "+label+".",
 			"Reconnect the account; if it keeps failing, the tenant's admin reviews the Conditional Access policy.")
-	case probeForbidden:
+	case oauthfail.APIForbidden:
 		return fail(OwnerExternalAdmin, "The account does not have permission to read "+label+" in "+name+".",
 			"The "+name+" administrator grants the account access to "+label+".")
-	case probeNotFound:
+	case oauthfail.APINotFound, oauthfail.APINotFoundOrHidden:
 		return fail(OwnerExternalAdmin, "The account has no "+label+" in "+name+".",
 			"The "+name+" administrator checks that the account has this service (for example a mailbox or drive).")
-	case probeRateLimited:
+	case oauthfail.APIRateLimited:
 		return warn(OwnerUser, name+" is rate limiting requests, so the permission could not be verified right now.", "Try again in a few minutes.")
-	case probeTransient:
+	case oauthfail.APIUnavailable:
 		return warn(OwnerUser, name+" is unavailable, so the permission could not be verified right now.", "Try again in a few minutes.")
 	}
 	return warn(OwnerUser, name+" gave an unexpected answer when reading "+label+".", "Try again in a few minutes.")
@@ -657,7 +671,7 @@ func checkItemAccessible(ctx context.Context, r *run) outcome {
 		// The provider refused the token and refreshing it failed.
 		return blockedBy(ExternalPermission, "")
 	}
-	u, err := expandURL(r.cap.Probe.ItemURL, r.conn.Account, r.item)
+	u, err := r.provider.ProbeURL(r.cap.Probe.ItemURL, r.conn.Account, r.item)
 	if err != nil {
 		return fail(OwnerUser, "The connection does not record a usable "+r.provider.DisplayName+" instance address.",
 			"Reconnect the "+r.provider.DisplayName+" account in Connected apps.")
@@ -673,25 +687,24 @@ func checkItemAccessible(ctx context.Context, r *run) outcome {
 func itemOutcome(p catalog.Provider, cs catalog.CapabilitySpec, res probeResult) outcome {
 	name := p.DisplayName
 	switch res.kind {
-	case probeOK:
+	case oauthfail.APIOK:
 		return pass("The item exists and this account can read it.")
-	case probeNotFound:
-		if res.ambiguousNotFound {
-			return fail(OwnerUser, "The item was not found, or it is not shared with this account ("+name+" does not tell the two apart).",
-				"Check the id ("+cs.Probe.ItemHint+"), and that the item is shared with the connected account.")
-		}
+	case oauthfail.APINotFoundOrHidden:
+		return fail(OwnerUser, "The item was not found, or it is not shared with this account ("+name+" does not tell the two apart).",
+			"Check the id ("+cs.Probe.ItemHint+"), and that the item is shared with the connected account.")
+	case oauthfail.APINotFound:
 		return fail(OwnerUser, "The item was not found: it does not exist or was deleted.",
 			"Check the id; it should be "+cs.Probe.ItemHint+".")
-	case probeInvalidID:
+	case oauthfail.APIInvalidID:
 		return fail(OwnerUser, name+" does not recognize the id as "+cs.Probe.ItemHint+".",
 			"Check the id; it should be "+cs.Probe.ItemHint+".")
-	case probeForbidden, probeConditionalAccess:
+	case oauthfail.APIForbidden, oauthfail.APIConditionalAccess:
 		return fail(OwnerExternalAdmin, "The item exists but is not accessible to this account.",
 			"The item's owner or the "+name+" administrator shares it with the connected account.")
-	case probeUnauthorized:
+	case oauthfail.APITokenRejected:
 		return fail(OwnerUser, name+" rejected the account's access token when fetching the item.",
 			"Reconnect the "+name+" account in Connected apps.")
-	case probeRateLimited, probeTransient:
+	case oauthfail.APIRateLimited, oauthfail.APIUnavailable:
 		return warn(OwnerUser, name+" is unavailable, so the item could not be checked right now.", "Try again in a few minutes.")
 	}
 	return warn(OwnerUser, name+" gave an unexpected answer when fetching the item.", "Try again in a few minutes.")

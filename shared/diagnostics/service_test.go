@@ -308,6 +308,28 @@ func TestDiagnoseOutcomes(t *testing.T) {
 			want:   map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
 		},
 		{
+			name: "consent withdrawn: the user consents again, or the tenant admin", overall: OverallBlocked,
+			tokens: &refresh.Error{Code: refresh.CodeNeedsReconnect, Failure: &oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "consent_required", Owner: oauthfail.OwnerUser, Fallback: oauthfail.OwnerExternalAdmin, Cause: "Consent again."}},
+			want:   map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			check: func(t *testing.T, rep Report) {
+				c := find(rep.Checks, ConnectionHealthy)
+				if c.Owner != OwnerUser || !strings.Contains(c.Remediation, "Reconnect") || !strings.Contains(c.Remediation, "administrator") {
+					t.Errorf("connection_healthy = %+v, want the user first and the tenant's administrator as the fallback", c)
+				}
+			},
+		},
+		{
+			name: "a policy of the account's administrator blocks the refresh", overall: OverallBlocked,
+			tokens: &refresh.Error{Code: refresh.CodeRefreshFailed, Failure: &oauthfail.Failure{Kind: oauthfail.Blocked, Code: "admin_policy_enforced", Owner: oauthfail.OwnerExternalAdmin, Cause: "The administrator does not allow the app."}},
+			want:   map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			check: func(t *testing.T, rep Report) {
+				c := find(rep.Checks, ConnectionHealthy)
+				if c.Owner != OwnerExternalAdmin || !strings.Contains(c.Message, "does not allow the app") || strings.Contains(strings.ToLower(c.Remediation), "reconnect the") {
+					t.Errorf("connection_healthy = %+v, want the policy owned by external_admin, no reconnect", c)
+				}
+			},
+		},
+		{
 			name: "provider rejects the token at identity", overall: OverallBlocked,
 			prov: func(p *stubProvider) {
 				p.set("graph.microsoft.com/v1.0/me", 401, `{"error":{"code":"InvalidAuthenticationToken"}}`)

@@ -14,6 +14,7 @@ import (
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
 	"github.com/sofie/integrations/shared/oauthfail"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
@@ -24,6 +25,7 @@ const (
 	OutcomeRefreshed      = "refreshed"
 	OutcomeNeedsReconnect = "needs_reconnect"
 	OutcomeTransient      = "transient_failure"
+	OutcomeBlocked        = "blocked" // a policy of the provider's tenant or org refuses it: retried slowly
 	OutcomeExhausted      = "refresh_exhausted"
 	OutcomeOffIndex       = "off_index"     // not refreshable: taken off the due-index with its reason
 	OutcomeNotDue         = "not_due"       // refreshed by someone else since it was listed: released untouched
@@ -362,14 +364,25 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	requestedAt := s.now()
 	fresh, err := s.exchange(ctx, cl, tok.RefreshToken)
 	if err != nil {
-		r := s.fail(ctx, c, l, oauthfail.Classify(k.Provider, err), s.now())
-		if p.onDemand && !p.force && r.outcome == OutcomeTransient && r.err == nil {
+		failedAt := s.now()
+		f := prov.Dialect.ClassifyToken(err, providers.TokenCall{
+			Grant: providers.GrantRefresh, GrantIssued: c.ConnectedAt, Now: failedAt,
+			OrgClient: in.ConfigMode == store.ConfigModeOrganization,
+		})
+		r := s.fail(ctx, c, l, f, failedAt)
+		if p.onDemand && !p.force && (r.outcome == OutcomeTransient || r.outcome == OutcomeBlocked) && r.err == nil {
 			r.token = tok // may still work until it expires (a forced refresh's was refused)
 		}
 		return r
 	}
 	now = s.now()
-	expiry, assumed := s.expiry(ctx, k, prov, cl, fresh, requestedAt, now)
+	ictx, cancel := context.WithTimeout(ctx, s.o.ProviderTimeout)
+	expiry, assumedCause := prov.AccessExpiry(ictx, providers.Caller{HTTP: s.o.HTTPClient}, cl.Session(fresh), requestedAt, now)
+	cancel()
+	assumed := assumedCause != ""
+	if assumed {
+		expiry = schedule.AssumeExpiry(ctx, s.o.Logger, k, assumedCause, now)
+	}
 	next := &oauth2.Token{
 		AccessToken:  fresh.AccessToken,
 		TokenType:    fresh.TokenType,
@@ -386,17 +399,13 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 		return s.release(ctx, c, l, OutcomeError, fmt.Errorf("seal refreshed tokens: %w", err))
 	}
 	c.SealedTokens, c.TokenKeyID = sealed, keyID
-	if raw := extraString(fresh, "instance_url"); raw != "" && prov.ID == catalog.Salesforce {
-		// The same check as the callback's: the user's token is sent to
-		// this host later. A refused one is not stored (the one the
-		// callback checked stays), and the refreshed tokens still are: a
-		// rotated refresh token must not be lost over it.
-		if u, err := catalog.SalesforceInstanceURL(raw); err == nil {
-			c.Account.InstanceURL = u
-		} else {
-			s.o.Logger.WarnContext(ctx, "refresh response's instance_url refused; the stored one is kept",
-				"org", k.OrgID, "user", k.UserID, "provider", k.Provider, "err", err.Error())
-		}
+	if err := prov.Dialect.TokenExtras(fresh, &c.Account); err != nil {
+		// The same check as the callback's (Salesforce's instance_url: the
+		// user's token is sent to this host later). A refused extra is not
+		// stored (what the callback checked stays), and the refreshed
+		// tokens still are: a rotated refresh token must not be lost over it.
+		s.o.Logger.WarnContext(ctx, "refresh response's extras refused; the stored account is kept",
+			"org", k.OrgID, "user", k.UserID, "provider", k.Provider, "err", err.Error())
 	}
 	if p.onDemand {
 		c.LastUsedAt = now
@@ -457,31 +466,4 @@ func (s *Service) exchange(ctx context.Context, cl clients.Client, refreshToken 
 		return nil, errors.New("oauth2: server response missing access_token")
 	}
 	return tok, nil
-}
-
-// expiry is when the new access token expires: expires_in counted from
-// when the request was sent (on the service's clock, and on the safe side
-// of the provider's), or for providers that send none (Salesforce) token
-// introspection, or else schedule.AssumedAccessLifetime (reported as
-// assumed, the way the callback reports it).
-func (s *Service) expiry(ctx context.Context, k store.ConnKey, p catalog.Provider, cl clients.Client, tok *oauth2.Token, requestedAt, now time.Time) (time.Time, bool) {
-	if tok.ExpiresIn > 0 && !p.ExpiresInMissing {
-		return requestedAt.Add(time.Duration(tok.ExpiresIn) * time.Second), false
-	}
-	cause := schedule.CauseNoExpiryGiven
-	if cl.Endpoints.IntrospectURL != "" {
-		ictx, cancel := context.WithTimeout(ctx, s.o.ProviderTimeout)
-		exp, err := clients.AccessExpiry(ictx, s.o.HTTPClient, cl, tok.AccessToken)
-		cancel()
-		if err == nil && exp.After(now) {
-			return exp, false
-		}
-		cause = schedule.CauseIntrospectionFailed
-	}
-	return schedule.AssumeExpiry(ctx, s.o.Logger, k, cause, now), true
-}
-
-func extraString(tok *oauth2.Token, key string) string {
-	v, _ := tok.Extra(key).(string)
-	return v
 }

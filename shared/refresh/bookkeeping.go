@@ -74,6 +74,17 @@ func failed(c store.Connection, f oauthfail.Failure, delay time.Duration, now ti
 		c.OffIndexReason = store.ReasonNeedsReconnect
 		return c, OutcomeNeedsReconnect
 	}
+	if f.Kind == oauthfail.Blocked {
+		// The grant survives the policy: nobody needs to reconnect, and
+		// the days it lasts do not count towards refresh_exhausted (if the
+		// grant dies meanwhile, the provider says so, and that is a
+		// Reconnect). It is said at once and asked again slowly.
+		c.Status = store.StatusRefreshFailing
+		c.StatusReason = f.Code
+		c.NextRefreshAt = now.Add(max(oauthfail.BlockedRetry, f.RetryAfter))
+		c.OffIndexReason = ""
+		return c, OutcomeBlocked
+	}
 	c.FailureDays = addDay(c.FailureDays, now)
 	if n := len(c.FailureDays); n >= oauthfail.ExhaustedAfterDays {
 		c.Status = store.StatusRefreshExhausted

@@ -16,7 +16,8 @@ var (
 	t0        = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	transient = oauthfail.Failure{Kind: oauthfail.Transient, Code: "provider_unavailable", Owner: oauthfail.OwnerNone, Cause: "The provider is unavailable; the refresh will be retried."}
 	revoked   = oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "token_revoked", Owner: oauthfail.OwnerUser, Cause: "Reconnect the account."}
-	adminFix  = oauthfail.Failure{Kind: oauthfail.AdminAction, Code: "client_secret_expired", Owner: oauthfail.OwnerAdmin, Cause: "An admin must create a new secret."}
+	blocked   = oauthfail.Failure{Kind: oauthfail.Blocked, Code: "admin_policy_enforced", Owner: oauthfail.OwnerExternalAdmin, Cause: "The administrator does not allow the app."}
+	adminFix  = oauthfail.Failure{Kind: oauthfail.ClientRefused, Code: "client_secret_expired", Owner: oauthfail.OwnerAdmin, Cause: "An admin must create a new secret."}
 )
 
 func TestFailed(t *testing.T) {
@@ -70,6 +71,13 @@ func TestFailed(t *testing.T) {
 			f:    transient, delay: time.Hour,
 			wantOutcome: OutcomeTransient, wantStatus: store.StatusRefreshFailing, wantReason: "provider_unavailable", wantCount: 41,
 			wantDays: []string{"2026-11-27", "2026-11-28", "2026-11-29"}, wantNext: t0.Add(time.Hour), wantErr: "provider_unavailable", wantOwner: "none",
+		},
+		{
+			name: "a policy block is said at once, retried slowly and never exhausts",
+			c:    store.Connection{Status: store.StatusConnected, ConsecutiveFailures: 30, FailureDays: []string{"2026-11-25", "2026-11-26", "2026-11-28"}, AccessExpiresAt: t0.Add(10 * time.Minute)},
+			f:    blocked, delay: time.Minute,
+			wantOutcome: OutcomeBlocked, wantStatus: store.StatusRefreshFailing, wantReason: "admin_policy_enforced", wantCount: 31,
+			wantDays: []string{"2026-11-25", "2026-11-26", "2026-11-28"}, wantNext: t0.Add(oauthfail.BlockedRetry), wantErr: "admin_policy_enforced", wantOwner: "external_admin",
 		},
 		{
 			name: "backoff beyond a valid token's expiry is pulled in before it lapses",

@@ -62,6 +62,7 @@ func MetricsLevel(appLevel string) string {
 var failureOutcomes = map[string]bool{
 	OutcomeNeedsReconnect: true,
 	OutcomeTransient:      true,
+	OutcomeBlocked:        true,
 	OutcomeExhausted:      true,
 	OutcomeLeaseLost:      true,
 	OutcomeError:          true,

@@ -63,8 +63,9 @@
 //
 // # Failures
 //
-// Failures are classified by package oauthfail. The user or an admin must
-// act (Reconnect, AdminAction): the connection becomes needs_reconnect with
+// Failures are classified by the provider's dialect in the vocabulary of
+// package oauthfail. The user or an admin must act (Reconnect, AdminAction,
+// ClientRefused): the connection becomes needs_reconnect with
 // the cause and leaves the due-index. A transient failure keeps the status
 // (first failure) or marks refresh_failing, counts consecutive failures,
 // records the UTC day, and schedules the next attempt with exponential
@@ -72,7 +73,12 @@
 // the access token still works, an attempt that backoff would place after
 // its expiry is pulled in to just before it, once per token lifetime.
 // Failures on oauthfail.ExhaustedAfterDays separate days make the
-// connection refresh_exhausted. A success clears all of it.
+// connection refresh_exhausted. A policy of the provider's tenant or org
+// (oauthfail.Blocked: a Workspace administrator's API controls, a
+// deactivated Salesforce user, a device-compliance requirement) marks it
+// refresh_failing at once, with who must act, and asks again only every
+// oauthfail.BlockedRetry; those days never exhaust it, since the grant
+// survives the policy. A success clears all of it.
 package refresh
 
 import (

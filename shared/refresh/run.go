@@ -17,8 +17,8 @@ import (
 // Every connection listed is counted once in due and ends in exactly one of
 // claimed, skipped, leftForNextRun or (a claim that failed in the store)
 // errors; every claimed one ends in exactly one of refreshed,
-// needsReconnect, transientFailures, exhausted, offIndex, notDue, leaseLost
-// or errors.
+// needsReconnect, transientFailures, blocked, exhausted, offIndex, notDue,
+// leaseLost or errors.
 type Result struct {
 	Due               int   `json:"due"`
 	Claimed           int   `json:"claimed"`
@@ -31,6 +31,9 @@ type Result struct {
 
 	// Exhausted: transient failures that reached oauthfail.ExhaustedAfterDays.
 	Exhausted int `json:"exhausted"`
+	// Blocked: refused by a policy of the provider's tenant or org
+	// (oauthfail.Blocked); retried slowly.
+	Blocked int `json:"blocked"`
 	// OffIndex: not refreshable (provider disabled or not offered, client
 	// changed, no refresh token) and taken off the due-index.
 	OffIndex int `json:"offIndex"`
@@ -99,6 +102,7 @@ func (t *tally) result() Result {
 		r.Skipped += m[OutcomeSkipped]
 		r.LeftForNextRun += m[OutcomeLeftForNext]
 		r.Exhausted += m[OutcomeExhausted]
+		r.Blocked += m[OutcomeBlocked]
 		r.OffIndex += m[OutcomeOffIndex]
 		r.NotDue += m[OutcomeNotDue]
 		r.LeaseLost += m[OutcomeLeaseLost]
@@ -269,7 +273,7 @@ func (s *Service) logAttempt(ctx context.Context, k store.ConnKey, r result) {
 		"outcome", r.outcome,
 	}
 	switch r.outcome {
-	case OutcomeNeedsReconnect, OutcomeTransient, OutcomeExhausted:
+	case OutcomeNeedsReconnect, OutcomeTransient, OutcomeBlocked, OutcomeExhausted:
 		f := r.failure
 		attrs := append(base,
 			"code", f.Code, "kind", string(f.Kind), "owner", string(f.Owner),

@@ -75,20 +75,11 @@ const AssumedAccessLifetime = 30 * time.Minute
 // expiry was assumed (AssumedAccessLifetime) rather than learned.
 const ReasonExpiryAssumed = "access_expiry_assumed"
 
-// Causes of an assumed expiry (the cause field of AssumeExpiry's log line).
-const (
-	// CauseIntrospectionFailed: the token introspection endpoint did not
-	// tell the token's expiry (an error, an inactive token, no exp).
-	CauseIntrospectionFailed = "introspection_failed"
-	// CauseNoExpiryGiven: the token answer had no expiry and the provider
-	// has no introspection endpoint.
-	CauseNoExpiryGiven = "no_expiry_given"
-)
-
 // AssumeExpiry returns the expiry to store for an access token issued at
 // now whose lifetime is unknown, and records the assumption the one way
 // every caller records it: a warning naming the connection and the cause
-// (never the token). The caller sets the connection's StatusReason to
+// (providers.ExpiryIntrospectionFailed or ExpiryNotGiven; never the
+// token). The caller sets the connection's StatusReason to
 // ReasonExpiryAssumed. log nil uses slog.Default().
 func AssumeExpiry(ctx context.Context, log *slog.Logger, key store.ConnKey, cause string, now time.Time) time.Time {
 	if log == nil {

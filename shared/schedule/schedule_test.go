@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -61,7 +62,7 @@ func TestAssumeExpiry(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	key := store.ConnKey{OrgID: "o1", UserID: "u1", Provider: catalog.Salesforce}
-	if got := AssumeExpiry(context.Background(), log, key, CauseIntrospectionFailed, now); !got.Equal(now.Add(30 * time.Minute)) {
+	if got := AssumeExpiry(context.Background(), log, key, providers.ExpiryIntrospectionFailed, now); !got.Equal(now.Add(30 * time.Minute)) {
 		t.Fatalf("AssumeExpiry = %v, want 30 minutes after %v", got, now)
 	}
 	var line map[string]any
@@ -69,7 +70,7 @@ func TestAssumeExpiry(t *testing.T) {
 		t.Fatalf("log line %q: %v", buf.String(), err)
 	}
 	want := map[string]any{"level": "WARN", "orgId": "o1", "userId": "u1", "provider": catalog.Salesforce,
-		"code": ReasonExpiryAssumed, "cause": CauseIntrospectionFailed, "assumedSeconds": float64(1800)}
+		"code": ReasonExpiryAssumed, "cause": providers.ExpiryIntrospectionFailed, "assumedSeconds": float64(1800)}
 	for k, v := range want {
 		if line[k] != v {
 			t.Errorf("log %s = %v, want %v (line %v)", k, line[k], v, line)

@@ -489,6 +489,7 @@ function credentialCheck(i: Integration): HTMLElement | null {
   const words: Record<string, string> = {
     valid: "Valid",
     invalid_client: "Refused by the provider",
+    settings_mismatch: "Settings do not fit the app",
     unreachable: "Could not reach the provider",
     unverified: "Not verified",
   };

@@ -10,6 +10,7 @@ import (
 	"github.com/sofie/integrations/infra/fakeprovider"
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/schedule"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -77,7 +78,7 @@ func TestAssumedExpiryIsOnePolicy(t *testing.T) {
 		t.Fatalf("%d log lines record the assumption, want 2 (connect, refresh): %v", len(lines), lines)
 	}
 	for _, m := range lines {
-		if m["level"] != "WARN" || m["code"] != schedule.ReasonExpiryAssumed || m["cause"] != schedule.CauseIntrospectionFailed ||
+		if m["level"] != "WARN" || m["code"] != schedule.ReasonExpiryAssumed || m["cause"] != providers.ExpiryIntrospectionFailed ||
 			m["orgId"] != org || m["provider"] != catalog.Salesforce || m["assumedSeconds"] != float64(1800) {
 			t.Fatalf("log line %v is not the shared record of an assumed expiry", m)
 		}

@@ -20,7 +20,7 @@ func TestAuditedConnections(t *testing.T, newStore NewStore) {
 		}
 		return ids
 	}
-	k := store.TestAccountKey("org-1", "google_workspace")
+	k := store.TestAccountKey("org-1", provA)
 
 	t.Run("PutWithAudit", func(t *testing.T) {
 		s := newStore(t)
@@ -81,8 +81,8 @@ func TestAuditedConnections(t *testing.T, newStore NewStore) {
 		mustErr(t, "get after delete", err, store.ErrNotFound)
 		mustEqual(t, "audit", auditIDs(t, s), []string{"a-1"})
 		due, _, _ := s.ListDue(ctx(t), T0, store.Page{})
-		all, _, _ := s.ListProviderConnections(ctx(t), "org-1", "google_workspace", store.Page{})
-		keys, _ := s.ListGrantConnections(ctx(t), store.GrantRef{Provider: "google_workspace", ClientRef: c.ClientRef, AccountID: c.Account.ID}, 10)
+		all, _, _ := s.ListProviderConnections(ctx(t), "org-1", provA, store.Page{})
+		keys, _ := s.ListGrantConnections(ctx(t), store.GrantRef{Provider: provA, ClientRef: c.ClientRef, AccountID: c.Account.ID}, 10)
 		if len(due)+len(all)+len(keys) != 0 {
 			t.Fatalf("indexes still list the deleted connection: due %v, provider %v, grant %v", due, all, keys)
 		}

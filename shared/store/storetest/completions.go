@@ -15,7 +15,7 @@ import (
 // Completion returns a pending completion expiring ten minutes after T0.
 func Completion(id string) store.PendingCompletion {
 	return store.PendingCompletion{
-		ID: id, OrgID: "org-1", UserID: "user-1", Provider: "google_workspace",
+		ID: id, OrgID: "org-1", UserID: "user-1", Provider: provA,
 		ClientRef: "default", ConfigVersion: 7, Purpose: store.PurposeTestAccount,
 		Account:         store.Account{ID: "ext-1", Email: "user-1@example.com", Domain: "example.com"},
 		RequestedScopes: []string{"openid", "email", "scope-a", "scope-b"},
@@ -124,12 +124,12 @@ func TestGrants(t *testing.T, newStore NewStore) {
 		must(t, "put "+c.ConnKey.String(), err)
 		return saved
 	}
-	a := put("org-1", "alice", "google_workspace", "default", shared)
-	put("org-2", "bob#x", "google_workspace", "default", shared)                               // another org, same platform client
-	put("org-1", "carol", "google_workspace", "organization:client-1", shared)                 // same account, another client
-	put("org-1", "dave", "microsoft365", "default", shared)                                    // same account id, another provider
-	put("org-1", "erin", "google_workspace", "default", store.Account{ID: "support-mailbox2"}) // an id sharing a prefix
-	put("org-1", "frank", "google_workspace", "default", store.Account{Email: "no-id@example.com"})
+	a := put("org-1", "alice", provA, "default", shared)
+	put("org-2", "bob#x", provA, "default", shared)                               // another org, same platform client
+	put("org-1", "carol", provA, "organization:client-1", shared)                 // same account, another client
+	put("org-1", "dave", provB, "default", shared)                                // same account id, another provider
+	put("org-1", "erin", provA, "default", store.Account{ID: "support-mailbox2"}) // an id sharing a prefix
+	put("org-1", "frank", provA, "default", store.Account{Email: "no-id@example.com"})
 
 	list := func(g store.GrantRef) []string {
 		t.Helper()
@@ -151,17 +151,17 @@ func TestGrants(t *testing.T, newStore NewStore) {
 		slices.Sort(out)
 		return out
 	}
-	g := store.GrantRef{Provider: "google_workspace", ClientRef: "default", AccountID: "support-mailbox"}
-	mustEqual(t, "holders of the shared grant", list(g), []string{"org-1/alice/google_workspace", "org-2/bob#x/google_workspace"})
-	mustEqual(t, "holders of the org client's grant", list(store.GrantRef{Provider: "google_workspace", ClientRef: "organization:client-1", AccountID: "support-mailbox"}),
-		[]string{"org-1/carol/google_workspace"})
-	mustEqual(t, "holders of an unknown grant", list(store.GrantRef{Provider: "google_workspace", ClientRef: "default", AccountID: "nobody"}), []string{})
+	g := store.GrantRef{Provider: provA, ClientRef: "default", AccountID: "support-mailbox"}
+	mustEqual(t, "holders of the shared grant", list(g), []string{"org-1/alice/" + provA, "org-2/bob#x/" + provA})
+	mustEqual(t, "holders of the org client's grant", list(store.GrantRef{Provider: provA, ClientRef: "organization:client-1", AccountID: "support-mailbox"}),
+		[]string{"org-1/carol/" + provA})
+	mustEqual(t, "holders of an unknown grant", list(store.GrantRef{Provider: provA, ClientRef: "default", AccountID: "nobody"}), []string{})
 
 	// A reconnect with another account moves the entry; a delete removes it.
 	a.Account = store.Account{ID: "alice-own"}
 	_, err := s.PutConnection(ctx(t), a, a.Version)
 	must(t, "reconnect alice with her own account", err)
-	must(t, "delete bob", s.DeleteConnection(ctx(t), store.ConnKey{OrgID: "org-2", UserID: "bob#x", Provider: "google_workspace"}))
+	must(t, "delete bob", s.DeleteConnection(ctx(t), store.ConnKey{OrgID: "org-2", UserID: "bob#x", Provider: provA}))
 	var keys []store.ConnKey
 	for range 50 {
 		keys, err = s.ListGrantConnections(ctx(t), g, 0)
@@ -174,5 +174,5 @@ func TestGrants(t *testing.T, newStore NewStore) {
 	if len(keys) != 0 {
 		t.Fatalf("after a reconnect and a delete the shared grant still lists %v", keys)
 	}
-	mustEqual(t, "alice's own grant", list(store.GrantRef{Provider: "google_workspace", ClientRef: "default", AccountID: "alice-own"}), []string{"org-1/alice/google_workspace"})
+	mustEqual(t, "alice's own grant", list(store.GrantRef{Provider: provA, ClientRef: "default", AccountID: "alice-own"}), []string{"org-1/alice/" + provA})
 }

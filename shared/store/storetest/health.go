@@ -21,11 +21,11 @@ func TestHealth(t *testing.T, newStore NewStore) {
 		must(t, "get health", err)
 		return h
 	}
-	if h := get("org-1", "microsoft365"); h.Status != store.HealthOK || h.Failing() {
+	if h := get("org-1", provB); h.Status != store.HealthOK || h.Failing() {
 		t.Fatalf("never reported: %+v", h)
 	}
 	// An OK report of an OK client writes nothing and recovers nothing.
-	_, recovered, err := s.ReportClientOK(ctx(t), "org-1", "microsoft365", T0)
+	_, recovered, err := s.ReportClientOK(ctx(t), "org-1", provB, T0)
 	must(t, "report ok", err)
 	if recovered {
 		t.Fatal("an OK client recovered")
@@ -42,7 +42,7 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	starts := 0
 	for i := range 8 {
 		wg.Go(func() {
-			_, started, err := s.ReportClientFailure(context.Background(), "org-1", "microsoft365", "invalid_client", T0.Add(time.Duration(i)*time.Second))
+			_, started, err := s.ReportClientFailure(context.Background(), "org-1", provB, "invalid_client", T0.Add(time.Duration(i)*time.Second))
 			if err != nil {
 				t.Errorf("report failure: %v", err)
 			}
@@ -57,23 +57,23 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	if starts != 1 {
 		t.Fatalf("%d reporters saw the failure start, want 1", starts)
 	}
-	h := get("org-1", "microsoft365")
+	h := get("org-1", provB)
 	if !h.Failing() || h.Cause != "invalid_client" || h.Since.IsZero() || h.LastSeen.Before(h.Since) {
 		t.Fatalf("failing health %+v", h)
 	}
 	// A later failure moves LastSeen and the cause, not Since.
-	h2, started, err := s.ReportClientFailure(ctx(t), "org-1", "microsoft365", "client_secret_expired", T0.Add(time.Hour))
+	h2, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "client_secret_expired", T0.Add(time.Hour))
 	must(t, "report again", err)
 	if started || !h2.Since.Equal(h.Since) || !h2.LastSeen.Equal(T0.Add(time.Hour)) || h2.Cause != "client_secret_expired" {
 		t.Fatalf("second report: started %v, %+v (first %+v)", started, h2, h)
 	}
 	// Other orgs and providers are apart.
-	if get("org-2", "microsoft365").Failing() || get("org-1", "salesforce").Failing() {
+	if get("org-2", provB).Failing() || get("org-1", provC).Failing() {
 		t.Fatal("a failure leaked to another org or provider")
 	}
 	all, err = s.ListClientHealth(ctx(t), "org-1")
 	must(t, "list", err)
-	if len(all) != 1 || !all["microsoft365"].Failing() {
+	if len(all) != 1 || !all[provB].Failing() {
 		t.Fatalf("listing %+v", all)
 	}
 
@@ -81,7 +81,7 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	recoveries := 0
 	for range 8 {
 		wg.Go(func() {
-			_, r, err := s.ReportClientOK(context.Background(), "org-1", "microsoft365", T0.Add(2*time.Hour))
+			_, r, err := s.ReportClientOK(context.Background(), "org-1", provB, T0.Add(2*time.Hour))
 			if err != nil {
 				t.Errorf("report ok: %v", err)
 			}
@@ -96,11 +96,11 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	if recoveries != 1 {
 		t.Fatalf("%d reporters saw the recovery, want 1", recoveries)
 	}
-	if h := get("org-1", "microsoft365"); h.Failing() || h.Cause != "" || !h.Since.IsZero() || !h.RecoveredAt.Equal(T0.Add(2*time.Hour)) {
+	if h := get("org-1", provB); h.Failing() || h.Cause != "" || !h.Since.IsZero() || !h.RecoveredAt.Equal(T0.Add(2*time.Hour)) {
 		t.Fatalf("recovered health %+v", h)
 	}
 	// And it can fail again, from OK.
-	if _, started, err := s.ReportClientFailure(ctx(t), "org-1", "microsoft365", "invalid_client", T0.Add(3*time.Hour)); err != nil || !started {
+	if _, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "invalid_client", T0.Add(3*time.Hour)); err != nil || !started {
 		t.Fatalf("failing again: started %v, %v", started, err)
 	}
 }
@@ -108,9 +108,9 @@ func TestHealth(t *testing.T, newStore NewStore) {
 // TestJobs is the contract of store.Jobs.
 func TestJobs(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	a := store.Job{ID: store.JobID(store.JobReinstate, "org-1", "google_workspace"), Kind: store.JobReinstate, OrgID: "org-1", Provider: "google_workspace",
+	a := store.Job{ID: store.JobID(store.JobReinstate, "org-1", provA), Kind: store.JobReinstate, OrgID: "org-1", Provider: provA,
 		Reasons: []string{store.ReasonProviderDisabled}, CreatedAt: T0, UpdatedAt: T0}
-	b := store.Job{ID: store.JobID(store.JobReinstate, "", "salesforce"), Kind: store.JobReinstate, Provider: "salesforce",
+	b := store.Job{ID: store.JobID(store.JobReinstate, "", provC), Kind: store.JobReinstate, Provider: provC,
 		Reasons: []string{store.ReasonProviderUnavailable}, CreatedAt: T0.Add(-time.Minute), UpdatedAt: T0.Add(-time.Minute)}
 	must(t, "enqueue a", s.EnqueueJob(ctx(t), a))
 	must(t, "enqueue b", s.EnqueueJob(ctx(t), b))
@@ -168,11 +168,11 @@ func TestOffIndex(t *testing.T, newStore NewStore) {
 	}
 	for i, org := range []string{"org-a", "org-b", "org-b#x"} {
 		for _, user := range []string{"u1", "u2", "u3"} {
-			put(org, user, "google_workspace", store.ReasonProviderDisabled, false)
+			put(org, user, provA, store.ReasonProviderDisabled, false)
 		}
-		put(org, "u-on", "google_workspace", "", true)
-		put(org, "u-other", "google_workspace", store.ReasonNeedsReconnect, false)
-		put(org, "u-sf", "salesforce", store.ReasonProviderDisabled, false)
+		put(org, "u-on", provA, "", true)
+		put(org, "u-other", provA, store.ReasonNeedsReconnect, false)
+		put(org, "u-sf", provC, store.ReasonProviderDisabled, false)
 		_ = i
 	}
 	list := func(org string, limit int) []string {
@@ -180,10 +180,10 @@ func TestOffIndex(t *testing.T, newStore NewStore) {
 		var out []string
 		page := store.Page{Limit: limit}
 		for range 100 {
-			refs, next, err := s.ListOffIndex(ctx(t), "google_workspace", store.ReasonProviderDisabled, org, page)
+			refs, next, err := s.ListOffIndex(ctx(t), provA, store.ReasonProviderDisabled, org, page)
 			must(t, "list off-index", err)
 			for _, r := range refs {
-				if r.Reason != store.ReasonProviderDisabled || r.Provider != "google_workspace" {
+				if r.Reason != store.ReasonProviderDisabled || r.Provider != provA {
 					t.Fatalf("ref %+v", r)
 				}
 				out = append(out, r.OrgID+"/"+r.UserID)
@@ -208,12 +208,12 @@ func TestOffIndex(t *testing.T, newStore NewStore) {
 	mustEqual(t, "one org", list("org-b", 0), []string{"org-b/u1", "org-b/u2", "org-b/u3"})
 
 	// Put back on the index: gone from the listing.
-	c, err := s.GetConnection(ctx(t), store.ConnKey{OrgID: "org-b", UserID: "u2", Provider: "google_workspace"})
+	c, err := s.GetConnection(ctx(t), store.ConnKey{OrgID: "org-b", UserID: "u2", Provider: provA})
 	must(t, "get", err)
 	c.NextRefreshAt, c.OffIndexReason = T0, ""
 	_, err = s.PutConnection(ctx(t), c, c.Version)
 	must(t, "reinstate", err)
-	must(t, "delete", s.DeleteConnection(ctx(t), store.ConnKey{OrgID: "org-b", UserID: "u3", Provider: "google_workspace"}))
+	must(t, "delete", s.DeleteConnection(ctx(t), store.ConnKey{OrgID: "org-b", UserID: "u3", Provider: provA}))
 	var one []string
 	for range 50 {
 		if one = list("org-b", 0); len(one) == 1 {

@@ -13,36 +13,36 @@ import (
 func TestRolloutRecords(t *testing.T, newStore NewStore) {
 	t.Run("RefreshSummaryNewestRunStands", func(t *testing.T) {
 		s := newStore(t)
-		_, err := s.GetRefreshSummary(ctx(t), "org-1", "google_workspace")
+		_, err := s.GetRefreshSummary(ctx(t), "org-1", provA)
 		mustErr(t, "get before any run", err, store.ErrNotFound)
 
 		run := func(id string, start time.Time, refreshed int) store.RefreshSummary {
-			return store.RefreshSummary{OrgID: "org-1", Provider: "google_workspace", RunID: id,
+			return store.RefreshSummary{OrgID: "org-1", Provider: provA, RunID: id,
 				StartedAt: start, FinishedAt: start.Add(3 * time.Second), Outcome: store.RunOutcomeFailures,
 				Outcomes: map[string]int{"refreshed": refreshed, "needs_reconnect": 1}}
 		}
 		second := run("run-2", T0, 5)
 		must(t, "put", s.PutRefreshSummary(ctx(t), second))
-		got, err := s.GetRefreshSummary(ctx(t), "org-1", "google_workspace")
+		got, err := s.GetRefreshSummary(ctx(t), "org-1", provA)
 		must(t, "get", err)
 		mustEqual(t, "stored summary", got, second)
 
 		// A run that started earlier and finished later (concurrent runs)
 		// does not replace it.
 		must(t, "put an earlier run's", s.PutRefreshSummary(ctx(t), run("run-1", T0.Add(-time.Minute), 9)))
-		got, _ = s.GetRefreshSummary(ctx(t), "org-1", "google_workspace")
+		got, _ = s.GetRefreshSummary(ctx(t), "org-1", provA)
 		mustEqual(t, "after an earlier run's", got, second)
 
 		third := run("run-3", T0.Add(5*time.Minute), 1)
 		must(t, "put a later run's", s.PutRefreshSummary(ctx(t), third))
-		got, _ = s.GetRefreshSummary(ctx(t), "org-1", "google_workspace")
+		got, _ = s.GetRefreshSummary(ctx(t), "org-1", provA)
 		mustEqual(t, "after a later run's", got, third)
 
 		// Other orgs and providers are apart, and the summary is not an
 		// integration of the org.
-		_, err = s.GetRefreshSummary(ctx(t), "org-1", "salesforce")
+		_, err = s.GetRefreshSummary(ctx(t), "org-1", provC)
 		mustErr(t, "another provider", err, store.ErrNotFound)
-		_, err = s.GetRefreshSummary(ctx(t), "org-2", "google_workspace")
+		_, err = s.GetRefreshSummary(ctx(t), "org-2", provA)
 		mustErr(t, "another org", err, store.ErrNotFound)
 		ins, err := s.ListIntegrations(ctx(t), "org-1")
 		must(t, "list integrations", err)
@@ -58,22 +58,22 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 		}
 		users := []string{"u-c", "u-a#x", "u-b", "u-a", "u-d"}
 		for i, u := range users {
-			must(t, "record", s.RecordConnectAttempt(ctx(t), attempt("org-1", "salesforce", u, T0.Add(time.Duration(i)*time.Minute))))
+			must(t, "record", s.RecordConnectAttempt(ctx(t), attempt("org-1", provC, u, T0.Add(time.Duration(i)*time.Minute))))
 		}
 		// Apart: another provider, another org, a user whose id extends one.
-		must(t, "record", s.RecordConnectAttempt(ctx(t), attempt("org-1", "microsoft365", "u-a", T0)))
-		must(t, "record", s.RecordConnectAttempt(ctx(t), attempt("org-2", "salesforce", "u-a", T0)))
+		must(t, "record", s.RecordConnectAttempt(ctx(t), attempt("org-1", provB, "u-a", T0)))
+		must(t, "record", s.RecordConnectAttempt(ctx(t), attempt("org-2", provC, "u-a", T0)))
 		// A new start replaces the user's attempt.
-		again := attempt("org-1", "salesforce", "u-b", T0.Add(time.Hour))
+		again := attempt("org-1", provC, "u-b", T0.Add(time.Hour))
 		must(t, "record again", s.RecordConnectAttempt(ctx(t), again))
-		must(t, "clear", s.ClearConnectAttempt(ctx(t), "org-1", "salesforce", "u-d"))
-		must(t, "clear a missing one", s.ClearConnectAttempt(ctx(t), "org-1", "salesforce", "u-nobody"))
+		must(t, "clear", s.ClearConnectAttempt(ctx(t), "org-1", provC, "u-d"))
+		must(t, "clear a missing one", s.ClearConnectAttempt(ctx(t), "org-1", provC, "u-nobody"))
 
 		var got []store.ConnectAttempt
 		page := store.Page{Limit: 2}
 		pages := 0
 		for {
-			as, next, err := s.ListConnectAttempts(ctx(t), "org-1", "salesforce", page)
+			as, next, err := s.ListConnectAttempts(ctx(t), "org-1", provC, page)
 			must(t, "list", err)
 			if len(as) > 2 {
 				t.Fatalf("page of %d, limit 2", len(as))
@@ -96,15 +96,15 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 		i := slices.IndexFunc(got, func(a store.ConnectAttempt) bool { return a.UserID == "u-b" })
 		mustEqual(t, "the replaced attempt", got[i], again)
 
-		_, next, err := s.ListConnectAttempts(ctx(t), "org-2", "salesforce", store.Page{Limit: 1})
+		_, next, err := s.ListConnectAttempts(ctx(t), "org-2", provC, store.Page{Limit: 1})
 		must(t, "list org-2", err)
 		if next != "" {
 			t.Fatalf("org-2 has one attempt, yet a next page %q", next)
 		}
-		_, cursor, _ := s.ListConnectAttempts(ctx(t), "org-1", "salesforce", store.Page{Limit: 1})
-		_, _, err = s.ListConnectAttempts(ctx(t), "org-2", "salesforce", store.Page{Limit: 1, Cursor: cursor})
+		_, cursor, _ := s.ListConnectAttempts(ctx(t), "org-1", provC, store.Page{Limit: 1})
+		_, _, err = s.ListConnectAttempts(ctx(t), "org-2", provC, store.Page{Limit: 1, Cursor: cursor})
 		mustErr(t, "another org's cursor", err, store.ErrInvalidCursor)
-		_, _, err = s.ListConnectAttempts(ctx(t), "org-1", "salesforce", store.Page{Cursor: "not a cursor"})
+		_, _, err = s.ListConnectAttempts(ctx(t), "org-1", provC, store.Page{Cursor: "not a cursor"})
 		mustErr(t, "a made-up cursor", err, store.ErrInvalidCursor)
 	})
 
@@ -112,9 +112,9 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 		// A user whose token had no groups is recorded as such, apart
 		// from a connection made before groups were recorded.
 		s := newStore(t)
-		with := Connection(store.ConnKey{OrgID: "org-1", UserID: "u-nogroups", Provider: "salesforce"})
+		with := Connection(store.ConnKey{OrgID: "org-1", UserID: "u-nogroups", Provider: provC})
 		with.ConnectGroups = store.ConnectGroupsOf(nil)
-		without := Connection(store.ConnKey{OrgID: "org-1", UserID: "u-legacy", Provider: "salesforce"})
+		without := Connection(store.ConnKey{OrgID: "org-1", UserID: "u-legacy", Provider: provC})
 		without.ConnectGroups = nil
 		for _, c := range []store.Connection{with, without} {
 			_, err := s.PutConnection(ctx(t), c, 0)
@@ -132,14 +132,14 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 
 	t.Run("TestAccountKeyIsNoUsers", func(t *testing.T) {
 		s := newStore(t)
-		k := store.TestAccountKey("org-1", "google_workspace")
-		if !k.IsTestAccount() || (store.ConnKey{OrgID: "org-1", UserID: "org:test-account", Provider: "google_workspace"}).IsTestAccount() {
+		k := store.TestAccountKey("org-1", provA)
+		if !k.IsTestAccount() || (store.ConnKey{OrgID: "org-1", UserID: "org:test-account", Provider: provA}).IsTestAccount() {
 			t.Fatal("IsTestAccount is not exactly the test account's key")
 		}
 		c := Connection(k)
 		_, err := s.PutConnection(ctx(t), c, 0)
 		must(t, "put the test account", err)
-		_, err = s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: "u-1", Provider: "google_workspace"}), 0)
+		_, err = s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: "u-1", Provider: provA}), 0)
 		must(t, "put a user's", err)
 		got, err := s.GetConnection(ctx(t), k)
 		must(t, "get", err)
@@ -153,7 +153,7 @@ func TestRolloutRecords(t *testing.T, newStore NewStore) {
 				t.Fatalf("user %q's listing holds the test account", u)
 			}
 		}
-		all, _, err := s.ListProviderConnections(ctx(t), "org-1", "google_workspace", store.Page{})
+		all, _, err := s.ListProviderConnections(ctx(t), "org-1", provA, store.Page{})
 		must(t, "list provider", err)
 		if len(all) != 2 || !slices.ContainsFunc(all, func(x store.Connection) bool { return x.ConnKey == k }) {
 			t.Fatalf("the provider's listing %v lacks the test account", all)

@@ -16,8 +16,8 @@ func TestScanConnections(t *testing.T, newStore NewStore) {
 	t.Run("Empty", func(t *testing.T) {
 		s := newStore(t)
 		// Other records only.
-		_, err := s.PutIntegration(ctx(t), Integration("org-1", "salesforce"), 0,
-			store.AuditEntry{OrgID: "org-1", ID: "a1", At: T0, Actor: "admin-1", Provider: "salesforce", Action: "integration.created"})
+		_, err := s.PutIntegration(ctx(t), Integration("org-1", provC), 0,
+			store.AuditEntry{OrgID: "org-1", ID: "a1", At: T0, Actor: "admin-1", Provider: provC, Action: "integration.created"})
 		must(t, "put integration", err)
 		must(t, "create state", s.CreateState(ctx(t), State("s1")))
 		_, err = s.Allow(ctx(t), "credential_check", "org-1", T0, 10, T0.Add(time.Hour))
@@ -35,7 +35,7 @@ func TestScanConnections(t *testing.T, newStore NewStore) {
 		for i := range 11 {
 			// Keys that share prefixes and hold the separators the
 			// adapters escape.
-			k := store.ConnKey{OrgID: fmt.Sprintf("org-%d", i%3), UserID: fmt.Sprintf("user#%d/x", i), Provider: []string{"microsoft365", "google_workspace", "salesforce"}[i%3]}
+			k := store.ConnKey{OrgID: fmt.Sprintf("org-%d", i%3), UserID: fmt.Sprintf("user#%d/x", i), Provider: []string{provB, provA, provC}[i%3]}
 			c := Connection(k)
 			if i%2 == 0 {
 				c.NextRefreshAt = T0.Add(time.Duration(i) * time.Minute)
@@ -90,13 +90,13 @@ func TestScanConnections(t *testing.T, newStore NewStore) {
 	t.Run("ForeignCursor", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 3 {
-			_, err := s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: fmt.Sprintf("u%d", i), Provider: "salesforce"}), 0)
+			_, err := s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: fmt.Sprintf("u%d", i), Provider: provC}), 0)
 			must(t, "put connection", err)
-			must(t, "audit", s.AppendAudit(ctx(t), store.AuditEntry{OrgID: "org-1", ID: fmt.Sprintf("a%d", i), At: T0, Actor: "x", Provider: "salesforce", Action: "x"}))
+			must(t, "audit", s.AppendAudit(ctx(t), store.AuditEntry{OrgID: "org-1", ID: fmt.Sprintf("a%d", i), At: T0, Actor: "x", Provider: provC, Action: "x"}))
 		}
 		_, audit, err := s.ListAudit(ctx(t), "org-1", store.Page{Limit: 1})
 		must(t, "list audit", err)
-		_, byProvider, err := s.ListProviderConnections(ctx(t), "org-1", "salesforce", store.Page{Limit: 1})
+		_, byProvider, err := s.ListProviderConnections(ctx(t), "org-1", provC, store.Page{Limit: 1})
 		must(t, "list provider connections", err)
 		for _, c := range []string{audit, byProvider, "not-a-cursor", "e30"} {
 			_, _, err := s.ScanConnections(ctx(t), store.Page{Cursor: c, Limit: 1})

@@ -186,36 +186,36 @@ func testClientSecrets(t *testing.T, newSecrets func(*testing.T) SecretsHarness,
 		v2 := h.plant("fake-client-secret-2")
 		other := h.plant("fake-client-secret-other-org")
 
-		_, err := s.GetClientSecret(ctx(t), "org-1", "google_workspace")
+		_, err := s.GetClientSecret(ctx(t), "org-1", provA)
 		mustErr(t, "get missing", h.err(err), store.ErrNotFound)
-		must(t, "delete missing", s.DeleteClientSecret(ctx(t), "org-1", "google_workspace"))
+		must(t, "delete missing", s.DeleteClientSecret(ctx(t), "org-1", provA))
 
-		must(t, "put", s.PutClientSecret(ctx(t), "org-1", "google_workspace", v1))
-		must(t, "put other org", s.PutClientSecret(ctx(t), "org-2", "google_workspace", other))
-		got, err := s.GetClientSecret(ctx(t), "org-1", "google_workspace")
+		must(t, "put", s.PutClientSecret(ctx(t), "org-1", provA, v1))
+		must(t, "put other org", s.PutClientSecret(ctx(t), "org-2", provA, other))
+		got, err := s.GetClientSecret(ctx(t), "org-1", provA)
 		must(t, "get", err)
 		if got != v1 {
 			t.Fatal("get returned another value than was put")
 		}
-		_, err = s.GetClientSecret(ctx(t), "org-1", "salesforce")
+		_, err = s.GetClientSecret(ctx(t), "org-1", provC)
 		mustErr(t, "get another provider", err, store.ErrNotFound)
 
-		must(t, "overwrite", s.PutClientSecret(ctx(t), "org-1", "google_workspace", v2))
-		if got, err = s.GetClientSecret(ctx(t), "org-1", "google_workspace"); err != nil || got != v2 {
+		must(t, "overwrite", s.PutClientSecret(ctx(t), "org-1", provA, v2))
+		if got, err = s.GetClientSecret(ctx(t), "org-1", provA); err != nil || got != v2 {
 			t.Fatalf("get after overwrite: err %v, same as new value: %v", err, got == v2)
 		}
 
-		must(t, "delete", s.DeleteClientSecret(ctx(t), "org-1", "google_workspace"))
-		_, err = s.GetClientSecret(ctx(t), "org-1", "google_workspace")
+		must(t, "delete", s.DeleteClientSecret(ctx(t), "org-1", provA))
+		_, err = s.GetClientSecret(ctx(t), "org-1", provA)
 		mustErr(t, "get deleted", err, store.ErrNotFound)
-		must(t, "delete again", s.DeleteClientSecret(ctx(t), "org-1", "google_workspace"))
-		if got, err = s.GetClientSecret(ctx(t), "org-2", "google_workspace"); err != nil || got != other {
+		must(t, "delete again", s.DeleteClientSecret(ctx(t), "org-1", provA))
+		if got, err = s.GetClientSecret(ctx(t), "org-2", provA); err != nil || got != other {
 			t.Fatalf("other org's secret after delete: err %v", err)
 		}
 
 		// Put after delete brings it back.
-		must(t, "put after delete", s.PutClientSecret(ctx(t), "org-1", "google_workspace", v1))
-		if got, err = s.GetClientSecret(ctx(t), "org-1", "google_workspace"); err != nil || got != v1 {
+		must(t, "put after delete", s.PutClientSecret(ctx(t), "org-1", provA, v1))
+		if got, err = s.GetClientSecret(ctx(t), "org-1", provA); err != nil || got != v1 {
 			t.Fatalf("get after re-put: err %v", err)
 		}
 	})
@@ -224,8 +224,8 @@ func testClientSecrets(t *testing.T, newSecrets func(*testing.T) SecretsHarness,
 		s := newSecrets(t).Secrets
 		v := h.plant(PlantedSecret())
 		for _, c := range []struct{ org, provider string }{
-			{"", "salesforce"}, {"org/../org-2", "salesforce"}, {"org 1", "salesforce"}, {"org-1", ""},
-			{"org-1", "Sales/Force"}, {"org-1", "salesforce/../x"}, {strings.Repeat("o", 200), "salesforce"},
+			{"", provC}, {"org/../org-2", provC}, {"org 1", provC}, {"org-1", ""},
+			{"org-1", "Sales/Force"}, {"org-1", provC + "/../x"}, {strings.Repeat("o", 200), provC},
 		} {
 			if err := s.PutClientSecret(ctx(t), c.org, c.provider, v); err == nil {
 				t.Errorf("put with org %q provider %q accepted", c.org, c.provider)
@@ -234,12 +234,12 @@ func testClientSecrets(t *testing.T, newSecrets func(*testing.T) SecretsHarness,
 				t.Errorf("get with org %q provider %q: %v, want a validation error", c.org, c.provider, err)
 			}
 		}
-		if err := s.PutClientSecret(ctx(t), "org-1", "salesforce", ""); err == nil {
+		if err := s.PutClientSecret(ctx(t), "org-1", provC, ""); err == nil {
 			t.Error("empty secret accepted")
 		}
 		cancelled, cancel := context.WithCancel(ctx(t))
 		cancel()
-		if err := s.PutClientSecret(cancelled, "org-1", "salesforce", v); err == nil {
+		if err := s.PutClientSecret(cancelled, "org-1", provC, v); err == nil {
 			t.Error("put with a cancelled context succeeded")
 		}
 	})
@@ -247,14 +247,14 @@ func testClientSecrets(t *testing.T, newSecrets func(*testing.T) SecretsHarness,
 
 func testDefaultClients(t *testing.T, newSecrets func(*testing.T) SecretsHarness, h *hygiene) {
 	sh := newSecrets(t)
-	_, err := sh.Secrets.DefaultClient(ctx(t), "microsoft365")
+	_, err := sh.Secrets.DefaultClient(ctx(t), provB)
 	mustErr(t, "missing default client", err, store.ErrNotFound)
 	dc := store.DefaultClient{ClientID: "platform-client-1", ClientSecret: h.plant("fake-client-secret-platform")}
-	must(t, "seed", sh.PutDefaultClient(ctx(t), "microsoft365", dc))
-	got, err := sh.Secrets.DefaultClient(ctx(t), "microsoft365")
+	must(t, "seed", sh.PutDefaultClient(ctx(t), provB, dc))
+	got, err := sh.Secrets.DefaultClient(ctx(t), provB)
 	must(t, "get", err)
 	mustEqual(t, "default client", got, dc)
-	_, err = sh.Secrets.DefaultClient(ctx(t), "salesforce")
+	_, err = sh.Secrets.DefaultClient(ctx(t), provC)
 	mustErr(t, "another provider's default client", err, store.ErrNotFound)
 	_, err = sh.Secrets.DefaultClient(ctx(t), "../orgs")
 	if err == nil || errors.Is(err, store.ErrNotFound) {
@@ -304,7 +304,7 @@ func testTokenKeys(t *testing.T, newSecrets func(*testing.T) SecretsHarness, h *
 func testVault(t *testing.T, newSecrets func(*testing.T) SecretsHarness, h *hygiene) {
 	sh := newSecrets(t)
 	v := &tokenseal.Vault{Secrets: sh.Secrets}
-	k := store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: "google_workspace"}
+	k := store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: provA}
 	tok := func(n string) *oauth2.Token {
 		return &oauth2.Token{
 			AccessToken:  h.plant("fake-access-token-" + n + "-aaaaaaaaaaaa"),
@@ -360,7 +360,7 @@ func testVault(t *testing.T, newSecrets func(*testing.T) SecretsHarness, h *hygi
 			{"truncated", k, sealed1[:header+12+8], tokenseal.ErrTampered},
 			{"empty", k, nil, tokenseal.ErrTampered},
 			{"other user's additional data", store.ConnKey{OrgID: "org-1", UserID: "user-2", Provider: k.Provider}, sealed1, tokenseal.ErrTampered},
-			{"other provider's additional data", store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: "microsoft365"}, sealed1, tokenseal.ErrTampered},
+			{"other provider's additional data", store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: provB}, sealed1, tokenseal.ErrTampered},
 			{"other org's additional data", store.ConnKey{OrgID: "org-2", UserID: "user-1", Provider: k.Provider}, sealed1, tokenseal.ErrTampered},
 			{"unknown key id", k, unknown, tokenseal.ErrUnknownKey},
 		}

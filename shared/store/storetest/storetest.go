@@ -76,6 +76,16 @@ func must(t *testing.T, what string, err error) {
 	}
 }
 
+// Provider ids the contract suite stores under. The stores know nothing of
+// providers: any id of the form the service uses will do, and these are
+// placeholders rather than the real ones (which only shared/providers
+// names), in the real ones' sort order.
+const (
+	provA = "provider-a"
+	provB = "provider-b"
+	provC = "provider-c"
+)
+
 // Integration returns a fully populated integration (Version 0).
 func Integration(org, provider string) store.Integration {
 	return store.Integration{
@@ -127,13 +137,13 @@ func Connection(k store.ConnKey) store.Connection {
 func TestIntegrations(t *testing.T, newStore NewStore) {
 	t.Run("GetMissing", func(t *testing.T) {
 		s := newStore(t)
-		_, err := s.GetIntegration(ctx(t), "org-1", "microsoft365")
+		_, err := s.GetIntegration(ctx(t), "org-1", provB)
 		mustErr(t, "get missing", err, store.ErrNotFound)
 	})
 
 	t.Run("VersionsAndConflicts", func(t *testing.T) {
 		s := newStore(t)
-		in := Integration("org-1", "microsoft365")
+		in := Integration("org-1", provB)
 
 		_, err := s.PutIntegration(ctx(t), in, 1)
 		mustErr(t, "update of a missing integration", err, store.ErrConflict)
@@ -143,7 +153,7 @@ func TestIntegrations(t *testing.T, newStore NewStore) {
 		if v1.Version != 1 {
 			t.Fatalf("created version %d, want 1", v1.Version)
 		}
-		got, err := s.GetIntegration(ctx(t), "org-1", "microsoft365")
+		got, err := s.GetIntegration(ctx(t), "org-1", provB)
 		must(t, "get", err)
 		want := in
 		want.Version = 1
@@ -168,14 +178,14 @@ func TestIntegrations(t *testing.T, newStore NewStore) {
 			_, err = s.PutIntegration(ctx(t), stale, expected)
 			mustErr(t, fmt.Sprintf("update with expected version %d", expected), err, store.ErrConflict)
 		}
-		got, err = s.GetIntegration(ctx(t), "org-1", "microsoft365")
+		got, err = s.GetIntegration(ctx(t), "org-1", provB)
 		must(t, "get after conflicts", err)
 		mustEqual(t, "integration after refused writes", got, v2)
 	})
 
 	t.Run("ConcurrentWritersOneWins", func(t *testing.T) {
 		s := newStore(t)
-		v1, err := s.PutIntegration(ctx(t), Integration("org-1", "salesforce"), 0)
+		v1, err := s.PutIntegration(ctx(t), Integration("org-1", provC), 0)
 		must(t, "create", err)
 		const n = 10
 		var wins, conflicts int
@@ -208,7 +218,7 @@ func TestIntegrations(t *testing.T, newStore NewStore) {
 		s := newStore(t)
 		e1 := audit("org-1", "a-0001", T0, "integration.updated")
 		e2 := audit("org-1", "a-0002", T0, "client_secret.set")
-		v1, err := s.PutIntegration(ctx(t), Integration("org-1", "google_workspace"), 0, e1, e2)
+		v1, err := s.PutIntegration(ctx(t), Integration("org-1", provA), 0, e1, e2)
 		must(t, "create with audit", err)
 		got, _, err := s.ListAudit(ctx(t), "org-1", store.Page{})
 		must(t, "list audit", err)
@@ -225,7 +235,7 @@ func TestIntegrations(t *testing.T, newStore NewStore) {
 		// A duplicate audit entry refuses the whole change.
 		_, err = s.PutIntegration(ctx(t), v1, 1, e1)
 		mustErr(t, "write with a duplicate audit entry", err, store.ErrConflict)
-		cur, err := s.GetIntegration(ctx(t), "org-1", "google_workspace")
+		cur, err := s.GetIntegration(ctx(t), "org-1", provA)
 		must(t, "get", err)
 		mustEqual(t, "integration after refused write", cur, v1)
 	})
@@ -233,14 +243,14 @@ func TestIntegrations(t *testing.T, newStore NewStore) {
 	t.Run("ListByOrg", func(t *testing.T) {
 		s := newStore(t)
 		var want []store.Integration
-		for _, p := range []string{"google_workspace", "microsoft365", "salesforce"} {
+		for _, p := range []string{provA, provB, provC} {
 			in, err := s.PutIntegration(ctx(t), Integration("org-1", p), 0)
 			must(t, "create", err)
 			want = append(want, in)
 		}
 		// Ids that extend org-1 must not leak into its listing.
 		for _, org := range []string{"org-10", "org-1#x", "org-1%23x", "org-"} {
-			_, err := s.PutIntegration(ctx(t), Integration(org, "salesforce"), 0)
+			_, err := s.PutIntegration(ctx(t), Integration(org, provC), 0)
 			must(t, "create other org", err)
 		}
 		got, err := s.ListIntegrations(ctx(t), "org-1")
@@ -258,7 +268,7 @@ func TestIntegrations(t *testing.T, newStore NewStore) {
 
 func audit(org, id string, at time.Time, action string) store.AuditEntry {
 	return store.AuditEntry{
-		OrgID: org, ID: id, At: at, Actor: "admin-1", Provider: "microsoft365", Action: action,
+		OrgID: org, ID: id, At: at, Actor: "admin-1", Provider: provB, Action: action,
 		Changes: []store.FieldChange{{Field: "enabled", Old: "false", New: "true"}, {Field: "clientSecret", Old: "", New: "set"}},
 	}
 }
@@ -355,7 +365,7 @@ func TestAudit(t *testing.T, newStore NewStore) {
 // State returns a pending state expiring ten minutes after T0.
 func State(id string) store.OAuthState {
 	return store.OAuthState{
-		ID: id, OrgID: "org-1", UserID: "user-1", Provider: "microsoft365",
+		ID: id, OrgID: "org-1", UserID: "user-1", Provider: provB,
 		ConfigVersion: 4, ClientRef: "organization:client-1",
 		PKCEVerifier: "verifier-" + id, RedirectURI: "https://api.example.com/oauth/callback",
 		ReturnTo: "https://app.example.com/settings", Scopes: []string{"openid", "offline_access"},
@@ -439,7 +449,7 @@ func TestStates(t *testing.T, newStore NewStore) {
 
 // TestConnections is the contract of store.Connections.
 func TestConnections(t *testing.T, newStore NewStore) {
-	k := store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: "microsoft365"}
+	k := store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: provB}
 
 	t.Run("VersionsAndConflicts", func(t *testing.T) {
 		s := newStore(t)
@@ -480,17 +490,17 @@ func TestConnections(t *testing.T, newStore NewStore) {
 	t.Run("ListByUserAndDelete", func(t *testing.T) {
 		s := newStore(t)
 		var want []store.Connection
-		for _, p := range []string{"google_workspace", "microsoft365", "salesforce"} {
+		for _, p := range []string{provA, provB, provC} {
 			c, err := s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: "user-1", Provider: p}), 0)
 			must(t, "create", err)
 			want = append(want, c)
 		}
 		// Neighbours whose ids extend user-1's must not show up.
 		for _, ck := range []store.ConnKey{
-			{OrgID: "org-1", UserID: "user-10", Provider: "microsoft365"},
-			{OrgID: "org-1", UserID: "user-1#x", Provider: "microsoft365"},
-			{OrgID: "org-1#user-1", UserID: "x", Provider: "microsoft365"},
-			{OrgID: "org-10", UserID: "user-1", Provider: "microsoft365"},
+			{OrgID: "org-1", UserID: "user-10", Provider: provB},
+			{OrgID: "org-1", UserID: "user-1#x", Provider: provB},
+			{OrgID: "org-1#user-1", UserID: "x", Provider: provB},
+			{OrgID: "org-10", UserID: "user-1", Provider: provB},
 		} {
 			_, err := s.PutConnection(ctx(t), Connection(ck), 0)
 			must(t, "create neighbour", err)
@@ -518,25 +528,25 @@ func TestConnections(t *testing.T, newStore NewStore) {
 		s := newStore(t)
 		want := map[string]bool{}
 		for i := range 23 {
-			ck := store.ConnKey{OrgID: "org-1", UserID: fmt.Sprintf("user-%02d", i), Provider: "salesforce"}
+			ck := store.ConnKey{OrgID: "org-1", UserID: fmt.Sprintf("user-%02d", i), Provider: provC}
 			_, err := s.PutConnection(ctx(t), Connection(ck), 0)
 			must(t, "create", err)
 			want[ck.UserID] = true
-			_, err = s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: ck.UserID, Provider: "microsoft365"}), 0)
+			_, err = s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-1", UserID: ck.UserID, Provider: provB}), 0)
 			must(t, "create other provider", err)
-			_, err = s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-2", UserID: ck.UserID, Provider: "salesforce"}), 0)
+			_, err = s.PutConnection(ctx(t), Connection(store.ConnKey{OrgID: "org-2", UserID: ck.UserID, Provider: provC}), 0)
 			must(t, "create other org", err)
 		}
 		got := map[string]bool{}
 		cursor, pages := "", 0
 		for {
-			page, next, err := s.ListProviderConnections(ctx(t), "org-1", "salesforce", store.Page{Cursor: cursor, Limit: 5})
+			page, next, err := s.ListProviderConnections(ctx(t), "org-1", provC, store.Page{Cursor: cursor, Limit: 5})
 			must(t, "list", err)
 			if len(page) > 5 || (next != "" && len(page) != 5) {
 				t.Fatalf("page of %d with cursor %q", len(page), next)
 			}
 			for _, c := range page {
-				if c.OrgID != "org-1" || c.Provider != "salesforce" || got[c.UserID] {
+				if c.OrgID != "org-1" || c.Provider != provC || got[c.UserID] {
 					t.Fatalf("unexpected or repeated connection %s", c.ConnKey)
 				}
 				if c.Account.Email == "" || len(c.SealedTokens) == 0 {
@@ -558,11 +568,11 @@ func TestConnections(t *testing.T, newStore NewStore) {
 			t.Fatalf("%d pages, want 5", pages)
 		}
 
-		_, next, err := s.ListProviderConnections(ctx(t), "org-1", "salesforce", store.Page{Limit: 1})
+		_, next, err := s.ListProviderConnections(ctx(t), "org-1", provC, store.Page{Limit: 1})
 		must(t, "list", err)
-		_, _, err = s.ListProviderConnections(ctx(t), "org-2", "salesforce", store.Page{Cursor: next})
+		_, _, err = s.ListProviderConnections(ctx(t), "org-2", provC, store.Page{Cursor: next})
 		mustErr(t, "another org's cursor", err, store.ErrInvalidCursor)
-		_, _, err = s.ListProviderConnections(ctx(t), "org-1", "microsoft365", store.Page{Cursor: next})
+		_, _, err = s.ListProviderConnections(ctx(t), "org-1", provB, store.Page{Cursor: next})
 		mustErr(t, "another provider's cursor", err, store.ErrInvalidCursor)
 	})
 
@@ -713,7 +723,7 @@ func testDue(t *testing.T, newStore NewStore) {
 	due := map[store.ConnKey]time.Time{}
 	var keys []store.ConnKey
 	for i := range 90 {
-		ck := store.ConnKey{OrgID: fmt.Sprintf("org-%d", i%4), UserID: fmt.Sprintf("user-%03d", i), Provider: []string{"microsoft365", "google_workspace", "salesforce"}[i%3]}
+		ck := store.ConnKey{OrgID: fmt.Sprintf("org-%d", i%4), UserID: fmt.Sprintf("user-%03d", i), Provider: []string{provB, provA, provC}[i%3]}
 		keys = append(keys, ck)
 		c := Connection(ck)
 		switch i % 3 {

@@ -1,0 +1,328 @@
+package providers
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Capability is a kind of data a provider gives access to.
+type Capability string
+
+// Capabilities, as the product page's integration cards name them.
+const (
+	Email    Capability = "email"
+	Calendar Capability = "calendar"
+	Files    Capability = "files"
+	Contacts Capability = "contacts"
+	CRM      Capability = "crm"
+)
+
+// Action is what a user asks the assistant to do with an item.
+type Action string
+
+// Actions. Everything but read changes an external system.
+const (
+	Read   Action = "read"
+	Create Action = "create"
+	Update Action = "update"
+	Send   Action = "send"
+	Delete Action = "delete"
+)
+
+// AllActions in display order.
+var AllActions = []Action{Read, Create, Update, Send, Delete}
+
+// IsWrite reports whether the action changes external items, which an org
+// must allow explicitly (allowWriteActions).
+func (a Action) IsWrite() bool { return a != Read }
+
+// Settings are the provider-specific fields of an org's configuration.
+type Settings struct {
+	Tenant       string // Microsoft 365
+	AuthBaseURL  string // Salesforce
+	HostedDomain string // Google Workspace
+}
+
+// Field describes one provider-specific configuration field.
+type Field struct {
+	Name     string // JSON name in the integration body: tenant, authBaseUrl, hostedDomain
+	Label    string
+	Help     string // with placeholders only
+	Required bool
+	Example  string // a placeholder, never a real value
+}
+
+// Probe is a read call that proves a capability works for a connected
+// account, and the item endpoints diagnostics and the admin test use.
+// URLs may contain {instance} (the account's own API host, see
+// Dialect.InstanceURL) and {id}.
+type Probe struct {
+	ReadURL    string // lists at most one item, or reads the account's root
+	ItemURL    string // fetches one item by id
+	ContentURL string // downloads an item's content (files only)
+	ItemHint   string // what an item id looks like, for error messages
+}
+
+// CapabilitySpec is one capability of one provider.
+type CapabilitySpec struct {
+	ID    Capability
+	Label string
+	// Actions the provider supports for this capability.
+	Actions []Action
+	// ReadScopes are needed for read; WriteScopes those of each write
+	// action.
+	ReadScopes  []string
+	WriteScopes []ActionScopes
+	Probe       Probe
+}
+
+// ActionScopes are the scopes one write action needs.
+type ActionScopes struct {
+	Action Action
+	Scopes []string
+}
+
+// Supports reports whether the capability supports the action.
+func (c CapabilitySpec) Supports(a Action) bool { return slices.Contains(c.Actions, a) }
+
+// ScopesFor returns the scopes action a needs (nil for an unsupported one).
+func (c CapabilitySpec) ScopesFor(a Action) []string {
+	if !c.Supports(a) {
+		return nil
+	}
+	if a == Read {
+		return c.ReadScopes
+	}
+	for _, w := range c.WriteScopes {
+		if w.Action == a {
+			return w.Scopes
+		}
+	}
+	return nil
+}
+
+// Endpoints are the provider's URLs for one org's settings. Empty optional
+// URLs mean the provider has no such endpoint.
+type Endpoints struct {
+	OAuth2      oauth2.Endpoint
+	RevokeURL   string
+	UserInfoURL string
+	// IntrospectURL gives the expiry of tokens issued without expires_in
+	// (Salesforce).
+	IntrospectURL string
+}
+
+// FieldError is an invalid provider field. Code is stable.
+type FieldError struct {
+	Field   string
+	Code    string
+	Message string
+}
+
+// PKCES256 is the PKCE code challenge method of every provider.
+const PKCES256 = "S256"
+
+// Provider is one connected-app provider: its catalog data, and its
+// Dialect for everything that is a function of settings, tokens or
+// answers. Build one with a provider package's New (shared/providers/...),
+// never field by field elsewhere.
+type Provider struct {
+	ID          string
+	DisplayName string
+	// Registers is what the admin creates at the provider.
+	Registers    string
+	DocsURL      string
+	Capabilities []CapabilitySpec
+	Fields       []Field
+	// BaseScopes are always requested: account identity and a refresh token.
+	BaseScopes []string
+	// ImplicitScopes need not be echoed back in the token response's scope
+	// to count as granted (identity and offline scopes, which providers omit
+	// or rename).
+	ImplicitScopes []string
+	// AuthParams are the authorization request parameters every org sends;
+	// Dialect.AuthCodeOptions adds those that depend on the org's settings.
+	AuthParams []AuthParam
+	// Revocation is what revoking a token ends at the provider.
+	Revocation Revocation
+	// NoRevocationHint is what a disconnect tells a user of a provider
+	// without revocation (RevokeNone): where to withdraw the app's access.
+	NoRevocationHint string
+	// RefreshTokenIdle is how long an unused refresh token survives at the
+	// provider; 0 when the provider's or connected app's policy decides.
+	RefreshTokenIdle time.Duration
+	// RotatesRefreshToken: a refresh may return a new refresh token that must
+	// replace the old one.
+	RotatesRefreshToken bool
+	// PKCEMethod is the code challenge method every authorization request
+	// uses ("S256" for all three providers).
+	PKCEMethod string
+	// ClientIDLabel is what the provider's console calls the client id, and
+	// ClientIDExample a placeholder of its shape.
+	ClientIDLabel   string
+	ClientIDExample string
+
+	// Dialect is what the provider does its own way.
+	Dialect Dialect
+}
+
+// SetupSteps are what an admin does at the provider to register the app,
+// with placeholders only (<client-id>, <redirect-uri>).
+func (p Provider) SetupSteps() []string { return p.Dialect.SetupSteps() }
+
+// Capability returns the provider's spec for c.
+func (p Provider) Capability(c Capability) (CapabilitySpec, bool) {
+	for _, cs := range p.Capabilities {
+		if cs.ID == c {
+			return cs, true
+		}
+	}
+	return CapabilitySpec{}, false
+}
+
+// CapabilityIDs lists the provider's capabilities in display order.
+func (p Provider) CapabilityIDs() []Capability {
+	out := make([]Capability, len(p.Capabilities))
+	for i, c := range p.Capabilities {
+		out[i] = c.ID
+	}
+	return out
+}
+
+// Endpoints builds the provider's URLs from an org's settings. Settings must
+// have passed Validate.
+func (p Provider) Endpoints(s Settings) Endpoints { return p.Dialect.Endpoints(s) }
+
+// Validate checks the provider-specific fields. Fields of other providers
+// must be empty.
+func (p Provider) Validate(s Settings) []FieldError {
+	errs := p.Dialect.ValidateSettings(s)
+	for _, f := range [...]struct{ name, value string }{{"authBaseUrl", s.AuthBaseURL}, {"hostedDomain", s.HostedDomain}, {"tenant", s.Tenant}} {
+		if f.value != "" && !p.hasField(f.name) {
+			errs = append(errs, FieldError{Field: f.name, Code: "not_applicable", Message: p.DisplayName + " has no " + f.name + " field."})
+		}
+	}
+	// By field, stable. An insertion sort: there are at most a few, and
+	// slices.SortFunc would link a generic sort into every function for
+	// them.
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+	return errs
+}
+
+// AuthParam is one fixed authorization request parameter.
+type AuthParam struct{ Key, Value string }
+
+func (p Provider) hasField(name string) bool {
+	for _, f := range p.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// AuthCodeOptions are the provider's fixed authorization parameters. Their
+// order does not matter: x/oauth2 encodes the URL's query sorted by key.
+func (p Provider) AuthCodeOptions() []oauth2.AuthCodeOption {
+	opts := make([]oauth2.AuthCodeOption, 0, len(p.AuthParams))
+	for _, ap := range p.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(ap.Key, ap.Value))
+	}
+	return opts
+}
+
+// AuthCodeOptionsFor are the provider's authorization parameters for one
+// org's settings: the fixed ones and those the dialect derives from the
+// settings.
+func (p Provider) AuthCodeOptionsFor(s Settings) []oauth2.AuthCodeOption {
+	return append(p.AuthCodeOptions(), p.Dialect.AuthCodeOptions(s)...)
+}
+
+// NormalizeScope maps a scope to the form the provider's token responses use
+// for comparison (Google returns userinfo.email for email, Microsoft may drop
+// the Graph resource prefix).
+func (p Provider) NormalizeScope(s string) string { return p.Dialect.NormalizeScope(s) }
+
+// RequestedScopes returns what to ask for: the base scopes, the read scopes
+// of every enabled capability, and their write scopes only when the org
+// allows write actions. Order is stable and duplicates are removed.
+func (p Provider) RequestedScopes(caps []Capability, allowWrite bool) []string {
+	out := slices.Clone(p.BaseScopes)
+	add := func(ss []string) {
+		for _, s := range ss {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	for _, cs := range p.Capabilities {
+		if !slices.Contains(caps, cs.ID) {
+			continue
+		}
+		add(cs.ReadScopes)
+		if allowWrite {
+			for _, w := range cs.WriteScopes {
+				add(w.Scopes)
+			}
+		}
+	}
+	return out
+}
+
+// MissingScopes returns the requested scopes that granted does not cover,
+// comparing normalized forms and ignoring implicit scopes.
+func (p Provider) MissingScopes(requested, granted []string) []string {
+	have := map[string]bool{}
+	for _, g := range granted {
+		have[p.NormalizeScope(g)] = true
+	}
+	var missing []string
+	for _, r := range requested {
+		if slices.Contains(p.ImplicitScopes, r) {
+			continue
+		}
+		if !have[p.NormalizeScope(r)] {
+			missing = append(missing, r)
+		}
+	}
+	return missing
+}
+
+// Covers reports whether granted includes every scope in need.
+func (p Provider) Covers(granted, need []string) bool {
+	return len(p.MissingScopes(need, granted)) == 0
+}
+
+// ValidateClientID checks the shape of an organization-owned client id. It
+// catches values pasted into the wrong field (a secret, a tenant, a URL)
+// before anything is stored; whether the id exists is for the credential
+// check to tell.
+func (p Provider) ValidateClientID(id string) []FieldError {
+	if id == "" {
+		return []FieldError{{Field: "clientId", Code: "required", Message: "Enter the " + p.ClientIDLabel + " (" + p.ClientIDExample + ")."}}
+	}
+	if strings.TrimSpace(id) != id {
+		return []FieldError{{Field: "clientId", Code: "invalid_format", Message: "Remove the spaces around the " + p.ClientIDLabel + "."}}
+	}
+	return p.Dialect.ValidateClientID(id)
+}
+
+// ClientIDFormat is a dialect's ValidateClientID answer: nil when ok, else
+// the invalid_format error naming what the id looks like.
+func ClientIDFormat(ok bool, label, example string) []FieldError {
+	if ok {
+		return nil
+	}
+	return []FieldError{{Field: "clientId", Code: "invalid_format", Message: "The " + label + " looks like " + example + "."}}
+}
+
+// CredentialCheckFor is how to verify the org's client credentials for these
+// settings.
+func (p Provider) CredentialCheckFor(s Settings) CredentialCheck { return p.Dialect.CredentialCheck(s) }
