@@ -108,13 +108,17 @@ func NewView(p catalog.Provider, v readiness.Value, c store.Connection, who auth
 	if e := c.LastError; e != nil {
 		view.LastError = &ErrorView{Code: e.Code, Message: e.Message, Owner: e.Owner, At: e.At}
 	}
-	if v.Connection(c) == readiness.ReasonClientChanged {
+	switch why := v.Connection(c); why {
+	case readiness.ReasonClientChanged, readiness.ReasonSettingsChanged:
 		// Derived, not stored: the tokens came from a client that is not
-		// the integration's now. Restoring it restores the connection.
-		in := v.Integration()
-		view.Status, view.StatusReason = store.StatusNeedsReconnect, store.ReasonClientChanged
-		view.LastError = &ErrorView{Code: store.ReasonClientChanged, Owner: "user", At: in.UpdatedAt,
-			Message: "Your organization changed the OAuth app for " + p.DisplayName + ". Reconnect your account to keep using it."}
+		// the integration's now, or the account is not one its settings
+		// admit now. Undoing the change restores the connection.
+		msg := "Your organization changed the OAuth app for " + p.DisplayName + ". Reconnect your account to keep using it."
+		if why == readiness.ReasonSettingsChanged {
+			msg = v.SettingsChangedMessage()
+		}
+		view.Status, view.StatusReason = store.StatusNeedsReconnect, why
+		view.LastError = &ErrorView{Code: why, Owner: "user", At: v.Integration().UpdatedAt, Message: msg}
 	}
 	return view
 }

@@ -442,9 +442,12 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 	case store.StatusNeedsReconnect, store.StatusRefreshExhausted:
 		return storedFailure(r)
 	}
-	if r.ready.Connection(*c) == readiness.ReasonClientChanged {
+	switch r.ready.Connection(*c) {
+	case readiness.ReasonClientChanged:
 		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.",
 			"Reconnect the "+name+" account in Connected apps.")
+	case readiness.ReasonSettingsChanged:
+		return fail(OwnerUser, r.ready.SettingsChangedMessage(), "Reconnect in Connected apps with an account of your organization.")
 	}
 	tctx, cancel := context.WithTimeout(ctx, r.svc.opts.TokenTimeout)
 	tok, err := r.svc.opts.Tokens.AccessToken(tctx, r.key())
@@ -548,6 +551,8 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 		return fail(OwnerUser, "The connection was removed while diagnostics ran.", "Connect the "+name+" account in Connected apps.")
 	case refresh.CodeClientChanged:
 		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.", reconnect)
+	case refresh.CodeSettingsChanged:
+		return fail(OwnerUser, r.ready.SettingsChangedMessage(), reconnect)
 	case refresh.CodeNoRefreshToken:
 		return fail(OwnerUser, name+" issued this connection no refresh token, and its access has expired.", reconnect)
 	case refresh.CodeNeedsReconnect, refresh.CodeRefreshExhausted:

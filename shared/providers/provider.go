@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/store"
 )
 
 // Capability is a kind of data a provider gives access to.
@@ -44,7 +46,25 @@ type Settings struct {
 	Tenant       string // Microsoft 365
 	AuthBaseURL  string // Salesforce
 	HostedDomain string // Google Workspace
+	// TenantID is the directory id Tenant resolves to (Microsoft 365),
+	// when known (ResolveSettings).
+	TenantID string
 }
+
+// SettingsOf returns the provider-specific fields of an integration.
+func SettingsOf(in store.Integration) Settings {
+	return Settings{Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain, TenantID: in.TenantID}
+}
+
+// SettingsError is a setting the provider itself refuses when asked
+// (ResolveSettings: a tenant domain it does not know).
+type SettingsError struct{ FieldError }
+
+func (e *SettingsError) Error() string { return "setting refused: " + e.Field + ": " + e.Code }
+
+// Admits reports whether the org's settings s admit acct, an account
+// connected earlier (possibly under other settings): see Dialect.Admits.
+func (p Provider) Admits(s Settings, acct store.Account) bool { return p.Dialect.Admits(s, acct) }
 
 // Field describes one provider-specific configuration field.
 type Field struct {
