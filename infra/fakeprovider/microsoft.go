@@ -155,6 +155,12 @@ func (m *microsoft) clientCredentials(w http.ResponseWriter, r *http.Request, cl
 	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": value})
 }
 
+// keepsGrant: consent is recorded per user and app, and "encoded inside the
+// access token is every permission that your application is granted for
+// that resource", whatever this request named.
+// Docs: https://learn.microsoft.com/entra/identity-platform/consent-types-developer
+func (m *microsoft) keepsGrant(*authzRequest) bool { return true }
+
 func (m *microsoft) knownScope(sc string) bool {
 	switch sc {
 	case "openid", "profile", "email", "offline_access":

@@ -357,3 +357,24 @@ func (v Value) SettingsChangedMessage() string {
 	}
 	return msg + ". Reconnect with an account they admit."
 }
+
+// MissingScopes are the scopes the integration's current settings request
+// (RequestedScopes) that granted does not cover: what a connection made
+// before an admin enabled a capability, or write actions, lacks. Never nil.
+func (v Value) MissingScopes(p catalog.Provider, granted []string) []string {
+	out := p.MissingScopes(v.RequestedScopes(p), granted)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// NeedsConsent reports whether c works but its user must consent to more
+// scopes to use everything the integration's current settings enable: the
+// connection can be used (Connection), and its granted scopes lack some of
+// what the settings request now. A connection that cannot be used needs
+// something else first (a reconnect, which asks for the current scopes
+// anyway, or the admin's integration), so it does not count.
+func (v Value) NeedsConsent(p catalog.Provider, c store.Connection) bool {
+	return v.Connection(c) == "" && len(v.MissingScopes(p, c.GrantedScopes)) > 0
+}

@@ -257,3 +257,57 @@ func TestFieldCode(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsConsent: the scopes a connection lacks are computed against the
+// integration's current settings, not what was asked at connect time, and
+// only a connection that can be used needs consent (anything else needs a
+// reconnect or the admin first).
+func TestNeedsConsent(t *testing.T) {
+	g := provider(t, catalog.GoogleWorkspace)
+	const auth = "https://www.googleapis.com/auth/"
+	// Connected when the org had email only: that is all it asked for.
+	conn := store.Connection{Status: store.StatusConnected, ClientRef: "default",
+		RequestedScopes: []string{"openid", "email", "profile", auth + "gmail.readonly"},
+		GrantedScopes:   []string{"openid", auth + "userinfo.email", auth + "userinfo.profile", auth + "gmail.readonly"}}
+	in := store.Integration{Provider: g.ID, Enabled: true, ConfigMode: store.ConfigModeDefault, Capabilities: []string{"email"}, Rollout: store.Rollout{Mode: store.RolloutEveryone}}
+	with := func(mut func(*store.Integration)) *store.Integration {
+		x := in
+		x.Capabilities = slices.Clone(in.Capabilities)
+		mut(&x)
+		return &x
+	}
+	tests := []struct {
+		name    string
+		offered bool
+		in      *store.Integration
+		c       store.Connection
+		missing []string
+		needs   bool
+	}{
+		{"settings unchanged", true, &in, conn, []string{}, false},
+		{"a capability added", true, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }), conn,
+			[]string{auth + "calendar.readonly"}, true},
+		{"write actions allowed", true, with(func(x *store.Integration) { x.AllowWriteActions = true }), conn,
+			[]string{auth + "gmail.compose", auth + "gmail.modify", auth + "gmail.send"}, true},
+		{"a capability removed", true, with(func(x *store.Integration) { x.Capabilities = []string{} }), conn, []string{}, false},
+		{"needs reconnect anyway", true, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }),
+			func() store.Connection { x := conn; x.Status = store.StatusNeedsReconnect; return x }(), []string{auth + "calendar.readonly"}, false},
+		{"refresh failing still usable", true, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }),
+			func() store.Connection { x := conn; x.Status = store.StatusRefreshFailing; return x }(), []string{auth + "calendar.readonly"}, true},
+		{"integration disabled", true, with(func(x *store.Integration) { x.Enabled = false; x.Capabilities = append(x.Capabilities, "calendar") }), conn,
+			[]string{auth + "calendar.readonly"}, false},
+		{"not offered", false, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }), conn,
+			[]string{auth + "calendar.readonly"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := readiness.Of(g, readiness.Facts{Offered: tc.offered, Integration: tc.in})
+			if got := v.MissingScopes(g, tc.c.GrantedScopes); !slices.Equal(got, tc.missing) {
+				t.Errorf("MissingScopes = %v, want %v", got, tc.missing)
+			}
+			if got := v.NeedsConsent(g, tc.c); got != tc.needs {
+				t.Errorf("NeedsConsent = %v, want %v", got, tc.needs)
+			}
+		})
+	}
+}
