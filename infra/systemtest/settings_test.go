@@ -18,7 +18,7 @@ import (
 // loosening them again gives those back with nobody reconnecting.
 
 // listed is the caller's connection to provider as the listing shows it.
-func (w *world) listed(t *testing.T, org, user, provider string) connections.View {
+func (w *world) listedView(t *testing.T, org, user, provider string) connections.View {
 	t.Helper()
 	var l struct {
 		Connections []connections.View `json:"connections"`
@@ -69,7 +69,7 @@ func (w *world) save(t *testing.T, org, provider, etag string, body map[string]a
 func (w *world) conforming(t *testing.T, org, provider string, users, excluded []string, kept map[string]string) {
 	t.Helper()
 	for _, u := range users {
-		l := w.listed(t, org, u, provider)
+		l := w.listedView(t, org, u, provider)
 		if l.Status != store.StatusConnected || len(l.UsableCapabilities) == 0 {
 			t.Errorf("%s conforms but is listed %s/%s with %v usable", u, l.Status, l.StatusReason, l.UsableCapabilities)
 		}
@@ -78,7 +78,7 @@ func (w *world) conforming(t *testing.T, org, provider string, users, excluded [
 		}
 	}
 	for _, u := range excluded {
-		l := w.listed(t, org, u, provider)
+		l := w.listedView(t, org, u, provider)
 		if l.Status != store.StatusNeedsReconnect || l.StatusReason != store.ReasonSettingsChanged || len(l.UsableCapabilities) != 0 ||
 			l.LastError == nil || l.LastError.Code != store.ReasonSettingsChanged || l.LastError.Owner != "user" {
 			t.Errorf("%s no longer conforms but is listed %s/%s usable %v error %+v", u, l.Status, l.StatusReason, l.UsableCapabilities, l.LastError)
@@ -225,7 +225,7 @@ func TestRolloutNarrowedThenWidened(t *testing.T) {
 		body := integrationBody(provider)
 		body["rollout"] = map[string]any{"mode": "groups", "groups": []string{"pilot"}}
 		etag = w.save(t, org, provider, etag, body)
-		l := w.listed(t, org, "u-out", provider)
+		l := w.listedView(t, org, "u-out", provider)
 		if l.Status != store.StatusConnected || len(l.UsableCapabilities) != 0 {
 			t.Fatalf("outside the rollout: listed %s with %v usable", l.Status, l.UsableCapabilities)
 		}
@@ -242,7 +242,7 @@ func TestRolloutNarrowedThenWidened(t *testing.T) {
 
 		body["rollout"] = map[string]any{"mode": "everyone"}
 		w.save(t, org, provider, etag, body)
-		l = w.listed(t, org, "u-out", provider)
+		l = w.listedView(t, org, "u-out", provider)
 		if l.Status != store.StatusConnected || !slices.Contains(l.UsableCapabilities, catalog.Email) {
 			t.Fatalf("widened: listed %s with %v usable", l.Status, l.UsableCapabilities)
 		}
