@@ -623,8 +623,17 @@ func (e *Env) dumpLogs() {
 	lines := e.Logs()
 	const max = 200
 	if len(lines) > max {
-		e.t.Logf("localtest: last %d of %d log lines:", max, len(lines))
-		lines = lines[len(lines)-max:]
+		// The lines that explain a failure are often older than the
+		// last 200 when parallel tests share the binary's log: keep
+		// every ERROR line whatever its age.
+		var errs []string
+		for _, l := range lines[:len(lines)-max] {
+			if strings.Contains(l, `"level":"ERROR"`) {
+				errs = append(errs, l)
+			}
+		}
+		e.t.Logf("localtest: %d earlier ERROR lines, then the last %d of %d log lines:", len(errs), max, len(lines))
+		lines = append(errs, lines[len(lines)-max:]...)
 	} else {
 		e.t.Logf("localtest: %d log lines:", len(lines))
 	}
