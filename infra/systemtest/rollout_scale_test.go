@@ -19,8 +19,12 @@ import (
 
 // rolloutConnections sizes TestRolloutViewCost. The README's figure is
 // measured with -rollout.connections=10000 (about a minute on moto_server);
-// make test runs it at 2,000.
-var rolloutConnections = flag.Int("rollout.connections", 2_000, "connections of the org in TestRolloutViewCost")
+// make test runs 250 in pages of 100 (-rollout.page): the bound below is
+// about pages, and three pages prove it as well as ten do.
+var (
+	rolloutConnections = flag.Int("rollout.connections", 250, "connections of the org in TestRolloutViewCost")
+	rolloutPage        = flag.Int("rollout.page", 100, "the rollout view's page size in TestRolloutViewCost (0: the service's own)")
+)
 
 // TestRolloutViewCost measures the rollout view of an org with
 // -rollout.connections connections of one provider on the AWS adapters
@@ -30,8 +34,11 @@ var rolloutConnections = flag.Int("rollout.connections", 2_000, "connections of 
 // nothing of another org. The org's connections are copies of one made
 // through the real flow (real sealed tokens, so real item sizes), beside a
 // fifth as many of another org.
+//
+// Not parallel: moto_server is one Python process per test binary, and
+// its Query sorts the whole table, so while this test's thousands of items
+// are read every other test's calls would queue behind them.
 func TestRolloutViewCost(t *testing.T) {
-	t.Parallel()
 	var calls awscount.Counter
 	w := newWorld(t, localtest.WithAWS(), localtest.WithClock(morning), localtest.WithBuildOptions(app.WithAWSAPIOptions(calls.Middleware)))
 	const org, provider = "org-scale", catalog.GoogleWorkspace
@@ -71,7 +78,7 @@ func TestRolloutViewCost(t *testing.T) {
 	// the SDK): through the emulated Lambda, moto_server's pace (it sorts
 	// the whole table for every Query) would outlast AdminFunction's
 	// timeout, which DynamoDB's would not.
-	svc, err := admin.New(admin.Options{Catalog: w.env.Deps.Catalog, Store: w.env.Deps.Store, Secrets: w.env.Deps.Secrets, Now: w.env.Clock.Now})
+	svc, err := admin.New(admin.Options{Catalog: w.env.Deps.Catalog, Store: w.env.Deps.Store, Secrets: w.env.Deps.Secrets, Now: w.env.Clock.Now, RolloutPageSize: *rolloutPage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +99,11 @@ func TestRolloutViewCost(t *testing.T) {
 	// Only the org's connections (and its attempts, none here) are read,
 	// each once plus one look-ahead per page: never the other org's, never
 	// a scan.
-	pages := n/admin.RolloutPageSize + 1
+	pageSize := *rolloutPage
+	if pageSize <= 0 {
+		pageSize = admin.RolloutPageSize
+	}
+	pages := n/pageSize + 1
 	if read > int64(n+pages) || returned > int64(n+pages) || calls.Calls("DynamoDB", "Scan") != 0 {
 		t.Fatalf("read %d items for %d connections (bound %d)", read, n, n+pages)
 	}

@@ -140,7 +140,7 @@ func (s *Service) Rollout(ctx context.Context, orgID, provider string) (RolloutV
 
 	connected := map[string]bool{} // users with a connection
 	causes := map[[2]string]int{}  // (cause, owner) → count
-	page := store.Page{Limit: RolloutPageSize}
+	page := store.Page{Limit: s.o.RolloutPageSize}
 	for {
 		conns, next, err := s.o.Store.ListProviderConnections(ctx, orgID, provider, page)
 		if err != nil {
@@ -197,7 +197,7 @@ func (s *Service) Rollout(ctx context.Context, orgID, provider string) (RolloutV
 		return RolloutView{}, fmt.Errorf("read refresh summary of %s/%s: %w", orgID, provider, err)
 	}
 
-	page = store.Page{Limit: RolloutPageSize}
+	page = store.Page{Limit: s.o.RolloutPageSize}
 	for {
 		attempts, next, err := s.o.Store.ListConnectAttempts(ctx, orgID, provider, page)
 		if err != nil {

@@ -93,6 +93,10 @@ type Options struct {
 	VerifyCredentials bool
 	// CheckTimeout bounds one credential check; 0 means DefaultCheckTimeout.
 	CheckTimeout time.Duration
+	// RolloutPageSize is how many records the rollout view reads per
+	// listing call; 0 means RolloutPageSize. Tests set a small one to show
+	// the paging with a few hundred records instead of thousands.
+	RolloutPageSize int
 }
 
 // Service implements the admin enablement API.
@@ -107,6 +111,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.RolloutPageSize <= 0 {
+		o.RolloutPageSize = RolloutPageSize
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: DefaultCheckTimeout}
