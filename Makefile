@@ -145,7 +145,12 @@ tools:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
-test: tools web test-static lint-template lint-openapi test-go test-fuzz
+# The checks before the Go tests wait mostly on npm, Node and Python, so
+# they run side by side with go vet (make -j); the Go tests and the fuzzing
+# keep both cores to themselves.
+test: tools
+	@$(MAKE) --no-print-directory -j4 --output-sync=target web test-static lint-template lint-openapi
+	@$(MAKE) --no-print-directory test-go test-fuzz
 
 test-static:
 	$(GO) vet ./...
