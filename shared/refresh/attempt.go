@@ -392,6 +392,13 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	case tn == turnDeferred:
 		return s.release(ctx, c, l, OutcomeClientPaused, nil)
 	}
+	// The probe this call may have waited for can have found the cached
+	// secret out of date (freshClient replaced e's client): use what it
+	// found rather than ask the provider again with the stale one, once per
+	// waiting worker.
+	if cur, err := s.client(ctx, e, in); err == nil {
+		cl = cur
+	}
 	probeEnded := false
 	endProbe := func(r probeResult, f oauthfail.Failure, at time.Time) {
 		if tn == turnProbe && !probeEnded {
