@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
+	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/refresh"
@@ -197,6 +199,89 @@ func TestOverlappingRunsReportTheClientOnce(t *testing.T) {
 			for _, sd := range conns {
 				if c := f.conn(sd.key); c.Status != store.StatusConnected || c.PausedReason != store.ReasonClientFailing {
 					t.Fatalf("%s: %s, paused %q", sd.key, c.Status, c.PausedReason)
+				}
+			}
+		})
+	}
+}
+
+// TestClientFailureNeverExhaustsAConnection (issue 14 §1): two simulated
+// weeks of a refused client (the provider stopped accepting the org's
+// secret), runs every day past the pause, well beyond
+// oauthfail.ExhaustedAfterDays. Every run asks the provider once and
+// records nothing on the connections but the pause: they stay connected
+// (one that was already refresh_failing stays so, its failure count and
+// days as they were), keep their tokens, and no day of the client's
+// failure is counted. Once the client works again, one run refreshes them
+// all and clears the earlier failures with the success.
+func TestClientFailureNeverExhaustsAConnection(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2030, 5, 6, 1, 0, 0, 0, time.UTC)
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, append([]localtest.Option{localtest.WithClock(start)}, b.opts...)...)
+			s := f.service(nil)
+			const org, provider = "o-weeks", catalog.Microsoft365
+			in := f.enable(integrationSpec{org: org, provider: provider, orgClient: true})
+			conns := f.seed(in, "u-", 3, start.Add(-time.Minute))
+			// One connection already failed transiently on two earlier days.
+			failing := f.conn(conns[0].key)
+			failing.Status, failing.ConsecutiveFailures = store.StatusRefreshFailing, 2
+			failing.FailureDays = []string{start.AddDate(0, 0, -2).Format(time.DateOnly), start.AddDate(0, 0, -1).Format(time.DateOnly)}
+			failing.LastError = &store.ConnError{Code: "provider_unavailable", Owner: "none", At: start.AddDate(0, 0, -1)}
+			if _, err := f.env.Deps.Store.PutConnection(f.ctx, failing, failing.Version); err != nil {
+				t.Fatal(err)
+			}
+			before := map[store.ConnKey]store.Connection{}
+			for _, sd := range conns {
+				before[sd.key] = f.conn(sd.key)
+			}
+
+			// The provider drops the org's secret (rotated at the provider,
+			// nobody saved the new one here).
+			f.env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: provider, ClientID: in.ClientID, Secret: "fake-client-secret-only-the-provider-knows"})
+			// Four runs a day on the embedded store, one on moto_server
+			// (which serves a few hundred requests a second): each day
+			// still has its failures.
+			const days = 14
+			runsPerDay := b.size(4, 0.25)
+			for day := range days {
+				for range runsPerDay {
+					calls := f.refreshCalls(provider)
+					r := f.run(context.Background(), s)
+					if r.ClientRefused != 1 || r.ClientPaused != len(conns)-1 || r.NeedsReconnect+r.Exhausted+r.TransientFailures != 0 {
+						t.Fatalf("day %d: run %+v, want one probe refused and the rest paused, nothing else", day, r)
+					}
+					if n := f.refreshCalls(provider) - calls; n != 1 {
+						t.Fatalf("day %d: %d refresh calls in a run, want the one probe", day, n)
+					}
+					f.env.Clock.Advance(24 * time.Hour / time.Duration(runsPerDay))
+				}
+				for _, sd := range conns {
+					c, was := f.conn(sd.key), before[sd.key]
+					if c.Status != was.Status || c.ConsecutiveFailures != was.ConsecutiveFailures || !slices.Equal(c.FailureDays, was.FailureDays) ||
+						!bytes.Equal(c.SealedTokens, was.SealedTokens) || c.PausedReason != store.ReasonClientFailing || c.NextRefreshAt.IsZero() {
+						t.Fatalf("day %d: %s is %s with %d failures on %v, paused %q, due %v, tokens kept %v; want it as it was (%s, %d, %v), paused, on the schedule",
+							day, sd.key, c.Status, c.ConsecutiveFailures, c.FailureDays, c.PausedReason, c.NextRefreshAt, bytes.Equal(c.SealedTokens, was.SealedTokens),
+							was.Status, was.ConsecutiveFailures, was.FailureDays)
+					}
+				}
+			}
+			if h := f.health(org, provider); !h.Failing() || h.Cause != "invalid_client_secret" || !h.Since.Equal(start) || f.clientAudits(org, store.ActionClientFailing) != 1 {
+				t.Fatalf("client health after %d days %+v, want one failure since the first run", days, h)
+			}
+
+			// The right secret is accepted again (restored at the provider):
+			// the next probe, a pause later, finds out and everyone refreshes.
+			f.env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: provider, ClientID: in.ClientID, Secret: "fake-client-secret-" + org})
+			r := f.run(context.Background(), s)
+			if r.Refreshed != len(conns) || r.ClientRefused+r.ClientPaused+r.NeedsReconnect+r.Exhausted != 0 {
+				t.Fatalf("run once the client works: %+v, want all %d refreshed", r, len(conns))
+			}
+			for _, sd := range conns {
+				if c := f.conn(sd.key); c.Status != store.StatusConnected || c.ConsecutiveFailures != 0 || len(c.FailureDays) != 0 || c.PausedReason != "" || c.LastError != nil {
+					t.Fatalf("%s after the recovery: %s, %d failures on %v, paused %q, error %+v", sd.key, c.Status, c.ConsecutiveFailures, c.FailureDays, c.PausedReason, c.LastError)
 				}
 			}
 		})
