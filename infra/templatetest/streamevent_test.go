@@ -75,7 +75,7 @@ func sampleStreamEvent(t *testing.T, st localserver.Stream) awsevents.DynamoDBEv
 	if err := s.DeleteConnection(ctx, store.ConnKey{OrgID: "o-acme", UserID: "u-carol", Provider: "microsoft365"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.ReportClientFailure(ctx, "o-acme", "microsoft365", "invalid_client", at); err != nil {
+	if _, _, err := s.ReportClientFailure(ctx, "o-acme", "microsoft365", "invalid_client", 1, at); err != nil {
 		t.Fatal(err)
 	}
 	src := &localevents.Bolt{Store: s, Table: "integrations-prod-Table-1A2B3C4D5E6F"}

@@ -19,8 +19,9 @@ const maxSecretRecordAttempts = 5
 
 // PutClientSecret stores the org's client secret for the provider (write
 // only), records when it was set on the integration with an audit entry
-// "client secret set", and verifies the credentials when the integration is
-// in organization mode. If-Match is optional here and checked before
+// "client secret set", resumes the connections a refused client paused
+// (health.go), and verifies the credentials when the integration is in
+// organization mode. If-Match is optional here and checked before
 // anything is written: setting the secret commutes with configuration edits,
 // so the record update retries on a concurrent save instead of failing.
 func (s *Service) PutClientSecret(ctx context.Context, who auth.Principal, provider string, body SecretInput, pre Precondition, redirectURI string) (Update, error) {
@@ -53,6 +54,8 @@ func (s *Service) PutClientSecret(ctx context.Context, who auth.Principal, provi
 	if err != nil {
 		return Update{}, err
 	}
+	// A new secret may be what the refused client needed (health.go).
+	s.resumePaused(ctx, who.UserID, who.OrgID, provider, v)
 	if s.shouldCheck(p, saved, v) {
 		v.CredentialCheck = s.checkCredentials(ctx, who, saved, redirectURI)
 	}

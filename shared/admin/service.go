@@ -200,6 +200,13 @@ func (s *Service) Cards(ctx context.Context, who auth.Principal, redirectURI str
 	for _, in := range stored {
 		byProvider[in.Provider] = in
 	}
+	var health map[string]store.ClientHealth
+	if who.IsAdmin() {
+		// One query for every provider's, rather than one read each.
+		if health, err = s.o.Store.ListClientHealth(ctx, who.OrgID); err != nil {
+			return nil, fmt.Errorf("list client health of %s: %w", who.OrgID, err)
+		}
+	}
 	var out []Card
 	for _, p := range s.o.Catalog.All() {
 		in, ok := byProvider[p.ID]
@@ -214,6 +221,9 @@ func (s *Service) Cards(ctx context.Context, who auth.Principal, redirectURI str
 		if who.IsAdmin() {
 			if v.TestAccount, err = s.testAccount(ctx, in); err != nil {
 				return nil, err
+			}
+			if h, ok := health[p.ID]; ok {
+				v.ClientHealth = clientHealthView(h)
 			}
 			c.Configuration = &v
 		}
@@ -257,7 +267,9 @@ type Update struct {
 // precondition, audits each changed field, marks connections issued by a
 // replaced client for reconnection, puts the connections a disabled
 // provider left off the refresh schedule back on it when the provider is
-// enabled again with the same client, and verifies the client credentials.
+// enabled again with the same client, resumes the connections a refused
+// client paused when the client configuration changed (health.go), and
+// verifies the client credentials.
 func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provider string, body IntegrationInput, pre Precondition, redirectURI string) (Update, error) {
 	p, err := s.provider(provider)
 	if err != nil {
@@ -337,6 +349,11 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 			// (an on-demand refresh reinstates them) or at the next save.
 			slog.ErrorContext(ctx, "asking to put connections back on the refresh schedule", "org", who.OrgID, "provider", provider, "err", err.Error())
 		}
+	}
+	if !created && clientChanged(cur, saved) {
+		// The client the provider refused may be fixed now: its paused
+		// connections are asked about at once.
+		s.resumePaused(ctx, who.UserID, who.OrgID, provider, v)
 	}
 	if s.shouldCheck(p, saved, v) {
 		v.CredentialCheck = s.checkCredentials(ctx, who, saved, redirectURI)

@@ -33,14 +33,17 @@ type TestAccountIdentity struct {
 	Name  string `json:"name,omitempty"`
 }
 
-// view is the integration as admins see it: configView and the test
-// account.
+// view is the integration as admins see it: configView, the test
+// account and the client's health.
 func (s *Service) view(ctx context.Context, p catalog.Provider, in store.Integration, redirectURI string) (IntegrationView, error) {
 	v, err := s.configView(ctx, p, in, redirectURI)
 	if err != nil {
 		return IntegrationView{}, err
 	}
-	v.TestAccount, err = s.testAccount(ctx, in)
+	if v.TestAccount, err = s.testAccount(ctx, in); err != nil {
+		return IntegrationView{}, err
+	}
+	v.ClientHealth, err = s.clientHealth(ctx, in)
 	return v, err
 }
 

@@ -152,6 +152,9 @@ type IntegrationView struct {
 	// TestAccount is the org's test account of the provider, null when
 	// none is connected (testaccount.go).
 	TestAccount *TestAccountView `json:"testAccount"`
+	// ClientHealth is whether the provider accepts the integration's
+	// OAuth client, as the refresh job last saw it (health.go).
+	ClientHealth ClientHealthView `json:"clientHealth"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -176,6 +179,7 @@ func integrationView(p catalog.Provider, in store.Integration, st Status, offere
 		ClientSecretConfigured: !in.ClientSecretSetAt.IsZero(), ClientSecretSetAt: timePtr(in.ClientSecretSetAt),
 		Status: st.State, Missing: st.Missing, Available: offered, DefaultClientAvailable: defaultClient,
 		RedirectURI: redirectURI, Version: in.Version, UpdatedAt: timePtr(in.UpdatedAt), UpdatedBy: in.UpdatedBy,
+		ClientHealth: ClientHealthView{Status: store.HealthOK},
 	}
 }
 

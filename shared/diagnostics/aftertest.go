@@ -48,7 +48,7 @@ type TestReport struct {
 
 // accountGraph is the part of the diagnostics graph that decides whether a
 // test account can be used at all; test_account_connected summarizes it.
-var accountGraph = subGraph(diagnosticsGraph, ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, UserConnected, ConnectionHealthy)
+var accountGraph = subGraph(diagnosticsGraph, ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, ClientHealthy, UserConnected, ConnectionHealthy)
 
 // subGraph keeps the listed checks of g (their needs must be among them).
 func subGraph(g *graph, ids ...CheckID) *graph {

@@ -25,6 +25,7 @@ const (
 	ProviderEnabled       CheckID = "provider_enabled"
 	EnvironmentAvailable  CheckID = "environment_available"
 	ConfigurationComplete CheckID = "configuration_complete"
+	ClientHealthy         CheckID = "client_healthy"
 	UserInRollout         CheckID = "user_in_rollout"
 	UserConnected         CheckID = "user_connected"
 	ConnectionHealthy     CheckID = "connection_healthy"

@@ -12,7 +12,7 @@ import (
 )
 
 func TestGraphsAreValid(t *testing.T) {
-	if got, want := CheckIDs(), []CheckID{ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, UserInRollout, UserConnected, ConnectionHealthy, ScopesGranted, ActionSupported, ExternalPermission, ItemAccessible}; !slices.Equal(got, want) {
+	if got, want := CheckIDs(), []CheckID{ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, ClientHealthy, UserInRollout, UserConnected, ConnectionHealthy, ScopesGranted, ActionSupported, ExternalPermission, ItemAccessible}; !slices.Equal(got, want) {
 		t.Fatalf("report order = %v, want the issue's order %v", got, want)
 	}
 	for _, p := range catalog.New().All() {
@@ -68,9 +68,10 @@ func TestNewGraphRefusesBadGraphs(t *testing.T) {
 // key fails it and skips exactly these. A change to the graph must change
 // this table (and the README, Diagnostics) on purpose.
 var dependants = map[CheckID][]CheckID{
-	ProviderEnabled:       {ConnectionHealthy, ExternalPermission, ItemAccessible},
-	EnvironmentAvailable:  {ConnectionHealthy, ExternalPermission, ItemAccessible},
-	ConfigurationComplete: {ConnectionHealthy, ExternalPermission, ItemAccessible},
+	ProviderEnabled:       {ClientHealthy, ConnectionHealthy, ExternalPermission, ItemAccessible},
+	EnvironmentAvailable:  {ClientHealthy, ConnectionHealthy, ExternalPermission, ItemAccessible},
+	ConfigurationComplete: {ClientHealthy, ConnectionHealthy, ExternalPermission, ItemAccessible},
+	ClientHealthy:         {ConnectionHealthy, ExternalPermission, ItemAccessible},
 	UserInRollout:         nil,
 	UserConnected:         {ConnectionHealthy, ScopesGranted, ExternalPermission, ItemAccessible},
 	ConnectionHealthy:     {ExternalPermission, ItemAccessible},
@@ -134,7 +135,7 @@ func TestMissingConfigurationSkipsConfigChecks(t *testing.T) {
 	}
 	checks := mustGraph(defs, ProviderEnabled).evaluate(context.Background(), &run{})
 	want := map[CheckID]Status{
-		ProviderEnabled: Fail, EnvironmentAvailable: Pass, ConfigurationComplete: Skipped, UserInRollout: Skipped,
+		ProviderEnabled: Fail, EnvironmentAvailable: Pass, ConfigurationComplete: Skipped, ClientHealthy: Skipped, UserInRollout: Skipped,
 		UserConnected: Pass, ConnectionHealthy: Skipped, ScopesGranted: Skipped, ActionSupported: Skipped,
 		ExternalPermission: Skipped, ItemAccessible: Skipped,
 	}

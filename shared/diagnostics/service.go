@@ -28,6 +28,9 @@ type Stores interface {
 	// ListProviderConnections counts, for an admin, the users who still
 	// need to consent (Report.UsersNeedingConsent).
 	ListProviderConnections(ctx context.Context, orgID, provider string, page store.Page) ([]store.Connection, string, error)
+	// GetClientHealth is whether the provider accepts the integration's
+	// OAuth client, as the refresh job last saw it (client_healthy).
+	GetClientHealth(ctx context.Context, orgID, provider string) (store.ClientHealth, error)
 }
 
 var _ Stores = (store.Store)(nil)
@@ -148,7 +151,10 @@ type run struct {
 	testAccount bool
 
 	integration *store.Integration // nil: the org never configured the provider
-	conn        *store.Connection  // nil: the user has no connection
+	// clientHealth is the integration's client health (OK when the org
+	// never configured the provider).
+	clientHealth store.ClientHealth
+	conn         *store.Connection // nil: the user has no connection
 	// ready is the integration's readiness, which the checks explain.
 	ready readiness.Value
 	// A secret lookup failed: the check that needs it warns.
@@ -175,11 +181,15 @@ func (r *run) key() store.ConnKey {
 //	provider_enabled        -
 //	environment_available   -
 //	configuration_complete  - (the org's record)
+//	client_healthy          provider_enabled, environment_available, configuration_complete
+//	                        (the provider is asked with the client only when it is enabled, offered and complete)
 //	user_in_rollout         - (the org's record)
 //	user_connected          -
 //	action_supported        - (the org's record)
-//	connection_healthy      provider_enabled, environment_available, configuration_complete, user_connected
-//	                        (a token is refreshed only for an enabled, complete integration whose client exists)
+//	connection_healthy      provider_enabled, environment_available, configuration_complete, client_healthy, user_connected
+//	                        (a token is refreshed only for an enabled, complete integration whose client exists
+//	                        and is accepted: while the provider refuses the client, refreshes are paused and
+//	                        that is the admin's to fix, never the user's)
 //	scopes_granted          user_connected, action_supported
 //	                        (an unsupported or disallowed action has no scopes to have been granted)
 //	external_permission     connection_healthy, scopes_granted
@@ -192,9 +202,10 @@ var diagnosticsGraph = mustGraph([]checkDef{
 	{ID: ProviderEnabled, Owner: OwnerAdmin, Run: checkProviderEnabled},
 	{ID: EnvironmentAvailable, Owner: OwnerAdmin, Run: checkEnvironmentAvailable},
 	{ID: ConfigurationComplete, Owner: OwnerAdmin, NeedsConfig: true, Run: checkConfigurationComplete},
+	{ID: ClientHealthy, Owner: OwnerAdmin, NeedsConfig: true, Needs: []CheckID{ProviderEnabled, EnvironmentAvailable, ConfigurationComplete}, Run: checkClientHealthy},
 	{ID: UserInRollout, Owner: OwnerAdmin, NeedsConfig: true, Run: checkUserInRollout},
 	{ID: UserConnected, Owner: OwnerUser, Run: checkUserConnected},
-	{ID: ConnectionHealthy, Owner: OwnerUser, NeedsConfig: true, Needs: []CheckID{ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, UserConnected}, Run: checkConnectionHealthy},
+	{ID: ConnectionHealthy, Owner: OwnerUser, NeedsConfig: true, Needs: []CheckID{ProviderEnabled, EnvironmentAvailable, ConfigurationComplete, ClientHealthy, UserConnected}, Run: checkConnectionHealthy},
 	{ID: ScopesGranted, Owner: OwnerUser, Needs: []CheckID{UserConnected, ActionSupported}, Run: checkScopesGranted},
 	{ID: ActionSupported, Owner: OwnerAdmin, NeedsConfig: true, Run: checkActionSupported},
 	{ID: ExternalPermission, Owner: OwnerExternalAdmin, Needs: []CheckID{ConnectionHealthy, ScopesGranted}, Run: checkExternalPermission},
@@ -271,6 +282,14 @@ func (s *Service) newRun(ctx context.Context, caller auth.Principal, p catalog.P
 		r.integration = &in
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("diagnostics: read integration %s/%s: %w", caller.OrgID, p.ID, err)
+	}
+	r.clientHealth = store.ClientHealth{Status: store.HealthOK}
+	if r.integration != nil {
+		h, err := s.opts.Store.GetClientHealth(ctx, caller.OrgID, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("diagnostics: read client health %s/%s: %w", caller.OrgID, p.ID, err)
+		}
+		r.clientHealth = h
 	}
 	r.ready = s.readiness(ctx, r, p)
 	c, err := s.opts.Store.GetConnection(ctx, r.key())
@@ -400,6 +419,54 @@ func checkConfigurationComplete(_ context.Context, r *run) outcome {
 	return pass("The integration uses the platform's default OAuth client and its provider settings are valid.")
 }
 
+// checkClientHealthy explains the integration's client health: a refusal
+// of the OAuth client itself (invalid_client and its provider variants) is
+// the integration's failure, recorded once by the refresh job, and an
+// admin's to fix. Every connection keeps its tokens and its status while
+// its refreshes are paused, and resumes by itself once the client works:
+// saying so keeps users from reconnecting for nothing.
+func checkClientHealthy(_ context.Context, r *run) outcome {
+	h, name := r.clientHealth, r.provider.DisplayName
+	if !h.Failing() {
+		return pass(name + " accepts the integration's OAuth client.")
+	}
+	msg := fmt.Sprintf("%s refuses the integration's OAuth client (%s) since %s; last refused %s. %s Token refreshes of the integration's connections are paused; the connections keep their tokens and stay connected.",
+		name, h.Cause, h.Since.UTC().Format(diagTime), h.LastSeen.UTC().Format(diagTime), clientCauseHint(h.Cause))
+	if h.ConfigVersion != r.integration.Version {
+		msg += " The integration was saved since; the next refresh run tries what was saved."
+	}
+	fix := "An admin saves the right client secret (or client ID and configuration) of the organization's OAuth client in Organization Settings, Integrations."
+	if h.Cause == "client_secret_expired" {
+		fix = "An admin creates a new client secret for the app at " + name + " and saves it in Organization Settings, Integrations."
+	}
+	fix += " Saving resumes the paused connections at once; nobody needs to reconnect."
+	if r.integration.ConfigMode != store.ConfigModeOrganization {
+		fix = "Ask the platform's support team to fix the platform's default OAuth client for " + name +
+			". The paused connections resume by themselves once it works; nobody needs to reconnect."
+	}
+	return fail(OwnerAdmin, msg, fix)
+}
+
+// diagTime is how diagnostics write an instant: minutes are enough for a
+// person, and UTC says which zone.
+const diagTime = "2006-01-02 15:04 UTC"
+
+// clientCauseHint says in words what a client refusal's stable code means
+// (the codes of oauthfail.ClientFailure and the providers' dialects).
+func clientCauseHint(cause string) string {
+	switch cause {
+	case "client_secret_expired":
+		return "The client secret has expired."
+	case "invalid_client_secret", "invalid_client_credentials":
+		return "The client secret is wrong."
+	case "client_not_found", "invalid_client_id":
+		return "The provider does not know the client ID."
+	case "unauthorized_client":
+		return "The client is not allowed to renew tokens."
+	}
+	return "The client ID or secret is refused."
+}
+
 func fieldLabel(p catalog.Provider, field string) string {
 	for _, f := range p.Fields {
 		if f.Name == field {
@@ -516,6 +583,12 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 		if c.LastError != nil && c.LastError.Message != "" {
 			why += " (" + c.LastError.Message + ")"
 		}
+		if c.PausedReason == store.ReasonClientFailing {
+			// Paused for the integration's refused client, which works again
+			// (client_healthy passed): the next run resumes it.
+			return warn(OwnerAdmin, "The connection works now; its refreshes were paused while "+name+" refused the integration's OAuth client, and resume by themselves.",
+				"Nothing to do; nobody needs to reconnect.")
+		}
 		if c.LastError != nil && Owner(c.LastError.Owner) == OwnerExternalAdmin {
 			// A policy of the account's administrator (oauthfail.Blocked):
 			// waiting does not cure it, reconnecting neither.
@@ -576,7 +649,13 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 				fix += " If the user may not do it (for example consent to apps is turned off), the " + name + " administrator of the account's tenant does it first."
 			}
 			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, fix)
-		case oauthfail.AdminAction, oauthfail.ClientRefused:
+		case oauthfail.ClientRefused:
+			// Met by this diagnosis' own refresh (client_healthy read the
+			// health before): the refresh job paused the connection, which
+			// keeps its tokens and resumes by itself once the client works.
+			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
+				"An admin fixes the OAuth client in Organization Settings, Integrations; the connection then resumes by itself, without reconnecting.")
+		case oauthfail.AdminAction:
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
 				"An admin fixes the OAuth client in Organization Settings, Integrations; then the user reconnects.")
 		case oauthfail.Blocked:

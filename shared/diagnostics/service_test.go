@@ -259,7 +259,7 @@ func TestDiagnoseOutcomes(t *testing.T) {
 			name: "never configured", overall: OverallBlocked,
 			in: func(in *store.Integration) { in.Provider = "unused" }, // the org has no microsoft365 record
 			want: map[CheckID]Status{
-				ProviderEnabled: Fail, ConfigurationComplete: Skipped, UserInRollout: Skipped, ConnectionHealthy: Skipped,
+				ProviderEnabled: Fail, ConfigurationComplete: Skipped, ClientHealthy: Skipped, UserInRollout: Skipped, ConnectionHealthy: Skipped,
 				ScopesGranted: Skipped, ActionSupported: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped,
 			},
 		},
@@ -387,12 +387,12 @@ func TestDiagnoseOutcomes(t *testing.T) {
 				in.ConfigMode, in.ClientID = store.ConfigModeOrganization, "00000000-0000-0000-0000-000000000001"
 			},
 			conn: func(c *store.Connection) { c.ClientRef = "organization:00000000-0000-0000-0000-000000000001" },
-			want: map[CheckID]Status{ConfigurationComplete: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped},
+			want: map[CheckID]Status{ConfigurationComplete: Fail, ClientHealthy: Skipped, ConnectionHealthy: Skipped, ExternalPermission: Skipped},
 		},
 		{
 			name: "invalid tenant field", overall: OverallBlocked,
 			in:   func(in *store.Integration) { in.Tenant = "" },
-			want: map[CheckID]Status{ConfigurationComplete: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped},
+			want: map[CheckID]Status{ConfigurationComplete: Fail, ClientHealthy: Skipped, ConnectionHealthy: Skipped, ExternalPermission: Skipped},
 		},
 		{
 			name: "provider down during the read probe", overall: OverallDegraded, item: "sample-email",
@@ -488,7 +488,133 @@ func TestDiagnoseSkipsTheTokenWhenNotNeeded(t *testing.T) {
 	if h.tokens.calls != 0 || len(h.prov.seen) != 0 {
 		t.Fatalf("a disabled provider must not be called: %d token calls, provider saw %v", h.tokens.calls, h.prov.seen)
 	}
-	expect(t, rep, OverallBlocked, map[CheckID]Status{ProviderEnabled: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped})
+	expect(t, rep, OverallBlocked, map[CheckID]Status{ProviderEnabled: Fail, ClientHealthy: Skipped, ConnectionHealthy: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped})
+}
+
+// TestRefusedClientIsTheAdmins (issue 14 §1): while the provider refuses
+// the integration's OAuth client, diagnostics fail client_healthy, owned
+// by the admin, naming the cause and since when, and saying the
+// connections resume by themselves once it is fixed; connection_healthy
+// does not blame the user (skipped for client_healthy, the admin's) and
+// no token is asked for (the refresh is paused). In default mode the
+// remediation is the platform's support team's; once the health is OK
+// again the connection is judged as usual.
+func TestRefusedClientIsTheAdmins(t *testing.T) {
+	since := time.Date(2030, 3, 12, 8, 5, 0, 0, time.UTC)
+	orgMode := func(in *store.Integration) {
+		in.ConfigMode, in.ClientID = store.ConfigModeOrganization, "00000000-0000-0000-0000-000000000001"
+	}
+	orgConn := func(c *store.Connection) {
+		c.ClientRef = "organization:00000000-0000-0000-0000-000000000001"
+		// As the refresh job pauses it: status and tokens as they were.
+		c.PausedReason = store.ReasonClientFailing
+		c.LastError = &store.ConnError{Code: "client_secret_expired", Message: "The organization's Microsoft Entra client secret has expired.", Owner: "admin"}
+	}
+	for _, tc := range []struct {
+		name       string
+		in         func(*store.Integration)
+		conn       func(*store.Connection)
+		cause      string
+		savedSince bool
+		wantMsg    []string
+		wantFix    []string
+	}{
+		{"expired org secret", orgMode, orgConn, "client_secret_expired", false,
+			[]string{"(client_secret_expired)", "since 2030-03-12 08:05 UTC", "expired", "stay connected"},
+			[]string{"new client secret", "Organization Settings, Integrations", "resumes the paused connections", "nobody needs to reconnect"}},
+		{"a save since the failure", orgMode, orgConn, "invalid_client_secret", true,
+			[]string{"(invalid_client_secret)", "secret is wrong", "saved since"},
+			[]string{"right client secret", "nobody needs to reconnect"}},
+		{"the platform's default client", nil, nil, "invalid_client", false,
+			[]string{"(invalid_client)", "since 2030-03-12 08:05 UTC"},
+			[]string{"platform's support team", "nobody needs to reconnect"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			ctx := context.Background()
+			if tc.in != nil {
+				if err := h.st.PutClientSecret(ctx, orgID, catalog.Microsoft365, "fake-client-secret-unit"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.setup(tc.in, tc.conn)
+			in, err := h.st.GetIntegration(ctx, orgID, catalog.Microsoft365)
+			if err != nil {
+				t.Fatal(err)
+			}
+			version := in.Version
+			if tc.savedSince {
+				version--
+			}
+			if _, started, err := h.st.ReportClientFailure(ctx, orgID, catalog.Microsoft365, tc.cause, version, since); err != nil || !started {
+				t.Fatalf("record the failure: started %v, %v", started, err)
+			}
+			if _, _, err := h.st.ReportClientFailure(ctx, orgID, catalog.Microsoft365, tc.cause, version, since.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			rep := h.diagnose(member(alice), "", catalog.Email, catalog.Read, "")
+			expect(t, rep, OverallBlocked, map[CheckID]Status{
+				ClientHealthy: Fail, ConnectionHealthy: Skipped, ExternalPermission: Skipped, ItemAccessible: Skipped,
+			})
+			c := find(rep.Checks, ClientHealthy)
+			if c.Owner != OwnerAdmin {
+				t.Errorf("client_healthy owned by %s, want admin", c.Owner)
+			}
+			for _, w := range tc.wantMsg {
+				if !strings.Contains(c.Message, w) {
+					t.Errorf("client_healthy message %q lacks %q", c.Message, w)
+				}
+			}
+			for _, w := range tc.wantFix {
+				if !strings.Contains(c.Remediation, w) {
+					t.Errorf("client_healthy remediation %q lacks %q", c.Remediation, w)
+				}
+			}
+			if !tc.savedSince && strings.Contains(c.Message, "saved since") {
+				t.Errorf("client_healthy says a save happened: %q", c.Message)
+			}
+			for _, id := range []CheckID{ConnectionHealthy, ExternalPermission} {
+				if s := find(rep.Checks, id); s.Owner != OwnerAdmin || !strings.Contains(s.Message, string(ClientHealthy)) {
+					t.Errorf("%s = %+v, want skipped for client_healthy, owned by the admin", id, s)
+				}
+			}
+			for _, ch := range rep.Checks {
+				if ch.Owner == OwnerUser && ch.Status != Pass && ch.Status != Skipped {
+					t.Errorf("%s blames the user for the client: %+v", ch.ID, ch)
+				}
+			}
+			if h.tokens.calls != 0 {
+				t.Errorf("%d token calls while the client is refused, want none (refreshes are paused)", h.tokens.calls)
+			}
+
+			// The client works again (a refresh recorded it): judged as usual.
+			if _, recovered, err := h.st.ReportClientOK(ctx, orgID, catalog.Microsoft365, since.Add(2*time.Hour)); err != nil || !recovered {
+				t.Fatalf("record the recovery: %v %v", recovered, err)
+			}
+			rep = h.diagnose(member(alice), "", catalog.Email, catalog.Read, "")
+			if c := find(rep.Checks, ClientHealthy); c.Status != Pass {
+				t.Errorf("client_healthy after the recovery = %+v", c)
+			}
+			if c := find(rep.Checks, ConnectionHealthy); c.Status != Pass || h.tokens.calls != 1 {
+				t.Errorf("connection_healthy after the recovery = %+v (%d token calls)", c, h.tokens.calls)
+			}
+		})
+	}
+}
+
+// TestClientRefusedDuringDiagnosis: the diagnosis' own refresh meets the
+// refusal first (the stored health was still OK): the admin fixes it, and
+// the remediation says the connection resumes without a reconnect.
+func TestClientRefusedDuringDiagnosis(t *testing.T) {
+	h := newHarness(t)
+	h.setup(nil, nil)
+	h.tokens.err = &refresh.Error{Code: refresh.CodeRefreshFailed, Failure: &oauthfail.Failure{Kind: oauthfail.ClientRefused, Code: "invalid_client", Owner: oauthfail.OwnerAdmin, Cause: "The provider refused the integration's OAuth client."}}
+	rep := h.diagnose(member(alice), "", catalog.Email, catalog.Read, "")
+	expect(t, rep, OverallBlocked, map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped, ItemAccessible: Skipped})
+	c := find(rep.Checks, ConnectionHealthy)
+	if c.Owner != OwnerAdmin || !strings.Contains(c.Remediation, "without reconnecting") || strings.Contains(c.Remediation, "user reconnects") {
+		t.Errorf("connection_healthy = %+v, want the admin's, resuming without a reconnect", c)
+	}
 }
 
 func TestTestAfterChanges(t *testing.T) {

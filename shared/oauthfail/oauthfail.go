@@ -87,11 +87,12 @@ type Failure struct {
 }
 
 // NeedsReconnect reports whether the connection cannot work again without
-// someone acting and then the user signing in again. Until client
-// refusals pause the integration's refreshes instead (the integration's
-// client health), they mark connections like AdminAction does.
+// someone acting and then the user signing in again. A refused client
+// (ClientRefused) is not such a failure: every grant the client holds is
+// still good, so the refresh job records it once on the integration (its
+// client health) and pauses the refreshes until the client works again.
 func (f Failure) NeedsReconnect() bool {
-	return f.Kind == Reconnect || f.Kind == AdminAction || f.Kind == ClientRefused
+	return f.Kind == Reconnect || f.Kind == AdminAction
 }
 
 // Rules are a provider's own reading of its token endpoint's error answers

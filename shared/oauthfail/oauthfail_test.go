@@ -52,7 +52,7 @@ func TestCommonTokenErrors(t *testing.T) {
 			if f.Cause == "" {
 				t.Error("no cause for a person")
 			}
-			if f.NeedsReconnect() != (tc.kind != Transient) {
+			if f.NeedsReconnect() != (tc.kind == Reconnect || tc.kind == AdminAction) {
 				t.Errorf("NeedsReconnect = %v for kind %s", f.NeedsReconnect(), tc.kind)
 			}
 		})

@@ -25,7 +25,9 @@ const (
 	OutcomeRefreshed      = "refreshed"
 	OutcomeNeedsReconnect = "needs_reconnect"
 	OutcomeTransient      = "transient_failure"
-	OutcomeBlocked        = "blocked" // a policy of the provider's tenant or org refuses it: retried slowly
+	OutcomeBlocked        = "blocked"        // a policy of the provider's tenant or org refuses it: retried slowly
+	OutcomeClientRefused  = "client_refused" // the provider refused the integration's OAuth client: recorded on the integration, paused
+	OutcomeClientPaused   = "client_paused"  // the integration's client is refused: paused again without asking the provider
 	OutcomeExhausted      = "refresh_exhausted"
 	OutcomeOffIndex       = "off_index"     // not refreshable: taken off the due-index with its reason
 	OutcomeNotDue         = "not_due"       // refreshed by someone else since it was listed: released untouched
@@ -91,6 +93,8 @@ type gateEntry struct {
 	clDone  bool
 	cl      clients.Client
 	clErr   error
+	// gate coordinates the calls about the integration's client (client.go).
+	gate clientGate
 }
 
 func newGateCache() *gateCache { return &gateCache{m: map[string]*gateEntry{}} }
@@ -252,8 +256,16 @@ func landed(stored, want store.Connection) bool {
 		bytes.Equal(stored.SealedTokens, want.SealedTokens) &&
 		stored.Status == want.Status && stored.StatusReason == want.StatusReason &&
 		stored.NextRefreshAt.Equal(want.NextRefreshAt) && stored.OffIndexReason == want.OffIndexReason &&
+		stored.PausedReason == want.PausedReason && lastErrorCode(stored) == lastErrorCode(want) &&
 		stored.LastAttemptAt.Equal(want.LastAttemptAt) && stored.LastUsedAt.Equal(want.LastUsedAt) &&
 		stored.ConsecutiveFailures == want.ConsecutiveFailures
+}
+
+func lastErrorCode(c store.Connection) string {
+	if c.LastError == nil {
+		return ""
+	}
+	return c.LastError.Code
 }
 
 // finish writes c as the attempt's outcome.
@@ -363,19 +375,84 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 		// a timeout now would be recorded as the provider's failure.
 		return s.release(ctx, c, l, OutcomeLeftForNext, context.DeadlineExceeded)
 	}
+	// Whether the provider may be asked at all, while the integration's
+	// client may be refused (client.go).
+	tn, refusedBy, seen, err := s.clientTurn(ctx, e, in)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return s.release(ctx, c, l, OutcomeLeftForNext, err)
+	case err != nil:
+		return s.release(ctx, c, l, OutcomeError, err)
+	case tn == turnShut:
+		r := s.finish(ctx, clientPaused(c, refusedBy, seen, now, false), l, result{outcome: OutcomeClientPaused, failure: &refusedBy})
+		if p.onDemand && !p.force && r.err == nil {
+			r.token = tok // may still work until it expires
+		}
+		return r
+	case tn == turnDeferred:
+		return s.release(ctx, c, l, OutcomeClientPaused, nil)
+	}
+	// The probe this call may have waited for can have found the cached
+	// secret out of date (freshClient replaced e's client): use what it
+	// found rather than ask the provider again with the stale one, once per
+	// waiting worker.
+	if cur, err := s.client(ctx, e, in); err == nil {
+		cl = cur
+	}
+	probeEnded := false
+	endProbe := func(r probeResult, f oauthfail.Failure, at time.Time) {
+		if tn == turnProbe && !probeEnded {
+			probeEnded = true
+			e.gate.finish(r, f, at)
+		}
+	}
+	defer endProbe(probeAbandoned, oauthfail.Failure{}, time.Time{})
+
 	requestedAt := s.now()
 	fresh, err := s.exchange(ctx, cl, tok.RefreshToken)
-	if err != nil {
-		failedAt := s.now()
-		f := prov.Dialect.ClassifyToken(err, providers.TokenCall{
-			Grant: providers.GrantRefresh, GrantIssued: c.ConnectedAt, Now: failedAt,
+	var f oauthfail.Failure
+	classify := func(err error) oauthfail.Failure {
+		return prov.Dialect.ClassifyToken(err, providers.TokenCall{
+			Grant: providers.GrantRefresh, GrantIssued: c.ConnectedAt, Now: s.now(),
 			OrgClient: in.ConfigMode == store.ConfigModeOrganization,
 		})
-		r := s.fail(ctx, c, l, f, failedAt)
-		if p.onDemand && !p.force && (r.outcome == OutcomeTransient || r.outcome == OutcomeBlocked) && r.err == nil {
+	}
+	if err != nil {
+		f = classify(err)
+		if f.Kind == oauthfail.ClientRefused {
+			// A cache may hold a secret rotated away since: read the
+			// client again past it, and when that is another one, ask
+			// once more with it before blaming the client.
+			if other, changed := s.freshClient(ctx, e, in, cl); changed {
+				cl = other
+				requestedAt = s.now()
+				if fresh, err = s.exchange(ctx, cl, tok.RefreshToken); err != nil {
+					f = classify(err)
+				} else {
+					s.o.Logger.InfoContext(ctx, "a client secret read from the cache was out of date: refreshed with the current one",
+						"orgId", k.OrgID, "provider", k.Provider)
+				}
+			}
+		}
+	}
+	if err != nil {
+		failedAt := s.now()
+		var r result
+		if f.Kind == oauthfail.ClientRefused {
+			endProbe(probeRefused, f, failedAt)
+			r = s.clientRefused(ctx, c, l, e, in, f, failedAt)
+		} else {
+			endProbe(probeNothing, oauthfail.Failure{}, time.Time{})
+			r = s.fail(ctx, c, l, f, failedAt)
+		}
+		if p.onDemand && !p.force && (r.outcome == OutcomeTransient || r.outcome == OutcomeBlocked || r.outcome == OutcomeClientRefused) && r.err == nil {
 			r.token = tok // may still work until it expires (a forced refresh's was refused)
 		}
 		return r
+	}
+	endProbe(probeWorked, oauthfail.Failure{}, time.Time{})
+	if h, was := e.gate.recovering(); was {
+		s.clientWorked(ctx, in, h, s.now())
 	}
 	now = s.now()
 	ictx, cancel := context.WithTimeout(ctx, s.o.ProviderTimeout)
@@ -438,13 +515,14 @@ func usable(c store.Connection, tok *oauth2.Token, now time.Time, margin time.Du
 
 // used records an on-demand use of a valid token: LastUsedAt, and, since
 // a used connection is refreshed ahead of expiry rather than on the idle
-// keepalive, its next due time (unless it is backing off after failures).
+// keepalive, its next due time (unless it is backing off after failures
+// or paused for its integration's refused client).
 // A connection taken off the due-index because its provider was disabled
 // or not offered goes back on it: the attempt's checks just passed.
 func (s *Service) used(ctx context.Context, p catalog.Provider, c store.Connection, tok *oauth2.Token, l lease, now time.Time) result {
 	c.LastUsedAt = now
 	reinstate := c.OffIndexReason == store.ReasonProviderDisabled || c.OffIndexReason == store.ReasonProviderUnavailable
-	if c.ConsecutiveFailures == 0 && (!c.NextRefreshAt.IsZero() || reinstate) && tok.RefreshToken != "" {
+	if c.ConsecutiveFailures == 0 && c.PausedReason == "" && (!c.NextRefreshAt.IsZero() || reinstate) && tok.RefreshToken != "" {
 		c.NextRefreshAt = nextDue(p, c, s.o.Margin, now)
 		c.OffIndexReason = ""
 	}

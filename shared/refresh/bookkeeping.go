@@ -43,6 +43,7 @@ func succeeded(p catalog.Provider, c store.Connection, expiry time.Time, expiryA
 	c.FailureDays = nil
 	c.LastError = nil
 	c.OffIndexReason = ""
+	c.PausedReason = ""
 	c.NextRefreshAt = nextDue(p, c, margin, now)
 	return c
 }
@@ -65,6 +66,11 @@ func nextDue(p catalog.Provider, c store.Connection, margin time.Duration, now t
 // backoff before the next attempt (oauthfail.NextDelay for the new
 // consecutive-failure count). It returns the outcome recorded.
 func failed(c store.Connection, f oauthfail.Failure, delay time.Duration, now time.Time) (store.Connection, string) {
+	if f.Kind == oauthfail.ClientRefused {
+		// The integration's failure, not the connection's (client.go).
+		return clientPaused(c, f, now, now, true), OutcomeClientRefused
+	}
+	c.PausedReason = ""
 	c.LastAttemptAt = now
 	c.ConsecutiveFailures++
 	c.LastError = &store.ConnError{Code: f.Code, Message: f.Cause, Owner: string(f.Owner), At: now}
@@ -140,6 +146,28 @@ func addDay(days []string, now time.Time) []string {
 	out := append(slices.Clone(days), d)
 	slices.Sort(out)
 	return out
+}
+
+// clientPaused is c whose refresh waits for its integration's refused
+// OAuth client (client.go), the refusal f last met at `at`: its tokens,
+// status, failure count and failure days stay as they were (the grant is
+// good, so these days never count towards refresh_exhausted), its last
+// error names the client's cause, owned by the admin, and it is due again
+// ClientPause from now. attempted: the provider was asked (now).
+func clientPaused(c store.Connection, f oauthfail.Failure, at, now time.Time, attempted bool) store.Connection {
+	if attempted {
+		c.LastAttemptAt = now
+	}
+	c.LastError = &store.ConnError{
+		Code:    f.Code,
+		Message: f.Cause + " Refreshes are paused until the client works again; the connection then resumes by itself.",
+		Owner:   string(oauthfail.OwnerAdmin),
+		At:      at,
+	}
+	c.NextRefreshAt = now.Add(ClientPause)
+	c.OffIndexReason = ""
+	c.PausedReason = store.ReasonClientFailing
+	return c
 }
 
 // offIndex is c taken off the due-index for reason, its status unchanged

@@ -108,11 +108,17 @@ func TestFailed(t *testing.T) {
 			wantOff: store.ReasonNeedsReconnect, wantErr: "token_revoked", wantOwner: "user",
 		},
 		{
-			name: "expired client secret needs an admin",
-			c:    store.Connection{Status: store.StatusRefreshFailing, ConsecutiveFailures: 3, FailureDays: []string{"2026-11-28"}, NextRefreshAt: t0},
+			name: "a refused client pauses: status, count and days kept, never exhausted, nobody reconnects",
+			c:    store.Connection{Status: store.StatusRefreshFailing, StatusReason: "provider_unavailable", ConsecutiveFailures: 3, FailureDays: []string{"2026-11-25", "2026-11-26", "2026-11-28"}, NextRefreshAt: t0},
 			f:    adminFix, delay: time.Minute,
-			wantOutcome: OutcomeNeedsReconnect, wantStatus: store.StatusNeedsReconnect, wantReason: "client_secret_expired", wantCount: 4,
-			wantDays: []string{"2026-11-28"}, wantOff: store.ReasonNeedsReconnect, wantErr: "client_secret_expired", wantOwner: "admin",
+			wantOutcome: OutcomeClientRefused, wantStatus: store.StatusRefreshFailing, wantReason: "provider_unavailable", wantCount: 3,
+			wantDays: []string{"2026-11-25", "2026-11-26", "2026-11-28"}, wantNext: t0.Add(ClientPause), wantErr: "client_secret_expired", wantOwner: "admin",
+		},
+		{
+			name: "a connected connection stays connected while its client is refused",
+			c:    store.Connection{Status: store.StatusConnected, NextRefreshAt: t0, AccessExpiresAt: t0.Add(time.Minute)},
+			f:    adminFix, delay: time.Minute,
+			wantOutcome: OutcomeClientRefused, wantStatus: store.StatusConnected, wantNext: t0.Add(ClientPause), wantErr: "client_secret_expired", wantOwner: "admin",
 		},
 	}
 	for _, tc := range tests {
@@ -143,6 +149,39 @@ func TestFailed(t *testing.T) {
 				t.Errorf("last attempt = %v, want %v", got.LastAttemptAt, t0)
 			}
 		})
+	}
+}
+
+// TestClientPaused: a connection paused for its integration's refused
+// client keeps its tokens and status, is marked paused (so the resume job
+// finds it), names the admin in its last error, and is due ClientPause
+// later; a success or a failure of its own ends the pause.
+func TestClientPaused(t *testing.T) {
+	c := store.Connection{Status: store.StatusConnected, SealedTokens: []byte("sealed"), ConsecutiveFailures: 1, FailureDays: []string{"2026-11-28"},
+		NextRefreshAt: t0, OffIndexReason: "", LastAttemptAt: t0.Add(-time.Hour)}
+	seen := t0.Add(-10 * time.Minute)
+	for _, attempted := range []bool{true, false} {
+		got := clientPaused(c, adminFix, seen, t0, attempted)
+		if got.Status != c.Status || string(got.SealedTokens) != "sealed" || got.ConsecutiveFailures != 1 || !slices.Equal(got.FailureDays, c.FailureDays) {
+			t.Errorf("attempted %v: the connection changed beyond its pause: %+v", attempted, got)
+		}
+		if got.PausedReason != store.ReasonClientFailing || !got.NextRefreshAt.Equal(t0.Add(ClientPause)) || got.OffIndexReason != "" {
+			t.Errorf("attempted %v: paused %q, next %v, off %q", attempted, got.PausedReason, got.NextRefreshAt, got.OffIndexReason)
+		}
+		if e := got.LastError; e == nil || e.Code != adminFix.Code || e.Owner != "admin" || !e.At.Equal(seen) || !strings.Contains(e.Message, "resumes by itself") || strings.Contains(strings.ToLower(e.Message), "reconnect") {
+			t.Errorf("attempted %v: last error %+v", attempted, e)
+		}
+		if wantAttempt := map[bool]time.Time{true: t0, false: c.LastAttemptAt}[attempted]; !got.LastAttemptAt.Equal(wantAttempt) {
+			t.Errorf("attempted %v: last attempt %v, want %v", attempted, got.LastAttemptAt, wantAttempt)
+		}
+	}
+	paused := clientPaused(c, adminFix, t0, t0, true)
+	p, _ := catalog.New().Get(catalog.GoogleWorkspace)
+	if ok := succeeded(p, paused, t0.Add(time.Hour), false, schedule.DefaultMargin, t0); ok.PausedReason != "" || ok.LastError != nil {
+		t.Errorf("a success kept the pause: %+v", ok)
+	}
+	if bad, outcome := failed(paused, revoked, time.Minute, t0); bad.PausedReason != "" || outcome != OutcomeNeedsReconnect {
+		t.Errorf("a revoked grant kept the pause (%s): %+v", outcome, bad)
 	}
 }
 

@@ -34,7 +34,7 @@ const maxDrainTime = time.Minute
 const drainPage = 100
 
 // drain does the pending jobs and returns how many connections it put back
-// on the due-index.
+// on the due-index or made due (resumed, client.go).
 func (s *Service) drain(ctx context.Context) int {
 	until := time.Now().Add(maxDrainTime)
 	if d, ok := ctx.Deadline(); ok {
@@ -57,6 +57,8 @@ func (s *Service) drain(ctx context.Context) int {
 		switch j.Kind {
 		case store.JobReinstate:
 			n += s.reinstateJob(ctx, j, gates, until)
+		case store.JobResume:
+			n += s.resumeJob(ctx, j, until)
 		default:
 			s.o.Logger.WarnContext(ctx, "unknown job kind dropped", "job", j.ID, "kind", j.Kind)
 			_ = s.o.Store.FinishJob(ctx, j)

@@ -25,7 +25,8 @@ import (
 //
 // Attempts are the claimed connections that went to the provider (or should
 // have: internal errors count), Failures those that did not end refreshed;
-// template.yaml alarms on Failures / Attempts.
+// template.yaml alarms on Failures / Attempts. Connections paused for a
+// refused client without asking the provider (client_paused) are neither.
 //
 // Every line carries a "level" that Lambda's log-level filtering never
 // drops (MetricsLevel). With LogFormat JSON, Lambda sends CloudWatch only
@@ -63,6 +64,7 @@ var failureOutcomes = map[string]bool{
 	OutcomeNeedsReconnect: true,
 	OutcomeTransient:      true,
 	OutcomeBlocked:        true,
+	OutcomeClientRefused:  true,
 	OutcomeExhausted:      true,
 	OutcomeLeaseLost:      true,
 	OutcomeError:          true,

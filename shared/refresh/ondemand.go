@@ -166,7 +166,7 @@ func (s *Service) token(ctx context.Context, key store.ConnKey, p purpose) (Toke
 				return Token{}, &Error{Code: CodeBusy, Connection: c, err: r.err}
 			}
 			continue // someone else wrote the record meanwhile: read it again
-		case OutcomeTransient, OutcomeBlocked:
+		case OutcomeTransient, OutcomeBlocked, OutcomeClientRefused, OutcomeClientPaused:
 			if r.token != nil && stillValid(r.conn, r.token, s.now()) {
 				return tokenOf(r.token, r.conn, false), nil
 			}

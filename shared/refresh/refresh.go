@@ -64,9 +64,12 @@
 // # Failures
 //
 // Failures are classified by the provider's dialect in the vocabulary of
-// package oauthfail. The user or an admin must act (Reconnect, AdminAction,
-// ClientRefused): the connection becomes needs_reconnect with
-// the cause and leaves the due-index. A transient failure keeps the status
+// package oauthfail. The user or an admin must act (Reconnect,
+// AdminAction): the connection becomes needs_reconnect with the cause and
+// leaves the due-index. A refused OAuth client (ClientRefused) is the
+// integration's failure, not the connection's: it is recorded once on the
+// integration and the connection's refresh is paused, keeping its tokens
+// and status, until the client works again (client.go). A transient failure keeps the status
 // (first failure) or marks refresh_failing, counts consecutive failures,
 // records the UTC day, and schedules the next attempt with exponential
 // backoff and jitter, never sooner than the provider's Retry-After; while
@@ -144,6 +147,10 @@ type Stores interface {
 	SaveJobProgress(ctx context.Context, j store.Job) error
 	FinishJob(ctx context.Context, j store.Job) error
 	ListOffIndex(ctx context.Context, provider, reason, orgID string, page store.Page) ([]store.OffIndexRef, string, error)
+	// The integration's client health (client.go).
+	GetClientHealth(ctx context.Context, orgID, provider string) (store.ClientHealth, error)
+	ReportClientFailure(ctx context.Context, orgID, provider, cause string, configVersion int64, at time.Time, audit ...store.AuditEntry) (store.ClientHealth, bool, error)
+	ReportClientOK(ctx context.Context, orgID, provider string, at time.Time, audit ...store.AuditEntry) (store.ClientHealth, bool, error)
 }
 
 var _ Stores = (store.Store)(nil)

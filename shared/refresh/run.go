@@ -17,8 +17,8 @@ import (
 // Every connection listed is counted once in due and ends in exactly one of
 // claimed, skipped, leftForNextRun or (a claim that failed in the store)
 // errors; every claimed one ends in exactly one of refreshed,
-// needsReconnect, transientFailures, blocked, exhausted, offIndex, notDue,
-// leaseLost or errors.
+// needsReconnect, transientFailures, blocked, clientRefused, clientPaused,
+// exhausted, offIndex, notDue, leaseLost or errors.
 type Result struct {
 	Due               int   `json:"due"`
 	Claimed           int   `json:"claimed"`
@@ -48,8 +48,14 @@ type Result struct {
 	// listing for the deadline or cancellation (more may be due than counted).
 	Complete bool `json:"complete"`
 	// Reinstated: connections the run's jobs put back on the due-index
-	// before it listed what is due (jobs.go).
+	// or made due again before it listed what is due (jobs.go).
 	Reinstated int `json:"reinstated"`
+	// ClientRefused: the provider refused the integration's OAuth client
+	// (recorded on the integration; the connection is paused, keeps its
+	// tokens and status). ClientPaused: paused again without asking the
+	// provider, while the client is refused (client.go).
+	ClientRefused int `json:"clientRefused"`
+	ClientPaused  int `json:"clientPaused"`
 }
 
 // tally counts outcomes by provider, for the result and the metrics.
@@ -103,6 +109,8 @@ func (t *tally) result() Result {
 		r.LeftForNextRun += m[OutcomeLeftForNext]
 		r.Exhausted += m[OutcomeExhausted]
 		r.Blocked += m[OutcomeBlocked]
+		r.ClientRefused += m[OutcomeClientRefused]
+		r.ClientPaused += m[OutcomeClientPaused]
 		r.OffIndex += m[OutcomeOffIndex]
 		r.NotDue += m[OutcomeNotDue]
 		r.LeaseLost += m[OutcomeLeaseLost]
@@ -273,7 +281,7 @@ func (s *Service) logAttempt(ctx context.Context, k store.ConnKey, r result) {
 		"outcome", r.outcome,
 	}
 	switch r.outcome {
-	case OutcomeNeedsReconnect, OutcomeTransient, OutcomeBlocked, OutcomeExhausted:
+	case OutcomeNeedsReconnect, OutcomeTransient, OutcomeBlocked, OutcomeExhausted, OutcomeClientRefused:
 		f := r.failure
 		attrs := append(base,
 			"code", f.Code, "kind", string(f.Kind), "owner", string(f.Owner),
@@ -291,6 +299,10 @@ func (s *Service) logAttempt(ctx context.Context, k store.ConnKey, r result) {
 		s.o.Logger.WarnContext(ctx, "refresh failed", attrs...)
 	case OutcomeOffIndex:
 		s.o.Logger.InfoContext(ctx, "connection taken off the due-index", append(base, "code", r.conn.OffIndexReason)...)
+	case OutcomeClientPaused:
+		// One line per integration says so when the failure starts
+		// (client.go); one per connection would flood the logs.
+		s.o.Logger.DebugContext(ctx, "refresh paused: the integration's OAuth client is refused", base...)
 	case OutcomeLeaseLost:
 		level := slog.LevelWarn
 		code := "lease_lost"

@@ -81,7 +81,7 @@ func (s *Service) writeSummaries(ctx context.Context, runID string, startedAt ti
 // runOutcome is a run's verdict for one org from its outcome counts.
 func runOutcome(m map[string]int) string {
 	switch {
-	case m[OutcomeNeedsReconnect]+m[OutcomeTransient]+m[OutcomeExhausted]+m[OutcomeError]+m[OutcomeLeaseLost] > 0:
+	case m[OutcomeNeedsReconnect]+m[OutcomeTransient]+m[OutcomeExhausted]+m[OutcomeError]+m[OutcomeLeaseLost]+m[OutcomeClientRefused]+m[OutcomeClientPaused] > 0:
 		return store.RunOutcomeFailures
 	case m[OutcomeLeftForNext] > 0:
 		return store.RunOutcomePartial

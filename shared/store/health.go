@@ -34,7 +34,24 @@ type ClientHealth struct {
 	LastSeen time.Time `json:"lastSeen,omitzero"`
 	// RecoveredAt is when it last turned OK again.
 	RecoveredAt time.Time `json:"recoveredAt,omitzero"`
+	// ConfigVersion is the integration's version (Integration.Version)
+	// the failure was last met under, while failing. Every save of the
+	// client's configuration or secret moves that version, so a failing
+	// health with another version than the integration's has not been
+	// tried with what the admin saved since: the refresh job asks the
+	// provider again at once instead of waiting out its pause.
+	ConfigVersion int64 `json:"configVersion,omitempty"`
 }
+
+// Audit actions of client health transitions. The refresh job records them
+// (its actor is AuditActorRefresh), in the same write as the transition.
+const (
+	ActionClientFailing   = "client.failing"
+	ActionClientRecovered = "client.recovered"
+	// AuditActorRefresh is the actor of what the refresh job records: no
+	// user made the change.
+	AuditActorRefresh = "refresh-job"
+)
 
 // Failing reports whether the client is failing.
 func (h ClientHealth) Failing() bool { return h.Status == HealthFailing }
@@ -42,7 +59,9 @@ func (h ClientHealth) Failing() bool { return h.Status == HealthFailing }
 // Health stores the org clients' health. The transitions are conditional
 // writes, so that of concurrent reporters (overlapping refresh runs) exactly
 // one sees a change start or end: it is the one that audits it and emits
-// its event.
+// its event. The audit entries a reporter passes are written in the same
+// transaction as the transition, and only when its call makes it: both or
+// neither, so the trail has each start and end exactly once.
 type Health interface {
 	// GetClientHealth returns the provider's client health for the org; a
 	// never-recorded one is {Status: HealthOK}.
@@ -50,14 +69,17 @@ type Health interface {
 	// ListClientHealth returns the recorded health of the org's clients, by
 	// provider (providers never recorded are absent: OK).
 	ListClientHealth(ctx context.Context, orgID string) (map[string]ClientHealth, error)
-	// ReportClientFailure records a client failure met at `at`. started is
-	// true when this call turned the health from OK to failing (Since = at);
-	// otherwise it only moves LastSeen and Cause.
-	ReportClientFailure(ctx context.Context, orgID, provider, cause string, at time.Time) (h ClientHealth, started bool, err error)
+	// ReportClientFailure records a client failure met at `at` under the
+	// integration's version configVersion. started is true when this call
+	// turned the health from OK to failing (Since = at), and then audit is
+	// appended with it; otherwise it only moves LastSeen, Cause and
+	// ConfigVersion (never back in time), and audit is not written. An
+	// audit id that exists is ErrConflict and nothing is written.
+	ReportClientFailure(ctx context.Context, orgID, provider, cause string, configVersion int64, at time.Time, audit ...AuditEntry) (h ClientHealth, started bool, err error)
 	// ReportClientOK records that the client worked at `at`. recovered is
-	// true when this call turned the health from failing to OK; an OK
-	// health is not written.
-	ReportClientOK(ctx context.Context, orgID, provider string, at time.Time) (h ClientHealth, recovered bool, err error)
+	// true when this call turned the health from failing to OK, and then
+	// audit is appended with it; an OK health is not written.
+	ReportClientOK(ctx context.Context, orgID, provider string, at time.Time, audit ...AuditEntry) (h ClientHealth, recovered bool, err error)
 }
 
 // Job kinds.
@@ -67,6 +89,11 @@ const (
 	// empty) taken off it for one of Reasons, when nothing keeps them off
 	// any more. The refresh run drains it.
 	JobReinstate = "reinstate"
+	// JobResume makes the connections of an org's provider whose refreshes
+	// the integration's refused client paused (PausedReason
+	// ReasonClientFailing) due at once: an admin saved a client secret or
+	// client configuration, or a refresh found the client working again.
+	JobResume = "resume"
 )
 
 // Job is org-wide work on connections that an admin's save or the refresh
@@ -102,6 +129,18 @@ func ReinstateJob(orgID, provider string, now time.Time, reasons ...string) Job 
 	return Job{
 		ID:   JobID(JobReinstate, orgID, provider) + "/" + strings.Join(rs, "+"),
 		Kind: JobReinstate, OrgID: orgID, Provider: provider, Reasons: rs,
+		CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// ResumeJob asks the refresh runs to make the paused connections of
+// provider in orgID due at once (JobResume). Enqueueing it again restarts
+// it.
+func ResumeJob(orgID, provider string, now time.Time) Job {
+	return Job{
+		ID:   JobID(JobResume, orgID, provider),
+		Kind: JobResume, OrgID: orgID, Provider: provider,
+		Reasons:   []string{ReasonClientFailing},
 		CreatedAt: now, UpdatedAt: now,
 	}
 }

@@ -181,6 +181,12 @@ const (
 	ReasonNoRefreshToken      = "no_refresh_token"     // nothing to refresh with
 )
 
+// ReasonClientFailing is why a connection's refreshes are paused
+// (Connection.PausedReason): the provider refuses its integration's OAuth
+// client. The connection stays on the due-index at a slow pace and keeps
+// its tokens and status; nobody needs to reconnect.
+const ReasonClientFailing = "client_failing"
+
 // ConnKey names one user's connection to one provider in one org.
 type ConnKey struct {
 	OrgID    string `json:"orgId"`
@@ -250,6 +256,11 @@ type Connection struct {
 	// it off (sparse index). OffIndexReason says why it is off, when it is.
 	NextRefreshAt  time.Time `json:"nextRefreshAt,omitzero"`
 	OffIndexReason string    `json:"offIndexReason,omitempty"`
+	// PausedReason says why a connection on the due-index is refreshed
+	// only at a slow pace although nothing is wrong with it
+	// (ReasonClientFailing), so that the job that resumes it finds it.
+	// Cleared by a successful refresh and by that job.
+	PausedReason string `json:"pausedReason,omitempty"`
 
 	// Refresh lease: only LeaseOwner may write the refresh outcome until
 	// LeaseUntil.

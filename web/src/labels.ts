@@ -61,6 +61,7 @@ const checks: Record<string, string> = {
   provider_enabled: "Provider enabled for the organization",
   environment_available: "Available in this environment",
   configuration_complete: "Configuration complete",
+  client_healthy: "OAuth client accepted by the provider",
   user_in_rollout: "User in the rollout",
   user_connected: "Account connected",
   connection_healthy: "Connection healthy",
@@ -68,7 +69,6 @@ const checks: Record<string, string> = {
   action_supported: "Action supported",
   external_permission: "Permission in the external system",
   item_accessible: "Item exists and is accessible",
-  client_health: "OAuth client healthy",
   test_account_connected: "Test account connected",
   workspace_import: "Workspace import",
 };

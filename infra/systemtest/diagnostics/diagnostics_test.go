@@ -283,7 +283,7 @@ func (w *world) diagnose(token, query string) report {
 
 // allChecks is the issue's order.
 var allChecks = []string{
-	"provider_enabled", "environment_available", "configuration_complete", "user_in_rollout", "user_connected",
+	"provider_enabled", "environment_available", "configuration_complete", "client_healthy", "user_in_rollout", "user_connected",
 	"connection_healthy", "scopes_granted", "action_supported", "external_permission", "item_accessible",
 }
 
@@ -316,7 +316,7 @@ type breakCase struct {
 var breaks = []breakCase{
 	{
 		name: "disable the provider", broken: "provider_enabled", owner: "admin",
-		skipped: []string{"connection_healthy", "external_permission", "item_accessible"}, message: "turned off",
+		skipped: []string{"client_healthy", "connection_healthy", "external_permission", "item_accessible"}, message: "turned off",
 		apply: func(w *world) (string, string) {
 			resp := w.do("PUT", "/v1/orgs/"+org+"/integrations/"+w.setup.id, w.admin, w.integrationBody(false), w.ifMatch())
 			if resp.Status != 200 {
@@ -327,7 +327,7 @@ var breaks = []breakCase{
 	},
 	{
 		name: "remove availability", broken: "environment_available", owner: "admin",
-		skipped: []string{"connection_healthy", "external_permission", "item_accessible"}, message: "not offered",
+		skipped: []string{"client_healthy", "connection_healthy", "external_permission", "item_accessible"}, message: "not offered",
 		apply: func(w *world) (string, string) {
 			var others []string
 			for _, id := range catalog.New().IDs() {
@@ -343,11 +343,30 @@ var breaks = []breakCase{
 	},
 	{
 		name: "drop the client secret", broken: "configuration_complete", owner: "admin",
-		skipped: []string{"connection_healthy", "external_permission", "item_accessible"}, message: "client secret is not set",
+		skipped: []string{"client_healthy", "connection_healthy", "external_permission", "item_accessible"}, message: "client secret is not set",
 		apply: func(w *world) (string, string) {
 			resp := w.do("DELETE", "/v1/orgs/"+org+"/integrations/"+w.setup.id+"/client-secret", w.admin, nil, w.ifMatch())
 			if resp.Status != 200 {
 				w.t.Fatalf("delete secret: %s", resp)
+			}
+			return w.member, w.query(nil)
+		},
+	},
+	{
+		// Issue 14 §1: the provider stops accepting the org's client secret
+		// (rotated at the provider, not saved here) and the schedule meets
+		// it. The admin's client_healthy fails; the user is not blamed.
+		name: "the provider refuses the client", broken: "client_healthy", owner: "admin",
+		skipped: []string{"connection_healthy", "external_permission", "item_accessible"}, message: "refuses the integration's OAuth client",
+		apply: func(w *world) (string, string) {
+			w.env.Fake.RegisterClient(fakeprovider.ClientSpec{
+				Provider: w.setup.id, ClientID: w.setup.clientID, Secret: orgSecret + "-rotated-at-the-provider",
+				RedirectURIs: []string{w.env.URL + "/oauth/callback"},
+			})
+			w.env.Clock.Advance(55 * time.Minute) // the connections' tokens come due
+			out, err := w.env.InvokeRefresh(context.Background())
+			if err != nil || !strings.Contains(string(out), `"clientRefused":1`) {
+				w.t.Fatalf("refresh run: %s %v, want one client refusal", out, err)
 			}
 			return w.member, w.query(nil)
 		},

@@ -209,7 +209,7 @@ func TestChangesOtherFunctionsMake(t *testing.T) {
 			before = len(env.Events())
 			now := env.Clock.Now()
 			for i := range 2 {
-				if _, _, err := health.ReportClientFailure(ctx, org, catalog.GoogleWorkspace, "invalid_client", now.Add(time.Duration(i)*time.Second)); err != nil {
+				if _, _, err := health.ReportClientFailure(ctx, org, catalog.GoogleWorkspace, "invalid_client", 1, now.Add(time.Duration(i)*time.Second)); err != nil {
 					t.Fatal(err)
 				}
 			}

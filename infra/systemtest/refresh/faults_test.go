@@ -125,8 +125,9 @@ func assertNoTokenInLogs(t *testing.T, f *fixture, conns []seeded) {
 }
 
 // TestInvalidGrantNeedsReconnect: every wording in which a provider says the
-// grant or the client is dead makes the connection needs_reconnect with the
-// classified cause and who must act, and takes it off the due-index.
+// grant is dead makes the connection needs_reconnect with the classified
+// cause and who must act, and takes it off the due-index. (A refused client
+// does not: TestClientRefusalsPauseTheIntegration.)
 func TestInvalidGrantNeedsReconnect(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -139,15 +140,9 @@ func TestInvalidGrantNeedsReconnect(t *testing.T) {
 		{catalog.Microsoft365, fakeprovider.Fault{Error: fakeprovider.ErrInvalidGrant, AADSTS: 700082}, "refresh_token_inactive", "user"},
 		{catalog.Microsoft365, fakeprovider.Fault{Error: fakeprovider.ErrInvalidGrant, AADSTS: 70043}, "sign_in_frequency", "user"},
 		{catalog.Microsoft365, fakeprovider.Fault{Error: fakeprovider.ErrInvalidGrant, AADSTS: 65001}, "consent_required", "user"},
-		{catalog.Microsoft365, fakeprovider.Fault{Error: fakeprovider.ErrExpiredSecret}, "client_secret_expired", "admin"},
-		{catalog.Microsoft365, fakeprovider.Fault{Error: fakeprovider.ErrInvalidClient}, "invalid_client_secret", "admin"},
-		{catalog.Microsoft365, fakeprovider.Fault{Error: fakeprovider.ErrUnauthorizedClient}, "client_not_found", "admin"},
 		{catalog.GoogleWorkspace, fakeprovider.Fault{Error: fakeprovider.ErrInvalidGrant}, "token_revoked", "user"},
 		{catalog.GoogleWorkspace, fakeprovider.Fault{Error: fakeprovider.ErrInvalidRAPT}, "reauth_required", "user"},
-		{catalog.GoogleWorkspace, fakeprovider.Fault{Error: fakeprovider.ErrInvalidClient}, "invalid_client", "admin"},
 		{catalog.Salesforce, fakeprovider.Fault{Error: fakeprovider.ErrInvalidGrant}, "token_expired", "user"},
-		{catalog.Salesforce, fakeprovider.Fault{Error: fakeprovider.ErrInvalidClient}, "invalid_client", "admin"},
-		{catalog.Salesforce, fakeprovider.Fault{Error: fakeprovider.ErrUnauthorizedClient}, "unauthorized_client", "admin"},
 	}
 	f := newFixture(t)
 	s := f.service(nil)

@@ -101,24 +101,24 @@ func TestBlockedConnectionOnDemand(t *testing.T) {
 // TestSalesforceTokenErrors (correction 2): Salesforce's own error codes.
 // A deactivated user or a locked org is the Salesforce administrator's to
 // fix (the grant survives, so it is retried slowly); an unknown consumer key
-// or a wrong consumer secret is the org's client, refused. None is a
-// passing fault.
+// or a wrong consumer secret is the org's client, refused: the refresh is
+// paused, the connection keeps its status. None is a passing fault, and
+// none asks the user to reconnect.
 // Docs: https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_flow_errors.htm
 func TestSalesforceTokenErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name      string
-		user      func(*fakeprovider.User)
-		fault     *fakeprovider.Fault
-		status    string
-		code      string
-		owner     string
-		reconnect bool
+		name   string
+		user   func(*fakeprovider.User)
+		fault  *fakeprovider.Fault
+		status string
+		code   string
+		owner  string
 	}{
 		{name: "inactive user", user: func(u *fakeprovider.User) { u.Inactive = true }, status: store.StatusRefreshFailing, code: "inactive_user", owner: "external_admin"},
 		{name: "inactive org", user: func(u *fakeprovider.User) { u.OrgInactive = true }, status: store.StatusRefreshFailing, code: "inactive_org", owner: "external_admin"},
-		{name: "unknown consumer key", fault: &fakeprovider.Fault{Error: "invalid_client_id", Description: "client identifier invalid"}, status: store.StatusNeedsReconnect, code: "invalid_client_id", owner: "admin", reconnect: true},
-		{name: "wrong consumer secret", fault: &fakeprovider.Fault{Error: "invalid_client_credentials", Description: "client secret invalid"}, status: store.StatusNeedsReconnect, code: "invalid_client_credentials", owner: "admin", reconnect: true},
+		{name: "unknown consumer key", fault: &fakeprovider.Fault{Error: "invalid_client_id", Description: "client identifier invalid"}, status: store.StatusConnected, code: "invalid_client_id", owner: "admin"},
+		{name: "wrong consumer secret", fault: &fakeprovider.Fault{Error: "invalid_client_credentials", Description: "client secret invalid"}, status: store.StatusConnected, code: "invalid_client_credentials", owner: "admin"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,13 +141,11 @@ func TestSalesforceTokenErrors(t *testing.T) {
 			if c.Status != tc.status || c.LastError == nil || c.LastError.Code != tc.code || c.LastError.Owner != tc.owner {
 				t.Fatalf("stored %s/%s, last error %+v; want %s with %s owned by %s", c.Status, c.StatusReason, c.LastError, tc.status, tc.code, tc.owner)
 			}
-			if !tc.reconnect {
-				if wait := c.NextRefreshAt.Sub(f.env.Clock.Now()); wait < time.Hour {
-					t.Fatalf("retried after %v, as if the fault passes by itself", wait)
-				}
-				if strings.Contains(strings.ToLower(c.LastError.Message), "reconnect") {
-					t.Fatalf("the stored cause asks for a reconnect: %q", c.LastError.Message)
-				}
+			if wait := c.NextRefreshAt.Sub(f.env.Clock.Now()); wait < time.Hour {
+				t.Fatalf("retried after %v, as if the fault passes by itself", wait)
+			}
+			if strings.Contains(strings.ToLower(c.LastError.Message), "reconnect") {
+				t.Fatalf("the stored cause asks for a reconnect: %q", c.LastError.Message)
 			}
 		})
 	}

@@ -336,7 +336,7 @@ func (f *fixture) run(ctx context.Context, s *refresh.Service) refresh.Result {
 // checkResult checks the invariants documented on refresh.Result.
 func checkResult(t testing.TB, r refresh.Result) {
 	t.Helper()
-	claimedOutcomes := r.Refreshed + r.NeedsReconnect + r.TransientFailures + r.Blocked + r.Exhausted + r.OffIndex + r.NotDue + r.LeaseLost
+	claimedOutcomes := r.Refreshed + r.NeedsReconnect + r.TransientFailures + r.Blocked + r.ClientRefused + r.ClientPaused + r.Exhausted + r.OffIndex + r.NotDue + r.LeaseLost
 	if claimedOutcomes > r.Claimed || r.Claimed-claimedOutcomes > r.Errors {
 		t.Fatalf("claimed %d but outcomes add up to %d (errors %d): %+v", r.Claimed, claimedOutcomes, r.Errors, r)
 	}

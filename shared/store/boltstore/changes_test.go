@@ -148,7 +148,7 @@ func TestChangeFeedHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, _, err := s.ReportClientFailure(ctx, "o1", "microsoft365", "invalid_client", at.Add(time.Duration(i)*time.Minute)); err != nil {
+		if _, _, err := s.ReportClientFailure(ctx, "o1", "microsoft365", "invalid_client", 1, at.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -60,12 +60,17 @@ func (s *Store) ListClientHealth(ctx context.Context, orgID string) (map[string]
 }
 
 // ReportClientFailure implements store.Health.
-func (s *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause string, at time.Time) (store.ClientHealth, bool, error) {
+func (s *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause string, configVersion int64, at time.Time, audit ...store.AuditEntry) (store.ClientHealth, bool, error) {
 	if err := checkCtx(ctx); err != nil {
 		return store.ClientHealth{}, false, err
 	}
 	if err := required("org id", orgID, "provider", provider, "cause", cause); err != nil {
 		return store.ClientHealth{}, false, err
+	}
+	for _, e := range audit {
+		if err := validAudit(e); err != nil {
+			return store.ClientHealth{}, false, err
+		}
 	}
 	var h store.ClientHealth
 	var started bool
@@ -77,11 +82,19 @@ func (s *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause 
 			return err
 		}
 		old := h
+		started = false
 		if !h.Failing() {
-			h.Status, h.Since, started = store.HealthFailing, at, true
+			h.Status, h.Since, h.LastSeen, started = store.HealthFailing, at, time.Time{}, true
 		}
 		if !at.Before(h.LastSeen) {
-			h.Cause, h.LastSeen = cause, at
+			h.Cause, h.LastSeen, h.ConfigVersion = cause, at, configVersion
+		}
+		if started {
+			for _, e := range audit {
+				if err := putAudit(tx, e); err != nil {
+					return err
+				}
+			}
 		}
 		if err := recordChange(tx, healthChange(old, found, h)); err != nil {
 			return err
@@ -95,15 +108,21 @@ func (s *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause 
 }
 
 // ReportClientOK implements store.Health.
-func (s *Store) ReportClientOK(ctx context.Context, orgID, provider string, at time.Time) (store.ClientHealth, bool, error) {
+func (s *Store) ReportClientOK(ctx context.Context, orgID, provider string, at time.Time, audit ...store.AuditEntry) (store.ClientHealth, bool, error) {
 	if err := checkCtx(ctx); err != nil {
 		return store.ClientHealth{}, false, err
+	}
+	for _, e := range audit {
+		if err := validAudit(e); err != nil {
+			return store.ClientHealth{}, false, err
+		}
 	}
 	var h store.ClientHealth
 	var recovered bool
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bHealth)
 		h = okHealth(orgID, provider)
+		recovered = false
 		if _, err := getJSON(b, key(orgID, provider), &h); err != nil {
 			return err
 		}
@@ -113,6 +132,11 @@ func (s *Store) ReportClientOK(ctx context.Context, orgID, provider string, at t
 		recovered = true
 		old := h
 		h = store.ClientHealth{OrgID: orgID, Provider: provider, Status: store.HealthOK, RecoveredAt: at}
+		for _, e := range audit {
+			if err := putAudit(tx, e); err != nil {
+				return err
+			}
+		}
 		if err := recordChange(tx, healthChange(old, true, h)); err != nil {
 			return err
 		}

@@ -59,6 +59,16 @@ func (st *Store) DeleteConnectionAudited(ctx context.Context, k store.ConnKey, v
 	return st.transactAudited(ctx, op, first, audit)
 }
 
+// Causes of the store.ErrConflict of transactAudited, for callers that
+// answer them differently (errors.Is).
+var (
+	// errFirstCondition: the condition of the first item failed.
+	errFirstCondition = errors.New("condition failed")
+	// errConcurrentTransaction: another transaction was writing one of the
+	// items; nothing was decided, trying again can succeed.
+	errConcurrentTransaction = errors.New("concurrent transaction")
+)
+
 // transactAudited writes first and the audit entries in one transaction,
 // mapping a failed condition (or a concurrent transaction on the same
 // item) to store.ErrConflict.
@@ -81,11 +91,11 @@ func (st *Store) transactAudited(ctx context.Context, op string, first types.Tra
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed":
 				if i == 0 {
-					return fmt.Errorf("dynamostore: %s: %w", op, store.ErrConflict)
+					return fmt.Errorf("dynamostore: %s: %w: %w", op, store.ErrConflict, errFirstCondition)
 				}
 				return fmt.Errorf("dynamostore: %s: audit entry %s exists: %w", op, audit[i-1].ID, store.ErrConflict)
 			case "TransactionConflict":
-				return fmt.Errorf("dynamostore: %s: concurrent write: %w", op, store.ErrConflict)
+				return fmt.Errorf("dynamostore: %s: concurrent write: %w: %w", op, store.ErrConflict, errConcurrentTransaction)
 			}
 		}
 	}

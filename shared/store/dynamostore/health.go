@@ -80,13 +80,22 @@ func (st *Store) ListClientHealth(ctx context.Context, orgID string) (map[string
 	return out, nil
 }
 
+// maxHealthAttempts bounds the retries of a health report that keeps
+// meeting concurrent reporters (each retry follows a decided write of
+// theirs, so a handful always suffices).
+const maxHealthAttempts = 5
+
 // ReportClientFailure implements store.Health: a conditional write that
-// succeeds only while the health is not failing decides who saw it start;
-// everyone else moves LastSeen.
-func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause string, at time.Time) (store.ClientHealth, bool, error) {
+// succeeds only while the health is not failing decides who saw it start
+// (with its audit entries, in one transaction); everyone else moves
+// LastSeen.
+func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause string, configVersion int64, at time.Time, audit ...store.AuditEntry) (store.ClientHealth, bool, error) {
 	op := "report client failure " + orgID + "/" + provider
 	if err := required("org id", orgID, "provider", provider, "cause", cause); err != nil {
 		return store.ClientHealth{}, false, err
+	}
+	if len(audit) > maxAuditPerChange {
+		return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: %d audit entries, at most %d", op, len(audit), maxAuditPerChange)
 	}
 	start := expression.Set(expression.Name("orgId"), expression.Value(orgID)).
 		Set(expression.Name("provider"), expression.Value(provider)).
@@ -94,23 +103,36 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 		Set(expression.Name(attrStatus), expression.Value(store.HealthFailing)).
 		Set(expression.Name("cause"), expression.Value(cause)).
 		Set(expression.Name("since"), expression.Value(timeString(at))).
-		Set(expression.Name("lastSeen"), expression.Value(timeString(at)))
+		Set(expression.Name("lastSeen"), expression.Value(timeString(at))).
+		Set(expression.Name("configVersion"), expression.Value(configVersion))
 	notFailing := expression.Or(expression.Name(attrStatus).AttributeNotExists(), expression.Name(attrStatus).NotEqual(expression.Value(store.HealthFailing)))
-	h, err := st.updateHealth(ctx, orgID, provider, start, &notFailing)
-	if err == nil {
-		return h, true, nil
-	}
-	if !isConditionFailed(err) {
-		return store.ClientHealth{}, false, wrap(op, err)
-	}
 	// LastSeen only moves forward (reports of overlapping runs arrive in
 	// any order).
 	seen := expression.Set(expression.Name("cause"), expression.Value(cause)).
-		Set(expression.Name("lastSeen"), expression.Value(timeString(at)))
+		Set(expression.Name("lastSeen"), expression.Value(timeString(at))).
+		Set(expression.Name("configVersion"), expression.Value(configVersion))
 	failingBefore := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing)).
 		And(expression.Name("lastSeen").LessThanEqual(expression.Value(timeString(at))))
-	h, err = st.updateHealth(ctx, orgID, provider, seen, &failingBefore)
-	if isConditionFailed(err) {
+	var err error
+	for range maxHealthAttempts {
+		var h store.ClientHealth
+		var started bool
+		h, started, err = st.transitionHealth(ctx, op, orgID, provider, start, notFailing, audit)
+		switch {
+		case errors.Is(err, errConcurrentTransaction):
+			continue
+		case err != nil:
+			return store.ClientHealth{}, false, err
+		case started:
+			return h, true, nil
+		}
+		h, err = st.updateHealth(ctx, orgID, provider, seen, &failingBefore)
+		if err == nil {
+			return h, false, nil
+		}
+		if !isConditionFailed(err) {
+			return store.ClientHealth{}, false, wrap(op, err)
+		}
 		cur, gerr := st.GetClientHealth(ctx, orgID, provider)
 		if gerr != nil {
 			return store.ClientHealth{}, false, gerr
@@ -119,31 +141,72 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 			return cur, false, nil // a later failure is already recorded
 		}
 		// It recovered between the two writes: report again, from OK.
-		return st.ReportClientFailure(ctx, orgID, provider, cause, at)
 	}
-	if err != nil {
-		return store.ClientHealth{}, false, wrap(op, err)
-	}
-	return h, false, nil
+	return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: still changing after %d attempts: %w", op, maxHealthAttempts, errors.Join(store.ErrConflict, err))
 }
 
 // ReportClientOK implements store.Health: only a failing health is
-// written.
-func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at time.Time) (store.ClientHealth, bool, error) {
+// written (with the audit entries, in one transaction).
+func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at time.Time, audit ...store.AuditEntry) (store.ClientHealth, bool, error) {
 	op := "report client ok " + orgID + "/" + provider
+	if len(audit) > maxAuditPerChange {
+		return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: %d audit entries, at most %d", op, len(audit), maxAuditPerChange)
+	}
 	set := expression.Set(expression.Name(attrStatus), expression.Value(store.HealthOK)).
 		Set(expression.Name("recoveredAt"), expression.Value(timeString(at))).
-		Remove(expression.Name("cause")).Remove(expression.Name("since")).Remove(expression.Name("lastSeen"))
+		Remove(expression.Name("cause")).Remove(expression.Name("since")).Remove(expression.Name("lastSeen")).
+		Remove(expression.Name("configVersion"))
 	failing := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing))
-	h, err := st.updateHealth(ctx, orgID, provider, set, &failing)
-	if isConditionFailed(err) {
-		h, err := st.GetClientHealth(ctx, orgID, provider)
+	for range maxHealthAttempts {
+		h, recovered, err := st.transitionHealth(ctx, op, orgID, provider, set, failing, audit)
+		switch {
+		case errors.Is(err, errConcurrentTransaction):
+			continue
+		case err != nil:
+			return store.ClientHealth{}, false, err
+		case recovered:
+			return h, true, nil
+		}
+		h, err = st.GetClientHealth(ctx, orgID, provider)
 		return h, false, err
 	}
-	if err != nil {
-		return store.ClientHealth{}, false, wrap(op, err)
+	return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: still changing after %d attempts: %w", op, maxHealthAttempts, store.ErrConflict)
+}
+
+// transitionHealth applies u if cond holds, with the audit entries in the
+// same transaction when there are any. done is false when cond did not
+// hold (nothing was written); errConcurrentTransaction means another
+// transaction held the item and nothing was decided.
+func (st *Store) transitionHealth(ctx context.Context, op, orgID, provider string, u expression.UpdateBuilder, cond expression.ConditionBuilder, audit []store.AuditEntry) (h store.ClientHealth, done bool, err error) {
+	if len(audit) == 0 {
+		h, err := st.updateHealth(ctx, orgID, provider, u, &cond)
+		if isConditionFailed(err) {
+			return store.ClientHealth{}, false, nil
+		}
+		if err != nil {
+			return store.ClientHealth{}, false, wrap(op, err)
+		}
+		return h, true, nil
 	}
-	return h, true, nil
+	e, err := build(expression.NewBuilder().WithUpdate(u).WithCondition(cond))
+	if err != nil {
+		return store.ClientHealth{}, false, err
+	}
+	first := types.TransactWriteItem{Update: &types.Update{
+		TableName: st.table, Key: healthKey(orgID, provider),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	}}
+	err = st.transactAudited(ctx, op, first, audit)
+	switch {
+	case errors.Is(err, errFirstCondition):
+		return store.ClientHealth{}, false, nil
+	case err != nil:
+		return store.ClientHealth{}, false, err
+	}
+	// A transaction returns no item: read what it wrote.
+	h, err = st.GetClientHealth(ctx, orgID, provider)
+	return h, true, err
 }
 
 func (st *Store) updateHealth(ctx context.Context, orgID, provider string, u expression.UpdateBuilder, cond *expression.ConditionBuilder) (store.ClientHealth, error) {

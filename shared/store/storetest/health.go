@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -12,9 +13,25 @@ import (
 
 // TestHealth is the contract of store.Health: OK until a failure is
 // reported; of concurrent reporters exactly one sees the failure start and
-// exactly one sees it end; an OK health is never written.
+// exactly one sees it end, and only its audit entry is written; an OK
+// health is never written.
 func TestHealth(t *testing.T, newStore NewStore) {
 	s := newStore(t)
+	entry := func(action string, i int, at time.Time) store.AuditEntry {
+		return store.AuditEntry{OrgID: "org-1", ID: fmt.Sprintf("%s-%d", action, i), At: at, Actor: store.AuditActorRefresh, Provider: provB, Action: action}
+	}
+	audited := func(action string) int {
+		t.Helper()
+		entries, _, err := s.ListAudit(ctx(t), "org-1", store.Page{Limit: 100})
+		must(t, "list audit", err)
+		n := 0
+		for _, e := range entries {
+			if e.Action == action {
+				n++
+			}
+		}
+		return n
+	}
 	get := func(org, p string) store.ClientHealth {
 		t.Helper()
 		h, err := s.GetClientHealth(ctx(t), org, p)
@@ -25,9 +42,9 @@ func TestHealth(t *testing.T, newStore NewStore) {
 		t.Fatalf("never reported: %+v", h)
 	}
 	// An OK report of an OK client writes nothing and recovers nothing.
-	_, recovered, err := s.ReportClientOK(ctx(t), "org-1", provB, T0)
+	_, recovered, err := s.ReportClientOK(ctx(t), "org-1", provB, T0, entry(store.ActionClientRecovered, 99, T0))
 	must(t, "report ok", err)
-	if recovered {
+	if recovered || audited(store.ActionClientRecovered) != 0 {
 		t.Fatal("an OK client recovered")
 	}
 	all, err := s.ListClientHealth(ctx(t), "org-1")
@@ -42,7 +59,8 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	starts := 0
 	for i := range 8 {
 		wg.Go(func() {
-			_, started, err := s.ReportClientFailure(context.Background(), "org-1", provB, "invalid_client", T0.Add(time.Duration(i)*time.Second))
+			at := T0.Add(time.Duration(i) * time.Second)
+			_, started, err := s.ReportClientFailure(context.Background(), "org-1", provB, "invalid_client", 7, at, entry(store.ActionClientFailing, i, at))
 			if err != nil {
 				t.Errorf("report failure: %v", err)
 			}
@@ -57,15 +75,26 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	if starts != 1 {
 		t.Fatalf("%d reporters saw the failure start, want 1", starts)
 	}
+	if n := audited(store.ActionClientFailing); n != 1 {
+		t.Fatalf("%d %s audit entries, want the starter's only", n, store.ActionClientFailing)
+	}
 	h := get("org-1", provB)
-	if !h.Failing() || h.Cause != "invalid_client" || h.Since.IsZero() || h.LastSeen.Before(h.Since) {
+	if !h.Failing() || h.Cause != "invalid_client" || h.Since.IsZero() || h.LastSeen.Before(h.Since) || h.ConfigVersion != 7 {
 		t.Fatalf("failing health %+v", h)
 	}
-	// A later failure moves LastSeen and the cause, not Since.
-	h2, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "client_secret_expired", T0.Add(time.Hour))
+	// A later failure moves LastSeen, the cause and the version, not Since,
+	// and is not audited.
+	h2, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "client_secret_expired", 8, T0.Add(time.Hour), entry(store.ActionClientFailing, 100, T0.Add(time.Hour)))
 	must(t, "report again", err)
-	if started || !h2.Since.Equal(h.Since) || !h2.LastSeen.Equal(T0.Add(time.Hour)) || h2.Cause != "client_secret_expired" {
+	if started || !h2.Since.Equal(h.Since) || !h2.LastSeen.Equal(T0.Add(time.Hour)) || h2.Cause != "client_secret_expired" || h2.ConfigVersion != 8 {
 		t.Fatalf("second report: started %v, %+v (first %+v)", started, h2, h)
+	}
+	if n := audited(store.ActionClientFailing); n != 1 {
+		t.Fatalf("a later sighting was audited (%d entries)", n)
+	}
+	// An earlier one (an overlapping run's, arriving late) moves nothing.
+	if h3, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "invalid_client", 7, T0.Add(time.Minute)); err != nil || started || !h3.LastSeen.Equal(T0.Add(time.Hour)) || h3.ConfigVersion != 8 {
+		t.Fatalf("late report: started %v, %+v, %v", started, h3, err)
 	}
 	// Other orgs and providers are apart.
 	if get("org-2", provB).Failing() || get("org-1", provC).Failing() {
@@ -79,9 +108,9 @@ func TestHealth(t *testing.T, newStore NewStore) {
 
 	// Eight OK reports at once: one sees the recovery.
 	recoveries := 0
-	for range 8 {
+	for i := range 8 {
 		wg.Go(func() {
-			_, r, err := s.ReportClientOK(context.Background(), "org-1", provB, T0.Add(2*time.Hour))
+			_, r, err := s.ReportClientOK(context.Background(), "org-1", provB, T0.Add(2*time.Hour), entry(store.ActionClientRecovered, i, T0.Add(2*time.Hour)))
 			if err != nil {
 				t.Errorf("report ok: %v", err)
 			}
@@ -96,12 +125,26 @@ func TestHealth(t *testing.T, newStore NewStore) {
 	if recoveries != 1 {
 		t.Fatalf("%d reporters saw the recovery, want 1", recoveries)
 	}
-	if h := get("org-1", provB); h.Failing() || h.Cause != "" || !h.Since.IsZero() || !h.RecoveredAt.Equal(T0.Add(2*time.Hour)) {
+	if n := audited(store.ActionClientRecovered); n != 1 {
+		t.Fatalf("%d %s audit entries, want the recoverer's only", n, store.ActionClientRecovered)
+	}
+	if h := get("org-1", provB); h.Failing() || h.Cause != "" || !h.Since.IsZero() || h.ConfigVersion != 0 || !h.RecoveredAt.Equal(T0.Add(2*time.Hour)) {
 		t.Fatalf("recovered health %+v", h)
 	}
 	// And it can fail again, from OK.
-	if _, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "invalid_client", T0.Add(3*time.Hour)); err != nil || !started {
+	if _, started, err := s.ReportClientFailure(ctx(t), "org-1", provB, "invalid_client", 9, T0.Add(3*time.Hour), entry(store.ActionClientFailing, 200, T0.Add(3*time.Hour))); err != nil || !started {
 		t.Fatalf("failing again: started %v, %v", started, err)
+	}
+	if n := audited(store.ActionClientFailing); n != 2 {
+		t.Fatalf("%d %s audit entries after failing again, want 2", n, store.ActionClientFailing)
+	}
+	// A starter whose audit id exists writes nothing (both or neither).
+	must(t, "recover", func() error { _, _, err := s.ReportClientOK(ctx(t), "org-1", provB, T0.Add(4*time.Hour)); return err }())
+	dup := entry(store.ActionClientFailing, 200, T0.Add(3*time.Hour))
+	_, _, err = s.ReportClientFailure(ctx(t), "org-1", provB, "invalid_client", 9, T0.Add(5*time.Hour), dup)
+	mustErr(t, "start with an audit id that exists", err, store.ErrConflict)
+	if h := get("org-1", provB); h.Failing() {
+		t.Fatalf("the health turned failing without its audit entry: %+v", h)
 	}
 }
 
