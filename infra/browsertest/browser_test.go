@@ -215,12 +215,14 @@ func (p *page) waitText(sel, want string) string {
 	p.t.Helper()
 	read := fmt.Sprintf(`(document.querySelector(%s) || {innerText: "(no such element)"}).innerText`, js(sel))
 	var got string
+	var last error
 	if !p.poll(func() (bool, error) {
 		var err error
 		got, err = chromedp.Run(p.ctx, chromedp.Evaluate[string](read))
+		last = err
 		return strings.Contains(got, want), err
 	}) {
-		p.t.Fatalf("%s: %s never said %q; it says:\n%s", p.name, sel, want, got)
+		p.t.Fatalf("%s: %s never said %q (last error %v); it says:\n%s", p.name, sel, want, last, got)
 	}
 	return got
 }
@@ -238,10 +240,13 @@ func (p *page) waitFor(what, expr string) {
 	}
 }
 
-// poll retries check for up to 15 seconds. Errors count as "not yet": a page
-// that is navigating has no document to ask for a moment.
+// poll retries check for up to 30 seconds. Errors count as "not yet": a page
+// that is navigating has no document to ask for a moment. The bound is for
+// a browser sharing two cores with the other test binaries of go test -p 2
+// (15 s was once not enough for a provider page to load there); a passing
+// check returns at once, so only a failure waits it out.
 func (p *page) poll(check func() (bool, error)) bool {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if ok, err := check(); ok && err == nil {
 			return true
