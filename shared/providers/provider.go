@@ -77,6 +77,25 @@ type CapabilitySpec struct {
 	ReadScopes  []string
 	WriteScopes []ActionScopes
 	Probe       Probe
+	// WriteTest is what the admin's write test creates and deletes for
+	// this capability, for people ("a draft message to the account
+	// itself"); empty when the capability has no write action.
+	// Dialect.CreateTestItem and DeleteTestItem do it.
+	WriteTest string
+}
+
+// TestWriteScopes are the scopes the write test needs: those of create
+// and of delete (nil when the capability supports neither).
+func (c CapabilitySpec) TestWriteScopes() []string {
+	var out []string
+	for _, a := range [...]Action{Create, Delete} {
+		for _, s := range c.ScopesFor(a) {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // ActionScopes are the scopes one write action needs.

@@ -44,6 +44,7 @@ var provider = providers.Provider{
 				ItemURL:  "https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=metadata",
 				ItemHint: "a Gmail message id",
 			},
+			WriteTest: "a draft message to the account itself (never sent)",
 		},
 		{
 			ID: providers.Calendar, Label: "Calendar (Google Calendar)",
@@ -59,6 +60,7 @@ var provider = providers.Provider{
 				ItemURL:  "https://www.googleapis.com/calendar/v3/calendars/primary/events/{id}",
 				ItemHint: "an event id of the primary calendar",
 			},
+			WriteTest: "a tentative event without attendees in the account's primary calendar",
 		},
 		{
 			ID: providers.Files, Label: "Files (Google Drive)",
@@ -75,6 +77,7 @@ var provider = providers.Provider{
 				ContentURL: "https://www.googleapis.com/drive/v3/files/{id}?alt=media&supportsAllDrives=true",
 				ItemHint:   "a Drive file id",
 			},
+			WriteTest: "a small text file in My Drive",
 		},
 		{
 			ID: providers.Contacts, Label: "Contacts (Google Contacts)",
@@ -90,6 +93,7 @@ var provider = providers.Provider{
 				ItemURL:  "https://people.googleapis.com/v1/people/{id}?personFields=names",
 				ItemHint: "a contact resource id such as c123456789",
 			},
+			WriteTest: "a contact named " + providers.TestItemSubject,
 		},
 	},
 	Fields: []providers.Field{{

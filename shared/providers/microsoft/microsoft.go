@@ -44,6 +44,7 @@ var provider = providers.Provider{
 				ItemURL:  graphAPI + "/me/messages/{id}?$select=id,subject",
 				ItemHint: "an Outlook message id",
 			},
+			WriteTest: "a draft message to the account itself (never sent)",
 		},
 		{
 			ID: providers.Calendar, Label: "Calendar (Outlook)",
@@ -59,6 +60,7 @@ var provider = providers.Provider{
 				ItemURL:  graphAPI + "/me/events/{id}?$select=id,subject",
 				ItemHint: "an Outlook event id",
 			},
+			WriteTest: "a tentative event without attendees in the account's own calendar",
 		},
 		{
 			ID: providers.Files, Label: "Files (OneDrive and SharePoint)",
@@ -75,6 +77,7 @@ var provider = providers.Provider{
 				ContentURL: graphAPI + "/me/drive/items/{id}/content",
 				ItemHint:   "a OneDrive item id",
 			},
+			WriteTest: "a small text file in the app's own OneDrive folder",
 		},
 		{
 			ID: providers.Contacts, Label: "Contacts (Outlook)",
@@ -90,6 +93,7 @@ var provider = providers.Provider{
 				ItemURL:  graphAPI + "/me/contacts/{id}",
 				ItemHint: "an Outlook contact id",
 			},
+			WriteTest: "a contact named " + providers.TestItemSubject,
 		},
 	},
 	Fields: []providers.Field{{

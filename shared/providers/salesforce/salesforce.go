@@ -105,6 +105,7 @@ var provider = providers.Provider{
 			ItemURL:  dataAPI + "/sobjects/{id}",
 			ItemHint: "an object name and record id such as Account/001XXXXXXXXXXXXXXX",
 		},
+		WriteTest: "a Task with the subject " + providers.TestItemSubject,
 	}},
 	Fields: []providers.Field{{
 		Name: "authBaseUrl", Label: "Authentication base URL", Required: true, Example: "https://<my-domain>.my.salesforce.com",
