@@ -21,6 +21,8 @@ const (
 	KindUserInfo          Kind = "userinfo"           // identity: Google and Salesforce userinfo, Salesforce id URL, Graph /me
 	KindIntrospect        Kind = "introspect"         // Salesforce token introspection
 	KindAPI               Kind = "api"                // every probe API call
+	KindCreate            Kind = "create"             // an API call that creates an item (the write test's)
+	KindDelete            Kind = "delete"             // an API call that deletes an item (the write test's undo)
 )
 
 // OAuth error presets for Fault.Error. Any other value is sent as the error

@@ -54,6 +54,17 @@ func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
 	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.item))
 	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}/content", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.content))
 	handle("GET /{host}/personal/{site}/_layouts/15/download.aspx", m.download)
+	// The write test's items (writes.go).
+	handle("POST /graph.microsoft.com/v1.0/me/messages", s.api(m, write(KindCreate, catalog.Email), m.createMessage))
+	handle("POST /graph.microsoft.com/v1.0/me/events", s.api(m, write(KindCreate, catalog.Calendar), m.createEvent))
+	handle("POST /graph.microsoft.com/v1.0/me/contacts", s.api(m, write(KindCreate, catalog.Contacts), m.createContact))
+	handle("PUT /graph.microsoft.com/v1.0/me/drive/special/{folder}/{name}/content", s.api(m, write(KindCreate, catalog.Files), m.uploadAppFile))
+	for _, res := range []struct {
+		path string
+		c    catalog.Capability
+	}{{"messages", catalog.Email}, {"events", catalog.Calendar}, {"contacts", catalog.Contacts}, {"drive/items", catalog.Files}} {
+		handle("DELETE /graph.microsoft.com/v1.0/me/"+res.path+"/{id}", s.api(m, write(KindDelete, res.c), m.deleteItem))
+	}
 }
 
 func (m *microsoft) seedUser() User {
@@ -515,6 +526,13 @@ func (m *microsoft) writeAPIError(w http.ResponseWriter, p apiProblem) {
 		}
 	case probAppOnly:
 		status, code, msg = http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."
+	case probBadRequest:
+		status, code, msg = http.StatusBadRequest, "ErrorInvalidRequest", p.id
+		if drive {
+			code = "invalidRequest"
+		}
+	case probConflict:
+		status, code, msg = http.StatusConflict, "nameAlreadyExists", "The specified item name already exists."
 	case probClaimsChallenge:
 		msg = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: LocationConditionEvaluationSatisfied"
 	case probFault:
@@ -707,4 +725,109 @@ func (m *microsoft) download(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", mime)
 	w.Header().Set("Content-Length", strconv.Itoa(len(it.Content)))
 	_, _ = w.Write(it.Content)
+}
+
+// The write test's items. Docs of each request: shared/providers/microsoft/writetest.go.
+
+// graphItemID is a new Outlook item id (base64-like, as Exchange's are).
+func graphItemID() string { return "AAMkAD" + newID("", 40) + "=" }
+
+// createMessage is POST /me/messages: a draft in Drafts (201), never sent.
+func (m *microsoft) createMessage(a *apiCall) {
+	var msg struct {
+		Subject string `json:"subject"`
+	}
+	if !a.readJSON(&msg) {
+		return
+	}
+	it := Item{ID: graphItemID(), Name: msg.Subject}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusCreated, map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('" + a.user.ID + "')/messages/$entity",
+		"id": it.ID, "subject": it.Name, "isDraft": true, "createdDateTime": a.s.now().UTC().Format(time.RFC3339)})
+}
+
+// createEvent is POST /me/events (201). Graph needs start and end, each a
+// dateTime with its timeZone.
+func (m *microsoft) createEvent(a *apiCall) {
+	var ev struct {
+		Subject    string `json:"subject"`
+		ShowAs     string `json:"showAs"`
+		Start, End *struct {
+			DateTime string `json:"dateTime"`
+			TimeZone string `json:"timeZone"`
+		}
+	}
+	if !a.readJSON(&ev) {
+		return
+	}
+	if ev.Start == nil || ev.End == nil || ev.Start.DateTime == "" || ev.End.DateTime == "" || ev.Start.TimeZone == "" || ev.End.TimeZone == "" {
+		a.badRequest("An event needs a start and an end, each with a dateTime and a timeZone.")
+		return
+	}
+	if ev.ShowAs == "" {
+		ev.ShowAs = "busy"
+	}
+	it := Item{ID: graphItemID(), Name: ev.Subject}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusCreated, map[string]any{"id": it.ID, "subject": it.Name, "showAs": ev.ShowAs,
+		"start": ev.Start, "end": ev.End, "attendees": []any{}, "isOrganizer": true})
+}
+
+// createContact is POST /me/contacts (201).
+func (m *microsoft) createContact(a *apiCall) {
+	var c struct {
+		GivenName string `json:"givenName"`
+	}
+	if !a.readJSON(&c) {
+		return
+	}
+	it := Item{ID: graphItemID(), Name: c.GivenName}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusCreated, map[string]any{"id": it.ID, "givenName": it.Name, "displayName": it.Name})
+}
+
+// uploadAppFile is PUT /me/drive/special/approot:/<name>:/content, the
+// simple upload into the app's folder: 201 with the new driveItem. An
+// existing name is replaced (200), or with
+// @microsoft.graph.conflictBehavior=fail refused (409 nameAlreadyExists),
+// or with rename given a new name.
+func (m *microsoft) uploadAppFile(a *apiCall) {
+	name, ok := strings.CutSuffix(a.r.PathValue("name"), ":")
+	if a.r.PathValue("folder") != "approot:" || !ok || name == "" {
+		a.problem(probNotFound, "")
+		return
+	}
+	content, ok := a.readBody()
+	if !ok {
+		return
+	}
+	status := http.StatusCreated
+	if a.hasItemNamed(name) {
+		switch a.r.URL.Query().Get("@microsoft.graph.conflictBehavior") {
+		case "fail":
+			a.d.writeAPIError(a.w, apiProblem{kind: probConflict, capability: catalog.Files, now: a.s.now()})
+			return
+		case "rename":
+			name = strings.TrimSuffix(name, ".txt") + " 1.txt"
+		default:
+			status = http.StatusOK
+			m.s.mu.Lock()
+			if u := m.s.lookupUser(m.id(), a.user.Email); u != nil {
+				u.Items = slices.DeleteFunc(u.Items, func(it Item) bool { return it.Capability == catalog.Files && strings.EqualFold(it.Name, name) })
+			}
+			m.s.mu.Unlock()
+		}
+	}
+	mime, _, _ := strings.Cut(a.r.Header.Get("Content-Type"), ";")
+	it := Item{ID: "01" + newID("", 32), Name: name, MimeType: mime, Content: content}
+	a.addItem(it)
+	writeJSON(a.w, status, map[string]any{"id": it.ID, "name": it.Name, "size": len(content), "file": map[string]string{"mimeType": mime},
+		"parentReference": map[string]string{"path": "/drive/special/approot"}})
+}
+
+// deleteItem is DELETE of a message, event, contact or drive item: 204.
+func (m *microsoft) deleteItem(a *apiCall) {
+	if a.removeItem(a.r.PathValue("id")) {
+		noContent(a.w)
+	}
 }

@@ -181,6 +181,7 @@ type Server struct {
 	grants  map[grantKey]*grant
 	pending map[string]*authzRequest
 	tickets map[string]*downloadTicket
+	deleted map[deletedKey]bool // items deleted through the API, for answers that remember them
 	faults  []*faultEntry
 	counts  map[countKey]int
 	rtLog   []RefreshUse
@@ -192,6 +193,8 @@ type clientKey struct{ provider, id string }
 type userKey struct{ provider, email string }
 
 type grantKey struct{ provider, clientID, email string }
+
+type deletedKey struct{ provider, id string }
 
 func ukey(provider, email string) userKey { return userKey{provider, strings.ToLower(email)} }
 
@@ -229,6 +232,7 @@ func New(opts Options) *Server {
 		grants:  map[grantKey]*grant{},
 		pending: map[string]*authzRequest{},
 		tickets: map[string]*downloadTicket{},
+		deleted: map[deletedKey]bool{},
 		counts:  map[countKey]int{},
 	}
 	s.latency.Store(int64(opts.Latency))
