@@ -222,8 +222,8 @@ func (s *Server) grantCode(d dialect, w http.ResponseWriter, r *http.Request, ar
 		}
 		granted = grantScopes(p, granted, ticked)
 	}
-	if ar.includeGranted {
-		granted = union(priorScopes, granted)
+	if d.keepsGrant(ar) {
+		granted = unionScopes(p, priorScopes, granted)
 	}
 	offline := d.offline(ar, granted, priorOffline)
 	now := s.now()
@@ -307,10 +307,13 @@ func grantScopes(p catalog.Provider, requested, allowed []string) []string {
 	return out
 }
 
-func union(a, b []string) []string {
+// unionScopes is the scopes of a and those of b it lacks, comparing the provider's normalized forms (a
+// Microsoft grant may hold a Graph permission with and without its
+// resource), keeping a's form.
+func unionScopes(p catalog.Provider, a, b []string) []string {
 	out := slices.Clone(a)
 	for _, x := range b {
-		if !slices.Contains(out, x) {
+		if !slices.ContainsFunc(out, func(y string) bool { return p.NormalizeScope(y) == p.NormalizeScope(x) }) {
 			out = append(out, x)
 		}
 	}

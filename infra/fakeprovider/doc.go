@@ -124,7 +124,9 @@
 // Correlation ID and Timestamp lines), error_codes, timestamp, trace_id,
 // correlation_id, error_uri and, where Microsoft sends one, suberror. The
 // token response's scope names Graph permissions without their resource
-// prefix and leaves out offline_access. Access tokens are JWT-shaped, as
+// prefix and leaves out offline_access. Consent is recorded per user and
+// client: a token carries every permission consented before as well as
+// those the request named (incremental consent), until RevokeUser. Access tokens are JWT-shaped, as
 // Graph's are (tid, oid, upn, scp; the signature part is random: treat them
 // as opaque). The ID token (unsigned, alg "none")
 // carries tid, oid, preferred_username, email. The client-credentials grant

@@ -121,6 +121,11 @@ func (g *google) offline(ar *authzRequest, _ []string, priorOffline bool) bool {
 	return ar.accessType == "offline" && (!priorOffline || strings.Contains(ar.prompt, "consent"))
 }
 
+// keepsGrant: incremental authorization. With include_granted_scopes=true
+// the new grant covers every scope granted to the client before.
+// Docs: https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth
+func (g *google) keepsGrant(ar *authzRequest) bool { return ar.includeGranted }
+
 func (g *google) knownScope(sc string) bool {
 	switch sc {
 	case "openid", "email", "profile", "https://mail.google.com/":

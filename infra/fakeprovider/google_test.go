@@ -124,11 +124,15 @@ func TestGoogleGranularConsent(t *testing.T) {
 		t.Errorf("Gmail with gmail.readonly: %d", status)
 	}
 
-	// include_granted_scopes adds what was granted before.
+	// include_granted_scopes adds what was granted before; without it, a
+	// token carries what this request named.
 	if err := e.fake.UpdateUser(catalog.GoogleWorkspace, fakeprovider.DefaultGoogleUser, func(u *fakeprovider.User) { u.GrantScopes = nil }); err != nil {
 		t.Fatal(err)
 	}
 	inc := e.googleConfig("openid", gscope+"drive.readonly")
+	if got := e.googleExchange(inc, e.googleAuthorize(inc, nil)).Extra("scope"); got != "openid "+gscope+"drive.readonly" {
+		t.Errorf("scope without include_granted_scopes = %q", got)
+	}
 	got := e.googleExchange(inc, e.googleAuthorize(inc, map[string]string{"include_granted_scopes": "true"})).Extra("scope")
 	if got != "openid "+gscope+"userinfo.email "+gscope+"userinfo.profile "+gscope+"gmail.readonly "+gscope+"drive.readonly" {
 		t.Errorf("include_granted_scopes scope = %q", got)

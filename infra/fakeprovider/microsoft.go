@@ -42,6 +42,7 @@ func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
 	handle("GET /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
 	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
 	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) { s.token(m, w, r) })
+	handle("GET /login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", m.openIDConfiguration)
 	handle("GET /graph.microsoft.com/v1.0/me", s.api(m, need{kind: KindUserInfo, scopes: graphUserScopes}, m.me))
 	for _, res := range []struct {
 		path string
@@ -165,6 +166,12 @@ func (m *microsoft) clientCredentials(w http.ResponseWriter, r *http.Request, cl
 	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": value})
 }
 
+// keepsGrant: consent is recorded per user and app, and "encoded inside the
+// access token is every permission that your application is granted for
+// that resource", whatever this request named.
+// Docs: https://learn.microsoft.com/entra/identity-platform/consent-types-developer
+func (m *microsoft) keepsGrant(*authzRequest) bool { return true }
+
 func (m *microsoft) knownScope(sc string) bool {
 	switch sc {
 	case "openid", "profile", "email", "offline_access":
@@ -174,6 +181,39 @@ func (m *microsoft) knownScope(sc string) bool {
 		return rest == ".default" || graphPermissionRE.MatchString(rest)
 	}
 	return graphPermissionRE.MatchString(sc)
+}
+
+// openIDConfiguration is a tenant's OpenID configuration document (the
+// parts the service reads), its issuer naming the tenant's directory id;
+// an unknown tenant is 400 invalid_tenant with AADSTS90002, as Microsoft
+// answers.
+// Docs: https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc#fetch-the-openid-configuration-document
+func (m *microsoft) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	t := strings.ToLower(r.PathValue("tenant"))
+	var tid string
+	switch t {
+	case "common", "organizations", "consumers":
+		tid = "{tenantid}" // as Microsoft answers for the multi-tenant aliases
+	default:
+		m.s.mu.Lock()
+		tid = m.s.resolveTenant(t)
+		m.s.mu.Unlock()
+	}
+	if tid == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{
+			"error":             "invalid_tenant",
+			"error_description": "AADSTS90002: Tenant '" + t + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+			"error_codes":       []int{90002},
+		})
+		return
+	}
+	base := "https://login.microsoftonline.com/" + tid
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                 base + "/v2.0",
+		"authorization_endpoint": base + "/oauth2/v2.0/authorize",
+		"token_endpoint":         base + "/oauth2/v2.0/token",
+		"jwks_uri":               base + "/discovery/v2.0/keys",
+	})
 }
 
 // resolveTenant maps a tenant id or verified domain to the tenant id, ""

@@ -125,7 +125,8 @@ func TestMicrosoftRefreshTokens(t *testing.T) {
 	if rt2 == "" || rt2 == rt1 {
 		t.Fatalf("refresh token not replaced: %q", rt2)
 	}
-	if str(next.Extra("id_token")) == "" || next.Extra("scope") != "openid profile email User.Read Mail.Read Calendars.Read Files.Read.All Contacts.Read" {
+	// The first grant's scopes come first: consent is the user's and app's.
+	if str(next.Extra("id_token")) == "" || next.Extra("scope") != "openid profile User.Read email Mail.Read Calendars.Read Files.Read.All Contacts.Read" {
 		t.Errorf("refresh response: id_token %v, scope %v", next.Extra("id_token") != nil, next.Extra("scope"))
 	}
 	_, err = e.refresh(cfg, rt1)
@@ -300,7 +301,11 @@ func TestGraph(t *testing.T) {
 	graphError("https://graph.microsoft.com/v1.0/me", gtok.AccessToken, 401, "InvalidAuthenticationToken")
 
 	// A token without User.Read cannot read /me; without Mail.Read, no mail.
-	narrow := e.connect(catalog.Microsoft365, e.msConfig(fakeprovider.DefaultMicrosoftTenantID, "openid", "https://graph.microsoft.com/Calendars.Read"))
+	// (Another user: the default user's tokens carry everything they
+	// consented to above.)
+	e.fake.AddUser(fakeprovider.User{Provider: catalog.Microsoft365, Email: "narrow@" + fakeprovider.DefaultMicrosoftTenantDomain})
+	narrow := e.connect(catalog.Microsoft365, e.msConfig(fakeprovider.DefaultMicrosoftTenantID, "openid", "https://graph.microsoft.com/Calendars.Read"),
+		oauth2.SetAuthURLParam("login_hint", "narrow@"+fakeprovider.DefaultMicrosoftTenantDomain))
 	graphError("https://graph.microsoft.com/v1.0/me", narrow.AccessToken, 403, "Authorization_RequestDenied")
 	graphError("https://graph.microsoft.com/v1.0/me/messages?$top=1", narrow.AccessToken, 403, "ErrorAccessDenied")
 	if status, _, _ := e.getJSON("https://graph.microsoft.com/v1.0/me/events?$top=1", narrow.AccessToken); status != 200 {
@@ -350,5 +355,43 @@ func TestGraphDownload(t *testing.T) {
 	if status != 200 || item["name"] != "q1.csv" || item["size"] != float64(len(content)) || obj(t, item["file"])["mimeType"] != "text/csv" ||
 		!strings.Contains(str(item["@microsoft.graph.downloadUrl"]), "tempauth=") {
 		t.Errorf("drive item: %d %v", status, item)
+	}
+}
+
+// TestMicrosoftTokensCarryEveryConsentedPermission: Microsoft records
+// consent per user and app, and an access token encodes every permission
+// the app is granted for the resource: a request naming Calendars.Read only
+// still gets Mail.Read consented before, named once whatever form the
+// requests used. Another user's grant, and a revoked one, carry nothing.
+func TestMicrosoftTokensCarryEveryConsentedPermission(t *testing.T) {
+	e := newEnv(t, fakeprovider.Options{AutoApprove: true})
+	const graph = "https://graph.microsoft.com/"
+	tenant := fakeprovider.DefaultMicrosoftTenantID
+	mail := e.connect(catalog.Microsoft365, e.msConfig(tenant, "openid", "offline_access", graph+"User.Read", graph+"Mail.Read"))
+	if got := mail.Extra("scope"); got != "openid User.Read Mail.Read" {
+		t.Fatalf("first consent: scope %q", got)
+	}
+	cal := e.connect(catalog.Microsoft365, e.msConfig(tenant, "openid", "offline_access", "Mail.Read", graph+"Calendars.Read"))
+	if got := cal.Extra("scope"); got != "openid User.Read Mail.Read Calendars.Read" {
+		t.Errorf("second consent: scope %q, want the first grant's and Calendars.Read, each once", got)
+	}
+	if status, _, _ := e.getJSON("https://graph.microsoft.com/v1.0/me/messages?$top=1", cal.AccessToken); status != 200 {
+		t.Errorf("mail with the earlier consent's Mail.Read: %d", status)
+	}
+	next, err := e.refresh(e.msConfig(tenant), cal.RefreshToken)
+	if err != nil || next.Extra("scope") != "openid User.Read Mail.Read Calendars.Read" {
+		t.Errorf("refresh: %v, scope %v", err, next.Extra("scope"))
+	}
+
+	other := "other@" + fakeprovider.DefaultMicrosoftTenantDomain
+	e.fake.AddUser(fakeprovider.User{Provider: catalog.Microsoft365, Email: other})
+	if got := e.connect(catalog.Microsoft365, e.msConfig(tenant, "openid", graph+"Calendars.Read"), oauth2.SetAuthURLParam("login_hint", other)).Extra("scope"); got != "openid Calendars.Read" {
+		t.Errorf("another user: scope %q", got)
+	}
+	if err := e.fake.RevokeUser(catalog.Microsoft365, fakeprovider.DefaultMicrosoftUser); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.connect(catalog.Microsoft365, e.msConfig(tenant, "openid", graph+"Calendars.Read")).Extra("scope"); got != "openid Calendars.Read" {
+		t.Errorf("after the consent was revoked: scope %q", got)
 	}
 }

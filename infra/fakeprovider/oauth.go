@@ -62,6 +62,10 @@ type dialect interface {
 	challengeMethod(method string) string
 	// granularConsent: the consent page lets the user untick scopes.
 	granularConsent() bool
+	// keepsGrant reports whether a new authorization's tokens also carry
+	// the scopes the user granted the client before (Google with
+	// include_granted_scopes; Microsoft always).
+	keepsGrant(ar *authzRequest) bool
 	// offline reports whether a grant of granted scopes gets a refresh
 	// token, given whether the client and user had one before.
 	offline(ar *authzRequest, granted []string, priorOffline bool) bool
@@ -112,6 +116,7 @@ func (base) normalize(*User, string)                                  {}
 func (base) scopeRequired() bool                                      { return true }
 func (base) challengeMethod(method string) string                     { return method }
 func (base) granularConsent() bool                                    { return false }
+func (base) keepsGrant(*authzRequest) bool                            { return false }
 func (base) loginHost(*authzRequest) string                           { return "" }
 func (base) accountDetail(*User) string                               { return "" }
 func (base) reuseRevokesFamily() bool                                 { return false }

@@ -200,7 +200,7 @@ func (s *Server) exchange(d dialect, w http.ResponseWriter, r *http.Request, cl 
 		g = &grant{}
 		s.grants[gk] = g
 	}
-	g.scopes = union(g.scopes, code.scopes)
+	g.scopes = unionScopes(s.provider(d.id()), g.scopes, code.scopes)
 	g.offline = g.offline || t.refresh != ""
 	s.mu.Unlock()
 	writeToken(w, d.tokenResponse(t))

@@ -80,8 +80,9 @@ func ifMatch(v int) map[string]string {
 }
 
 // byProvider is the query of an org's connections of one provider, which
-// AdminFunction makes for the rollout view (moto does not enforce IAM: the
-// recorder does).
+// AdminFunction makes for the rollout view and DiagnosticsFunction for an
+// admin's count of users who still need to consent (moto does not enforce
+// IAM: the recorder does).
 var byProvider = awsCall{action: "dynamodb:Query", resource: "/index/ByProvider"}
 
 var scenario = []struct {
@@ -176,12 +177,14 @@ var scenario = []struct {
 			if status["provider_enabled"] != "pass" || status["user_connected"] != "fail" {
 				t.Errorf("checks %v: want provider_enabled pass (saved by AdminFunction) and user_connected fail", status)
 			}
+			// The sample's caller is an admin: nobody has connected yet.
+			want(t, b, "usersNeedingConsent", 0.0)
 		}},
 		{file: "TestIntegration.json", status: 200, check: func(t *testing.T, b map[string]any) {
 			want(t, b, "overall", "blocked")
 			want(t, b, "writesPerformed", false)
 		}},
-	}, nil},
+	}, []awsCall{byProvider}},
 	{config.RefreshFunction, []expectation{
 		{file: "Schedule.json", check: func(t *testing.T, b map[string]any) {
 			want(t, b, "complete", true)

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/sofie/integrations/shared/httpapi"
+	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
 
 // The rollout view (GET .../integrations/{provider}/rollout) gives "save
 // and test with a small user group before broad rollout" its numbers.
 //
-// What it reads, and nothing else: the integration; the org's connections
+// What it reads, and nothing else: the integration (whose current settings
+// say which scopes connections need: NeedsConsent); the org's connections
 // of the provider through the ByProvider index, RolloutPageSize at a time
 // (an org with N connections costs N items read, in about N/RolloutPageSize
 // pages: see the README for the measured figure); the last refresh run's
@@ -81,6 +83,13 @@ type RolloutView struct {
 	StartedNotCompleted    int `json:"startedNotCompleted"`
 	ReconnectsNotCompleted int `json:"reconnectsNotCompleted"`
 	Connecting             int `json:"connecting"`
+	// NeedsConsent counts the users whose connection works but lacks
+	// scopes the integration's current settings request (an admin enabled
+	// a capability, or write actions, after they connected; or they
+	// unticked a scope): the stored granted scopes against the current
+	// requested ones (readiness.Value.NeedsConsent). They keep the
+	// capabilities they have until they connect again.
+	NeedsConsent int `json:"needsConsent"`
 	// TestAccount is the org's test account (null when none).
 	TestAccount *TestAccountView `json:"testAccount"`
 	AsOf        time.Time        `json:"asOf"`
@@ -109,13 +118,15 @@ type RefreshRunView struct {
 
 // Rollout computes the rollout view of the org's provider.
 func (s *Service) Rollout(ctx context.Context, orgID, provider string) (RolloutView, error) {
-	if _, err := s.provider(provider); err != nil {
+	p, err := s.provider(provider)
+	if err != nil {
 		return RolloutView{}, err
 	}
 	in, err := s.current(ctx, orgID, provider)
 	if err != nil {
 		return RolloutView{}, err
 	}
+	ready := readiness.Of(p, readiness.Facts{Offered: s.offered(provider), Integration: &in})
 	now := s.now()
 	v := RolloutView{
 		Provider: provider, Enabled: in.Enabled, Rollout: in.Rollout,
@@ -158,6 +169,9 @@ func (s *Service) Rollout(ctx context.Context, orgID, provider string) (RolloutV
 			}
 			if failing || c.LastError != nil {
 				causes[cause(c)]++
+			}
+			if ready.NeedsConsent(p, c) {
+				v.NeedsConsent++
 			}
 		}
 		if next == "" {

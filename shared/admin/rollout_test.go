@@ -151,3 +151,65 @@ func TestRolloutReadsEveryPage(t *testing.T) {
 		t.Fatalf("%d connections (%v), %d not completed; want %d", v.Connections, v.ByStatus, v.StartedNotCompleted, n)
 	}
 }
+
+// TestRolloutCountsUsersWhoNeedConsent: the count is the stored granted
+// scopes held against the scopes the integration's current settings
+// request, for connections that work (one needing a reconnect needs that
+// first; the test account is no user); it follows each settings change.
+func TestRolloutCountsUsersWhoNeedConsent(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	const prov, gauth = catalog.GoogleWorkspace, "https://www.googleapis.com/auth/"
+	body := IntegrationInput{Enabled: enabled(true), Capabilities: []string{"email"}, Rollout: &RolloutInput{Mode: "everyone"}}
+	version := int64(0)
+	save := func(mut func(*IntegrationInput)) {
+		t.Helper()
+		mut(&body)
+		pre := Precondition{}
+		if version > 0 {
+			pre = ifMatch(version)
+		}
+		in, err := f.svc.PutIntegration(ctx, admin1, prov, body, pre, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		version = in.View.Version
+	}
+	save(func(*IntegrationInput) {})
+	email := []string{"openid", gauth + "userinfo.email", gauth + "userinfo.profile", gauth + "gmail.readonly"}
+	put := func(key store.ConnKey, status string, granted []string) {
+		t.Helper()
+		old, err := f.store.GetConnection(ctx, key)
+		if err != nil {
+			old = store.Connection{}
+		}
+		c := store.Connection{ConnKey: key, Status: status, ClientRef: "default", GrantedScopes: granted, ConnectedAt: f.now}
+		if _, err := f.store.PutConnection(ctx, c, old.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := func(id string) store.ConnKey { return store.ConnKey{OrgID: "o1", UserID: id, Provider: prov} }
+	put(user("u-1"), store.StatusConnected, email)
+	put(user("u-2"), store.StatusRefreshFailing, email)
+	put(user("u-3"), store.StatusNeedsReconnect, email)
+	put(store.TestAccountKey("o1", prov), store.StatusConnected, email)
+	count := func(want int, when string) {
+		t.Helper()
+		v, err := f.svc.Rollout(ctx, "o1", prov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.NeedsConsent != want {
+			t.Errorf("%s: needsConsent %d, want %d", when, v.NeedsConsent, want)
+		}
+	}
+	count(0, "settings as connected")
+	save(func(b *IntegrationInput) { b.Capabilities = []string{"email", "calendar"} })
+	count(2, "calendar added")
+	put(user("u-1"), store.StatusConnected, append(email, gauth+"calendar.readonly"))
+	count(1, "u-1 granted calendar")
+	save(func(b *IntegrationInput) { b.AllowWriteActions = true })
+	count(2, "write actions allowed")
+	save(func(b *IntegrationInput) { b.Enabled = enabled(false) })
+	count(0, "integration disabled")
+}

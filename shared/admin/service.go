@@ -51,6 +51,8 @@ import (
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/clients"
+	"github.com/sofie/integrations/shared/problem"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/readiness"
 	"github.com/sofie/integrations/shared/store"
 )
@@ -265,6 +267,11 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 		return Update{}, prob
 	}
 	next := body.apply(p, cur)
+	if next.Tenant != cur.Tenant || next.Tenant != "" && next.TenantID == "" {
+		if err := s.resolveSettings(ctx, p, &next); err != nil {
+			return Update{}, err
+		}
+	}
 	changes := diff(cur, next)
 	created := cur.Version == 0
 	if !created && len(changes) == 0 {
@@ -312,6 +319,11 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 	if !created && cur.ClientRef() != saved.ClientRef() {
 		reasons = append(reasons, store.ReasonClientChanged)
 	}
+	if !created && providers.SettingsOf(cur) != providers.SettingsOf(saved) {
+		// Settings that admit accounts again (a hosted domain or tenant
+		// widened, or set back) bring back the connections they excluded.
+		reasons = append(reasons, store.ReasonSettingsChanged)
+	}
 	if len(reasons) > 0 {
 		if err := s.o.Store.EnqueueJob(ctx, store.ReinstateJob(who.OrgID, provider, s.now(), reasons...)); err != nil {
 			// The save stands; the connections come back when next used
@@ -323,6 +335,28 @@ func (s *Service) PutIntegration(ctx context.Context, who auth.Principal, provid
 		v.CredentialCheck = s.checkCredentials(ctx, who, saved, redirectURI)
 	}
 	return Update{View: v, Created: created}, nil
+}
+
+// resolveSettings completes in's provider settings with what only the
+// provider can tell (a Microsoft tenant domain's directory id), which the
+// tenant and hosted-domain rules then compare accounts with (package
+// readiness). A setting the provider refuses is the admin's to fix: the
+// save is refused with its field error. A provider that cannot be asked
+// does not hold the save up: the settings are saved unresolved (accounts
+// are then not compared by directory id), and the next save asks again.
+func (s *Service) resolveSettings(ctx context.Context, p catalog.Provider, in *store.Integration) error {
+	rctx, cancel := context.WithTimeout(ctx, s.o.CheckTimeout)
+	defer cancel()
+	resolved, err := p.Dialect.ResolveSettings(rctx, providers.Caller{HTTP: s.o.HTTPClient}, providers.SettingsOf(*in))
+	var refused *providers.SettingsError
+	switch {
+	case errors.As(err, &refused):
+		return problem.Validation("The integration settings are not valid; see errors.", fieldErr(refused.Field, refused.Code, refused.Message))
+	case err != nil:
+		slog.WarnContext(ctx, "settings saved unresolved: the provider could not be asked", "org", in.OrgID, "provider", in.Provider, "err", err.Error())
+	}
+	in.TenantID = resolved.TenantID
+	return nil
 }
 
 // conflict answers a lost optimistic race with the version now stored.

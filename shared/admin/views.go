@@ -118,13 +118,16 @@ type IntegrationView struct {
 	Provider    string `json:"provider"`
 	DisplayName string `json:"displayName"`
 	// Configured: the org has saved this provider at least once.
-	Configured        bool          `json:"configured"`
-	Enabled           bool          `json:"enabled"`
-	ConfigMode        string        `json:"configMode"`
-	ClientID          string        `json:"clientId,omitempty"`
-	Tenant            string        `json:"tenant,omitempty"`
-	AuthBaseURL       string        `json:"authBaseUrl,omitempty"`
-	HostedDomain      string        `json:"hostedDomain,omitempty"`
+	Configured   bool   `json:"configured"`
+	Enabled      bool   `json:"enabled"`
+	ConfigMode   string `json:"configMode"`
+	ClientID     string `json:"clientId,omitempty"`
+	Tenant       string `json:"tenant,omitempty"`
+	AuthBaseURL  string `json:"authBaseUrl,omitempty"`
+	HostedDomain string `json:"hostedDomain,omitempty"`
+	// TenantID is the directory id the provider resolved Tenant to, when
+	// Tenant names one (a GUID, or a verified domain once resolved).
+	TenantID          string        `json:"tenantId,omitempty"`
 	Capabilities      []string      `json:"capabilities"`
 	AllowWriteActions bool          `json:"allowWriteActions"`
 	Rollout           store.Rollout `json:"rollout"`
@@ -167,7 +170,7 @@ func integrationView(p catalog.Provider, in store.Integration, st Status, offere
 	return IntegrationView{
 		Provider: p.ID, DisplayName: p.DisplayName, Configured: in.Version > 0,
 		Enabled: in.Enabled, ConfigMode: in.ConfigMode, ClientID: in.ClientID,
-		Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain,
+		Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain, TenantID: in.TenantID,
 		Capabilities: caps, AllowWriteActions: in.AllowWriteActions, Rollout: rollout,
 		SupportContact: in.SupportContact, UserGuidance: in.UserGuidance,
 		ClientSecretConfigured: !in.ClientSecretSetAt.IsZero(), ClientSecretSetAt: timePtr(in.ClientSecretSetAt),

@@ -63,7 +63,8 @@ var Permissions = map[string]Permission{
 		// (PutItem). The per-org credential-check counter (a conditional
 		// UpdateItem). The rollout view reads the org's connections of a
 		// provider (index ByProvider, the only reason AdminFunction queries
-		// it), the last refresh run's summary (GetItem) and the org's
+		// it; DiagnosticsFunction does for an admin's count of users who
+		// still need to consent), the last refresh run's summary (GetItem) and the org's
 		// connect attempts (Query on the table); the integration's test
 		// account is one GetItem.
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
@@ -111,8 +112,11 @@ var Permissions = map[string]Permission{
 		},
 	},
 	config.DiagnosticsFunction: {
-		// Reads, and the on-demand refresh (lease claim and outcome).
+		// Reads, and the on-demand refresh (lease claim and outcome). An
+		// admin's diagnosis counts the users who still need to consent
+		// from the org's connections of the provider (index ByProvider).
 		TableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		Indexes:      []string{"ByProvider"},
 		Secrets: map[string][]string{
 			SecretOrgClients:     {"secretsmanager:GetSecretValue"},
 			SecretDefaultClients: {"secretsmanager:GetSecretValue"},

@@ -49,6 +49,9 @@ func TestEveryProviderImplementsEveryPart(t *testing.T) {
 			if (p.Revocation == providers.RevokeNone) != (p.NoRevocationHint != "") {
 				t.Errorf("revocation %v with hint %q", p.Revocation, p.NoRevocationHint)
 			}
+			if p.Consent.String() == "" || (p.Consent == providers.ConsentPerApp) != (p.ConsentHint != "") || p.ConsentMessage() == "" {
+				t.Errorf("consent %v with hint %q", p.Consent, p.ConsentHint)
+			}
 
 			// Settings, endpoints and authorization parameters.
 			var s Settings

@@ -44,9 +44,7 @@ type Resolver struct {
 }
 
 // SettingsOf returns the provider-specific fields of an integration.
-func SettingsOf(in store.Integration) catalog.Settings {
-	return catalog.Settings{Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain}
-}
+func SettingsOf(in store.Integration) catalog.Settings { return providers.SettingsOf(in) }
 
 // Resolve returns the client the integration uses now. Secret values are
 // never part of an error.

@@ -107,7 +107,7 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	if !ok {
 		return fail(CodeInternal, "The connection could not be completed.")
 	}
-	v, err := s.stillIssuing(ctx, p, st.OrgID, st.ClientRef)
+	v, err := s.stillIssuing(ctx, p, st.OrgID, st.ClientRef, nil)
 	var prob *problem.Problem
 	switch {
 	case errors.As(err, &prob):

@@ -121,7 +121,7 @@ func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, 
 		s.discard(ctx, pc)
 		return View{}, completionNotFound()
 	}
-	v, err := s.stillIssuing(ctx, p, pc.OrgID, pc.ClientRef)
+	v, err := s.stillIssuing(ctx, p, pc.OrgID, pc.ClientRef, &pc.Account)
 	if err != nil {
 		s.discard(ctx, pc)
 		return View{}, err
@@ -145,11 +145,12 @@ func (s *Service) Complete(ctx context.Context, who auth.Principal, providerID, 
 
 // stillIssuing returns the integration's readiness when it still issues
 // with clientRef, the client tokens of a started connection come from:
-// offered here, enabled, under the same client (readiness.Value.Connection).
-// Between the start and the callback, or the callback and the completion,
-// an admin may have changed it; the problem says so. A store failure is a
-// plain error.
-func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, orgID, clientRef string) (readiness.Value, error) {
+// offered here, enabled, under the same client, and, once the account is
+// known (acct not nil), with settings that admit it
+// (readiness.Value.Connection). Between the start and the callback, or the
+// callback and the completion, an admin may have changed it; the problem
+// says so. A store failure is a plain error.
+func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, orgID, clientRef string, acct *store.Account) (readiness.Value, error) {
 	f := readiness.Facts{Offered: slices.Contains(s.opts.AvailableProviders, p.ID)}
 	switch in, err := s.opts.Store.GetIntegration(ctx, orgID, p.ID); {
 	case err == nil:
@@ -158,9 +159,19 @@ func (s *Service) stillIssuing(ctx context.Context, p catalog.Provider, orgID, c
 		return readiness.Value{}, fmt.Errorf("read integration %s/%s: %w", orgID, p.ID, err)
 	}
 	v := readiness.Of(p, f)
-	switch v.Connection(store.Connection{Status: store.StatusConnected, ClientRef: clientRef}) {
+	probe := store.Connection{Status: store.StatusConnected, ClientRef: clientRef}
+	if acct != nil {
+		probe.Account = *acct
+	}
+	switch v.Connection(probe) {
 	case "":
 		return v, nil
+	case readiness.ReasonSettingsChanged:
+		if acct == nil {
+			// The account is not known yet: the callback applies the
+			// settings to it when it identifies it.
+			return v, nil
+		}
 	case readiness.ReasonProviderUnavailable:
 		return v, problem.New(http.StatusConflict, CodeProviderUnavailable, p.DisplayName+" is not available in this environment.")
 	}

@@ -16,13 +16,21 @@ import (
 // View is a connection as its user sees it: never a token, the sealed bytes
 // or the refresh job's lease and scheduling internals.
 type View struct {
-	Provider        string      `json:"provider"`
-	Status          string      `json:"status"`
-	StatusReason    string      `json:"statusReason,omitempty"`
-	Account         AccountView `json:"account"`
-	RequestedScopes []string    `json:"requestedScopes"`
-	GrantedScopes   []string    `json:"grantedScopes"`
-	MissingScopes   []string    `json:"missingScopes"`
+	Provider     string      `json:"provider"`
+	Status       string      `json:"status"`
+	StatusReason string      `json:"statusReason,omitempty"`
+	Account      AccountView `json:"account"`
+	// RequestedScopes are what the integration's current settings ask a
+	// user to grant, and MissingScopes those of them GrantedScopes lack:
+	// an admin who enables a capability, or write actions, after the
+	// connection was made changes both (readiness.Value.MissingScopes).
+	RequestedScopes []string `json:"requestedScopes"`
+	GrantedScopes   []string `json:"grantedScopes"`
+	MissingScopes   []string `json:"missingScopes"`
+	// NeedsConsent: the connection works, and connecting again to grant
+	// MissingScopes would let it serve everything the org enabled
+	// (readiness.Value.NeedsConsent, for a user in the rollout).
+	NeedsConsent bool `json:"needsConsent"`
 	// UsableCapabilities are the capabilities the connection serves its
 	// user for reading now (readiness.Value.UsableCapabilities).
 	UsableCapabilities []catalog.Capability `json:"usableCapabilities"`
@@ -95,9 +103,10 @@ func NewView(p catalog.Provider, v readiness.Value, c store.Connection, who auth
 		Status:             c.Status,
 		StatusReason:       c.StatusReason,
 		Account:            AccountView(c.Account),
-		RequestedScopes:    nonNil(c.RequestedScopes),
+		RequestedScopes:    nonNil(v.RequestedScopes(p)),
 		GrantedScopes:      nonNil(c.GrantedScopes),
-		MissingScopes:      nonNil(c.MissingScopes),
+		MissingScopes:      v.MissingScopes(p, c.GrantedScopes),
+		NeedsConsent:       v.NeedsConsent(p, c) && readiness.InRollout(v.Integration().Rollout, who),
 		UsableCapabilities: v.UsableCapabilities(p, c, who),
 		ConnectedAt:        c.ConnectedAt,
 		AccessExpiresAt:    timePtr(c.AccessExpiresAt),
@@ -108,13 +117,17 @@ func NewView(p catalog.Provider, v readiness.Value, c store.Connection, who auth
 	if e := c.LastError; e != nil {
 		view.LastError = &ErrorView{Code: e.Code, Message: e.Message, Owner: e.Owner, At: e.At}
 	}
-	if v.Connection(c) == readiness.ReasonClientChanged {
+	switch why := v.Connection(c); why {
+	case readiness.ReasonClientChanged, readiness.ReasonSettingsChanged:
 		// Derived, not stored: the tokens came from a client that is not
-		// the integration's now. Restoring it restores the connection.
-		in := v.Integration()
-		view.Status, view.StatusReason = store.StatusNeedsReconnect, store.ReasonClientChanged
-		view.LastError = &ErrorView{Code: store.ReasonClientChanged, Owner: "user", At: in.UpdatedAt,
-			Message: "Your organization changed the OAuth app for " + p.DisplayName + ". Reconnect your account to keep using it."}
+		// the integration's now, or the account is not one its settings
+		// admit now. Undoing the change restores the connection.
+		msg := "Your organization changed the OAuth app for " + p.DisplayName + ". Reconnect your account to keep using it."
+		if why == readiness.ReasonSettingsChanged {
+			msg = v.SettingsChangedMessage()
+		}
+		view.Status, view.StatusReason = store.StatusNeedsReconnect, why
+		view.LastError = &ErrorView{Code: why, Owner: "user", At: v.Integration().UpdatedAt, Message: msg}
 	}
 	return view
 }

@@ -41,6 +41,27 @@ type StartResult struct {
 	ExpiresAt        time.Time `json:"expiresAt"`
 	Provider         string    `json:"provider"`
 	Scopes           []string  `json:"scopes"`
+	// Consent is set when the caller already has a connection of the
+	// provider through the same client: what this authorization keeps and
+	// adds (absent on a first connection).
+	Consent *ConsentView `json:"consent,omitempty"`
+}
+
+// ConsentView is what connecting again does with the scopes an existing
+// connection holds.
+type ConsentView struct {
+	// Mode is the provider's (providers.Consent): incremental (Google),
+	// dynamic (Microsoft), per_app (Salesforce).
+	Mode string `json:"mode"`
+	// AlreadyGranted are the existing connection's granted scopes, which
+	// the new connection keeps (per_app: as far as the app allows them).
+	AlreadyGranted []string `json:"alreadyGranted"`
+	// NewScopes are those the integration's current settings request
+	// that the existing connection lacks.
+	NewScopes []string `json:"newScopes"`
+	// Message says it for a person; for per_app, that scopes are the
+	// connected app's, which connecting again cannot change.
+	Message string `json:"message"`
 }
 
 // MaxLoginHintLength bounds loginHint (an email address is at most 320).
@@ -83,6 +104,19 @@ func (s *Service) start(ctx context.Context, who auth.Principal, providerID stri
 	}
 
 	scopes := v.RequestedScopes(p)
+	var consent *ConsentView
+	key := store.ConnKey{OrgID: who.OrgID, UserID: targetUser(purpose, who.UserID), Provider: p.ID}
+	switch old, err := s.opts.Store.GetConnection(ctx, key); {
+	case err == nil && old.ClientRef == in.ClientRef():
+		// Connecting again: ask for what the settings need without losing
+		// what was granted, the provider's way (providers.Consent). Scopes
+		// granted to another client mean nothing to this one.
+		consent = &ConsentView{Mode: p.Consent.String(), AlreadyGranted: nonNil(old.GrantedScopes),
+			NewScopes: nonNil(p.MissingScopes(scopes, old.GrantedScopes)), Message: p.ConsentMessage()}
+		scopes = p.ConsentScopes(scopes, old.GrantedScopes)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return StartResult{}, fmt.Errorf("read connection %s: %w", key, err)
+	}
 	verifier := oauth2.GenerateVerifier()
 	state, stateID, err := newState()
 	if err != nil {
@@ -121,6 +155,7 @@ func (s *Service) start(ctx context.Context, who auth.Principal, providerID stri
 		ExpiresAt:        st.ExpiresAt,
 		Provider:         p.ID,
 		Scopes:           scopes,
+		Consent:          consent,
 	}, nil
 }
 

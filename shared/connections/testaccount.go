@@ -87,6 +87,7 @@ func (s *Service) StartTestAccount(ctx context.Context, who auth.Principal, prov
 func testAccountView(p catalog.Provider, v readiness.Value, c store.Connection) View {
 	view := NewView(p, v, c, auth.Principal{})
 	view.UsableCapabilities = v.OrgUsableCapabilities(p, c)
+	view.NeedsConsent = v.NeedsConsent(p, c) // the rollout does not apply to it
 	view.TestAccount = true
 	return view
 }

@@ -189,9 +189,10 @@ func TestViewNeverCarriesTokensOrLease(t *testing.T) {
 	cat := catalog.New()
 	p, _ := cat.Get(catalog.Salesforce)
 	c := store.Connection{
-		ConnKey:      store.ConnKey{OrgID: "o1", UserID: "u1", Provider: p.ID},
-		Status:       store.StatusConnected,
-		SealedTokens: []byte("sealed-bytes-marker"), TokenKeyID: "key-marker",
+		ConnKey:       store.ConnKey{OrgID: "o1", UserID: "u1", Provider: p.ID},
+		Status:        store.StatusConnected,
+		GrantedScopes: []string{"refresh_token", "openid", "id"},
+		SealedTokens:  []byte("sealed-bytes-marker"), TokenKeyID: "key-marker",
 		LeaseOwner: "lease-owner-marker", LeaseUntil: time.Now(), NextRefreshAt: time.Now(), OffIndexReason: "off-index-marker",
 		LastError: &store.ConnError{Code: "no_refresh_token", Message: "m", Owner: "user"},
 	}
@@ -204,7 +205,7 @@ func TestViewNeverCarriesTokensOrLease(t *testing.T) {
 			t.Errorf("view JSON contains %q: %s", bad, b)
 		}
 	}
-	for _, want := range []string{`"missingScopes":[]`, `"usableCapabilities":[]`, `"lastError":{"code":"no_refresh_token"`, `"accessExpiresAt":null`} {
+	for _, want := range []string{`"missingScopes":[]`, `"needsConsent":false`, `"usableCapabilities":[]`, `"lastError":{"code":"no_refresh_token"`, `"accessExpiresAt":null`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("view JSON lacks %s: %s", want, b)
 		}
@@ -245,5 +246,44 @@ func TestWithOutcomeCarriesTheCompletion(t *testing.T) {
 	q := u.Query()
 	if q.Get("tab") != "connected" || q.Get("status") != "pending" || q.Get("completion") != "h-123" || q.Get("provider") != "google_workspace" || q.Has("code") {
 		t.Fatalf("withOutcome = %s", got)
+	}
+}
+
+// TestViewNeedsConsentUnderCurrentSettings: a connection made when the org
+// had email only, after the admin added calendar: the view asks for what
+// the settings ask now, names the scope the connection lacks, keeps email
+// usable, and says the user needs to consent; a user the rollout no longer
+// includes cannot connect again, so is not told to; the org's test account
+// is, whatever the rollout.
+func TestViewNeedsConsentUnderCurrentSettings(t *testing.T) {
+	p, _ := catalog.New().Get(catalog.GoogleWorkspace)
+	const gauth = "https://www.googleapis.com/auth/"
+	c := store.Connection{
+		ConnKey: store.ConnKey{OrgID: "o1", UserID: "u1", Provider: p.ID}, Status: store.StatusConnected, ClientRef: store.ConfigModeDefault,
+		RequestedScopes: []string{"openid", "email", "profile", gauth + "gmail.readonly"},
+		GrantedScopes:   []string{"openid", gauth + "userinfo.email", gauth + "userinfo.profile", gauth + "gmail.readonly"},
+	}
+	in := store.Integration{OrgID: "o1", Provider: p.ID, Enabled: true, ConfigMode: store.ConfigModeDefault,
+		Capabilities: []string{"email", "calendar"}, Rollout: store.Rollout{Mode: store.RolloutGroups, Groups: []string{"pilot"}}}
+	v := readiness.Of(p, readiness.Facts{Offered: true, Integration: &in, DefaultClient: true})
+
+	view := NewView(p, v, c, auth.Principal{OrgID: "o1", UserID: "u1", Groups: []string{"pilot"}})
+	if !view.NeedsConsent || !slices.Equal(view.MissingScopes, []string{gauth + "calendar.readonly"}) {
+		t.Errorf("needsConsent %v, missingScopes %v; want true, [calendar.readonly]", view.NeedsConsent, view.MissingScopes)
+	}
+	if !slices.Equal(view.RequestedScopes, v.RequestedScopes(p)) || !slices.Contains(view.RequestedScopes, gauth+"calendar.readonly") {
+		t.Errorf("requestedScopes %v, want the current settings' %v", view.RequestedScopes, v.RequestedScopes(p))
+	}
+	if !slices.Equal(view.UsableCapabilities, []catalog.Capability{catalog.Email}) {
+		t.Errorf("usableCapabilities %v, want [email]", view.UsableCapabilities)
+	}
+
+	if out := NewView(p, v, c, auth.Principal{OrgID: "o1", UserID: "u1"}); out.NeedsConsent {
+		t.Error("a user outside the rollout is told to consent again")
+	}
+	ta := c
+	ta.ConnKey = store.TestAccountKey("o1", p.ID)
+	if view := testAccountView(p, v, ta); !view.NeedsConsent {
+		t.Error("the test account lacking a scope does not need consent")
 	}
 }

@@ -25,6 +25,9 @@ import (
 type Stores interface {
 	GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error)
 	GetConnection(ctx context.Context, key store.ConnKey) (store.Connection, error)
+	// ListProviderConnections counts, for an admin, the users who still
+	// need to consent (Report.UsersNeedingConsent).
+	ListProviderConnections(ctx context.Context, orgID, provider string, page store.Page) ([]store.Connection, string, error)
 }
 
 var _ Stores = (store.Store)(nil)
@@ -118,6 +121,11 @@ type Report struct {
 	Action     string  `json:"action"`
 	Overall    string  `json:"overall"`
 	Checks     []Check `json:"checks"`
+	// UsersNeedingConsent counts the org's users whose connection works but
+	// lacks scopes the integration's current settings request (as the
+	// rollout view does): shown to admins, for a configured integration;
+	// absent otherwise.
+	UsersNeedingConsent *int `json:"usersNeedingConsent,omitempty"`
 }
 
 // run is the state one diagnosis shares between its checks. Records are read
@@ -214,9 +222,43 @@ func (s *Service) Diagnose(ctx context.Context, req Request) (Report, error) {
 		Overall:    Overall(checks),
 		Checks:     checks,
 	}
+	if req.Caller.IsAdmin() && r.integration != nil {
+		n, err := s.usersNeedingConsent(ctx, r)
+		if err != nil {
+			return Report{}, err
+		}
+		rep.UsersNeedingConsent = &n
+	}
 	logReport(ctx, "diagnostics", rep.Provider, r, rep.Overall, checks)
 	return rep, nil
 }
+
+// usersNeedingConsent counts the org's users' connections of the provider
+// that need consent under the integration's current settings
+// (readiness.Value.NeedsConsent), reading them a page at a time.
+func (s *Service) usersNeedingConsent(ctx context.Context, r *run) (int, error) {
+	n := 0
+	page := store.Page{Limit: consentPageSize}
+	for {
+		conns, next, err := s.opts.Store.ListProviderConnections(ctx, r.caller.OrgID, r.provider.ID, page)
+		if err != nil {
+			return 0, fmt.Errorf("diagnostics: list %s connections of %s: %w", r.provider.ID, r.caller.OrgID, err)
+		}
+		for _, c := range conns {
+			if !c.ConnKey.IsTestAccount() && r.ready.NeedsConsent(r.provider, c) {
+				n++
+			}
+		}
+		if next == "" {
+			return n, nil
+		}
+		page.Cursor = next
+	}
+}
+
+// consentPageSize is how many connections one listing call reads: the
+// store's largest page.
+const consentPageSize = 1000
 
 func (s *Service) newRun(ctx context.Context, caller auth.Principal, p catalog.Provider, userID string) (*run, error) {
 	if userID == "" {
@@ -442,9 +484,12 @@ func checkConnectionHealthy(ctx context.Context, r *run) outcome {
 	case store.StatusNeedsReconnect, store.StatusRefreshExhausted:
 		return storedFailure(r)
 	}
-	if r.ready.Connection(*c) == readiness.ReasonClientChanged {
+	switch r.ready.Connection(*c) {
+	case readiness.ReasonClientChanged:
 		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.",
 			"Reconnect the "+name+" account in Connected apps.")
+	case readiness.ReasonSettingsChanged:
+		return fail(OwnerUser, r.ready.SettingsChangedMessage(), "Reconnect in Connected apps with an account of your organization.")
 	}
 	tctx, cancel := context.WithTimeout(ctx, r.svc.opts.TokenTimeout)
 	tok, err := r.svc.opts.Tokens.AccessToken(tctx, r.key())
@@ -548,6 +593,8 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 		return fail(OwnerUser, "The connection was removed while diagnostics ran.", "Connect the "+name+" account in Connected apps.")
 	case refresh.CodeClientChanged:
 		return fail(OwnerUser, "The organization changed the "+name+" OAuth client after this account was connected; tokens issued to the old client no longer work.", reconnect)
+	case refresh.CodeSettingsChanged:
+		return fail(OwnerUser, r.ready.SettingsChangedMessage(), reconnect)
 	case refresh.CodeNoRefreshToken:
 		return fail(OwnerUser, name+" issued this connection no refresh token, and its access has expired.", reconnect)
 	case refresh.CodeNeedsReconnect, refresh.CodeRefreshExhausted:
@@ -590,22 +637,33 @@ func identityOutcome(r *run, res probeResult) (outcome, bool) {
 func checkScopesGranted(_ context.Context, r *run) outcome {
 	p, c := r.provider, r.conn
 	need := r.cap.ScopesFor(r.action)
+	owner, remedy := grantMore(p)
 	if missing := p.MissingScopes(need, c.GrantedScopes); len(missing) > 0 {
-		return fail(OwnerUser, fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
-			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", ")),
-			"Reconnect and approve every requested permission. If your organization requires admin consent, ask the "+p.DisplayName+" administrator to grant it first.")
+		return fail(owner, fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
+			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", ")), remedy)
 	}
 	// Warn about a partial grant elsewhere: the asked action works, other
-	// enabled capabilities or actions do not.
+	// enabled capabilities or actions do not (a scope unticked, or enabled
+	// by an admin after the account was connected).
 	if r.integration != nil {
-		want := r.ready.RequestedScopes(p)
-		if other := p.MissingScopes(want, c.GrantedScopes); len(other) > 0 {
-			return warn(OwnerUser, fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
-				r.action, r.cap.ID, strings.Join(other, ", ")),
-				"Reconnect and approve every requested permission to use the other capabilities.")
+		if other := r.ready.MissingScopes(p, c.GrantedScopes); len(other) > 0 {
+			return warn(owner, fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
+				r.action, r.cap.ID, strings.Join(other, ", ")), remedy)
 		}
 	}
 	return pass(fmt.Sprintf("The connection has the permissions to %s %s.", r.action, r.cap.ID))
+}
+
+// grantMore says who gets a connection the scopes it lacks, and how, the
+// provider's way (providers.Consent): the user, by connecting again (what
+// they granted is kept); at Salesforce, whose scopes are set per connected
+// app, an admin of the app first.
+func grantMore(p catalog.Provider) (Owner, string) {
+	if p.Consent == providers.ConsentPerApp {
+		return OwnerAdmin, p.ConsentHint
+	}
+	return OwnerUser, "Grant the new permissions in Connected apps: connect again and approve them. " + p.ConsentMessage() +
+		" If your organization requires admin consent, ask the " + p.DisplayName + " administrator to grant it first."
 }
 
 func checkExternalPermission(ctx context.Context, r *run) outcome {

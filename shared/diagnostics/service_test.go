@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -686,5 +687,69 @@ func TestRefusedTokenIsRefreshedOnceBeforeConcluding(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDiagnoseConsent: after an admin enables write actions, a connection
+// made without them warns (owned by the user, who grants the new
+// permissions in Connected apps) and an admin's report counts the users
+// who still need to consent; a member's report does not. At Salesforce,
+// whose scopes are set per connected app, the missing scope is an admin's
+// to add to the app.
+func TestDiagnoseConsent(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	p, _ := h.cat.Get(catalog.Microsoft365)
+	readOnly := p.RequestedScopes(p.CapabilityIDs(), false)
+	h.setup(nil, func(c *store.Connection) { c.RequestedScopes, c.GrantedScopes = readOnly, readOnly })
+	for i, u := range []string{"u-bob", "u-carol", "u-dan"} {
+		c := store.Connection{ConnKey: store.ConnKey{OrgID: orgID, UserID: u, Provider: p.ID}, Status: store.StatusConnected, ClientRef: "default", GrantedScopes: readOnly}
+		if i == 2 {
+			c.Status = store.StatusNeedsReconnect // needs a reconnect first
+		}
+		if _, err := h.st.PutConnection(ctx, c, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The test account is no user.
+	if _, err := h.st.PutConnection(ctx, store.Connection{ConnKey: store.TestAccountKey(orgID, p.ID), Status: store.StatusConnected, ClientRef: "default", GrantedScopes: readOnly}, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	rep := h.diagnose(admin("u-admin"), alice, catalog.Email, catalog.Read, "")
+	expect(t, rep, OverallDegraded, map[CheckID]Status{ScopesGranted: Warn})
+	c := find(rep.Checks, ScopesGranted)
+	if c.Owner != OwnerUser || !strings.Contains(c.Message, "Mail.Send") || !strings.Contains(c.Remediation, "Grant the new permissions in Connected apps") ||
+		!strings.Contains(c.Remediation, "those you granted before") {
+		t.Errorf("scopes_granted = %+v", c)
+	}
+	if n := rep.UsersNeedingConsent; n == nil || *n != 3 {
+		t.Errorf("usersNeedingConsent = %s, want 3 (alice, bob, carol)", func() string {
+			if n == nil {
+				return "absent"
+			}
+			return strconv.Itoa(*n)
+		}())
+	}
+	if rep := h.diagnose(member(alice), "", catalog.Email, catalog.Read, ""); rep.UsersNeedingConsent != nil {
+		t.Errorf("a member sees usersNeedingConsent %d", *rep.UsersNeedingConsent)
+	}
+
+	sf, _ := h.cat.Get(catalog.Salesforce)
+	if _, err := h.st.PutIntegration(ctx, store.Integration{OrgID: orgID, Provider: sf.ID, Enabled: true, ConfigMode: store.ConfigModeDefault,
+		AuthBaseURL: "https://login.salesforce.com", Capabilities: []string{"crm"}, Rollout: store.Rollout{Mode: store.RolloutEveryone}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.PutConnection(ctx, store.Connection{ConnKey: store.ConnKey{OrgID: orgID, UserID: alice, Provider: sf.ID}, Status: store.StatusConnected,
+		ClientRef: "default", Account: store.Account{InstanceURL: "https://example.my.salesforce.com"}, GrantedScopes: []string{"refresh_token", "id", "openid"}, SealedTokens: []byte{1}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := sf.Capability(catalog.CRM)
+	rep, err := h.svc.Diagnose(ctx, Request{Caller: member(alice), Provider: sf, Capability: cs, Action: catalog.Read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := find(rep.Checks, ScopesGranted); c.Status != Fail || c.Owner != OwnerAdmin || !strings.Contains(c.Remediation, "per connected app") {
+		t.Errorf("salesforce scopes_granted = %+v, want a failure the admin fixes at the connected app", c)
 	}
 }

@@ -167,10 +167,11 @@ type Change struct {
 //     status became needs_reconnect or refresh_exhausted, with the status
 //     reason as cause and the last error's owner (a connection that already
 //     needed a reconnect and gets another reason is no new event);
-//   - Connection Needs Reconnect, cause client_changed, when the refresh
-//     job took it off the due-index because the integration's client is no
-//     longer the one that issued its tokens: its user must reconnect for as
-//     long as that lasts (the status is derived, not stored: package
+//   - Connection Needs Reconnect, cause client_changed or settings_changed,
+//     when the refresh job took it off the due-index because the
+//     integration's client is no longer the one that issued its tokens, or
+//     its settings no longer admit the account: its user must reconnect for
+//     as long as that lasts (the status is derived, not stored: package
 //     readiness);
 //
 // the org's test account's events naming no user, owned by its admins;
@@ -228,9 +229,9 @@ func connectionEvents(before, after *store.Connection, at time.Time) []Event {
 		e.At = after.ConnectedAt
 		return []Event{e}
 	case after.Status == before.Status:
-		if clientChanged(*after) && !clientChanged(*before) && after.Status != store.StatusNeedsReconnect && after.Status != store.StatusRefreshExhausted {
+		if why := derivedReconnect(*after); why != "" && why != derivedReconnect(*before) && after.Status != store.StatusNeedsReconnect && after.Status != store.StatusRefreshExhausted {
 			e := connEvent(ConnectionNeedsReconnect, *after)
-			e.Cause, e.Owner = store.ReasonClientChanged, OwnerUser
+			e.Cause, e.Owner = why, OwnerUser
 			return []Event{owned(e)}
 		}
 		return nil
@@ -242,7 +243,16 @@ func connectionEvents(before, after *store.Connection, at time.Time) []Event {
 	return nil
 }
 
-func clientChanged(c store.Connection) bool { return c.OffIndexReason == store.ReasonClientChanged }
+// derivedReconnect is the reason the refresh job took c off the due-index
+// that means its user must reconnect for as long as it holds (a derived
+// status: package readiness), "" for any other.
+func derivedReconnect(c store.Connection) string {
+	switch c.OffIndexReason {
+	case store.ReasonClientChanged, store.ReasonSettingsChanged:
+		return c.OffIndexReason
+	}
+	return ""
+}
 
 func connEvent(typ string, c store.Connection) Event {
 	e := Event{Type: typ, OrgID: c.OrgID, Provider: c.Provider, UserID: c.UserID, AccountName: AccountName(c.Account)}

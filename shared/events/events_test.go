@@ -153,6 +153,15 @@ func TestDeriveClientChangedAndTestAccount(t *testing.T) {
 	if got := events.Derive(change(&after, &after)); len(got) != 0 {
 		t.Errorf("still client changed: %+v", got)
 	}
+	// Settings that no longer admit the account: the same, with its cause;
+	// refiled from one derived reason to the other it is a new cause.
+	narrowed := *before
+	narrowed.NextRefreshAt, narrowed.OffIndexReason = time.Time{}, store.ReasonSettingsChanged
+	for _, from := range []*store.Connection{before, &after} {
+		if got := events.Derive(change(from, &narrowed)); len(got) != 1 || got[0].Type != events.ConnectionNeedsReconnect || got[0].Cause != "settings_changed" || got[0].Owner != events.OwnerUser {
+			t.Errorf("settings changed from %q: %+v", from.OffIndexReason, got)
+		}
+	}
 	disabled := *before
 	disabled.NextRefreshAt, disabled.OffIndexReason = time.Time{}, store.ReasonProviderDisabled
 	if got := events.Derive(change(before, &disabled)); len(got) != 0 {

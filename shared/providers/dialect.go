@@ -36,6 +36,19 @@ type Dialect interface {
 	// CredentialCheck says how the org's client credentials are verified
 	// without a user, for these settings.
 	CredentialCheck(s Settings) CredentialCheck
+	// ResolveSettings completes valid settings, when an admin saves them,
+	// with what only the provider can tell (Microsoft: the directory id of
+	// a tenant named by a verified domain). A *SettingsError is a setting
+	// the provider refuses; any other error means it could not be asked.
+	ResolveSettings(ctx context.Context, call Caller, s Settings) (Settings, error)
+	// Admits reports whether settings s admit acct, an account connected
+	// earlier, possibly under other settings (Google: of the hosted
+	// domain; Microsoft: of the tenant). Settings tightened after the fact
+	// apply to the connections already made, and exactly to those that no
+	// longer conform. What cannot be told (a tenant domain the provider
+	// was not asked about, an account stored without its tenant) is
+	// admitted: a connection is never broken on a guess.
+	Admits(s Settings, acct store.Account) bool
 
 	// Identify returns the account behind freshly issued tokens (after the
 	// code exchange). An account the org's settings do not admit is a

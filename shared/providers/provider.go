@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sofie/integrations/shared/store"
 )
 
 // Capability is a kind of data a provider gives access to.
@@ -44,7 +46,25 @@ type Settings struct {
 	Tenant       string // Microsoft 365
 	AuthBaseURL  string // Salesforce
 	HostedDomain string // Google Workspace
+	// TenantID is the directory id Tenant resolves to (Microsoft 365),
+	// when known (ResolveSettings).
+	TenantID string
 }
+
+// SettingsOf returns the provider-specific fields of an integration.
+func SettingsOf(in store.Integration) Settings {
+	return Settings{Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain, TenantID: in.TenantID}
+}
+
+// SettingsError is a setting the provider itself refuses when asked
+// (ResolveSettings: a tenant domain it does not know).
+type SettingsError struct{ FieldError }
+
+func (e *SettingsError) Error() string { return "setting refused: " + e.Field + ": " + e.Code }
+
+// Admits reports whether the org's settings s admit acct, an account
+// connected earlier (possibly under other settings): see Dialect.Admits.
+func (p Provider) Admits(s Settings, acct store.Account) bool { return p.Dialect.Admits(s, acct) }
 
 // Field describes one provider-specific configuration field.
 type Field struct {
@@ -179,6 +199,12 @@ type Provider struct {
 	// PKCEMethod is the code challenge method every authorization request
 	// uses ("S256" for all three providers).
 	PKCEMethod string
+	// Consent is how the provider takes a user's consent to scopes beyond
+	// those they granted before (see ConsentScopes).
+	Consent Consent
+	// ConsentHint is what a user or admin is told when a scope cannot be
+	// added by consenting again (ConsentPerApp): where an admin adds it.
+	ConsentHint string
 	// ClientIDLabel is what the provider's console calls the client id, and
 	// ClientIDExample a placeholder of its shape.
 	ClientIDLabel   string
@@ -345,3 +371,83 @@ func ClientIDFormat(ok bool, label, example string) []FieldError {
 // CredentialCheckFor is how to verify the org's client credentials for these
 // settings.
 func (p Provider) CredentialCheckFor(s Settings) CredentialCheck { return p.Dialect.CredentialCheck(s) }
+
+// Consent is how a provider takes a user's consent to more scopes than they
+// granted before (an admin enabled a capability, or write actions), without
+// taking back what they granted.
+type Consent int
+
+const (
+	// ConsentIncremental: the grant is one per user and client, and an
+	// authorization with include_granted_scopes=true adds the scopes it
+	// names to it; the token response names the whole grant. Ask for the
+	// full set the settings need (Google).
+	ConsentIncremental Consent = iota + 1
+	// ConsentDynamic: consent is recorded per user and app, the prompt asks
+	// only for permissions not consented yet, and a token carries the
+	// scopes asked for. Ask for the new scopes plus those already granted,
+	// so that the new tokens name them all (Microsoft).
+	ConsentDynamic
+	// ConsentPerApp: the scopes a user can grant are those the app's
+	// registration allows (a Salesforce connected app's Selected OAuth
+	// Scopes). Connecting again asks for the same set, and cannot add a
+	// scope the app lacks: only an admin of the app can (ConsentHint).
+	ConsentPerApp
+)
+
+// String is the mode's name in the API: incremental, dynamic, per_app.
+func (c Consent) String() string {
+	switch c {
+	case ConsentIncremental:
+		return "incremental"
+	case ConsentDynamic:
+		return "dynamic"
+	case ConsentPerApp:
+		return "per_app"
+	}
+	return ""
+}
+
+// ConsentScopes are the scopes to ask of a user whose connection through the
+// same client already holds granted, when the integration's settings
+// request requested. For ConsentDynamic they are requested plus every
+// granted scope requested lacks (in the catalog's form where the catalog
+// names it: a token response may name Graph permissions without their
+// resource); otherwise requested, which the provider merges with the grant
+// itself (ConsentIncremental) or which the app's registration bounds
+// (ConsentPerApp).
+func (p Provider) ConsentScopes(requested, granted []string) []string {
+	out := slices.Clone(requested)
+	if p.Consent != ConsentDynamic {
+		return out
+	}
+	known := p.RequestedScopes(p.CapabilityIDs(), true)
+	have := map[string]bool{}
+	for _, r := range out {
+		have[p.NormalizeScope(r)] = true
+	}
+	for _, g := range granted {
+		n := p.NormalizeScope(g)
+		if have[n] {
+			continue
+		}
+		have[n] = true
+		if i := slices.IndexFunc(known, func(k string) bool { return p.NormalizeScope(k) == n }); i >= 0 {
+			g = known[i]
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// ConsentMessage says, for a person, what connecting again does with the
+// scopes already granted.
+func (p Provider) ConsentMessage() string {
+	switch p.Consent {
+	case ConsentIncremental:
+		return p.DisplayName + " adds the permissions asked for now to those you granted before, which you keep."
+	case ConsentDynamic:
+		return p.DisplayName + " asks you only for the permissions you have not granted yet; those you granted before are asked for again so that you keep them."
+	}
+	return p.ConsentHint
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
+	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -76,6 +77,7 @@ type Value struct {
 	Configuration []Item
 
 	integration store.Integration
+	provider    catalog.Provider
 }
 
 // Of decides the readiness of provider p's integration from f.
@@ -85,7 +87,7 @@ func Of(p catalog.Provider, f Facts) Value {
 	if f.Integration != nil {
 		in = *f.Integration
 	}
-	v.integration = in
+	v.integration, v.provider = in, p
 	v.Enabled = v.Configured && in.Enabled
 	if !f.Offered {
 		v.Environment = append(v.Environment, Item{Code: MissingProviderUnavailable})
@@ -105,7 +107,7 @@ func Of(p catalog.Provider, f Facts) Value {
 	// fields the provider does not have.
 	problems := map[string]string{}
 	var order []string
-	for _, fe := range p.Validate(catalog.Settings{Tenant: in.Tenant, AuthBaseURL: in.AuthBaseURL, HostedDomain: in.HostedDomain}) {
+	for _, fe := range p.Validate(providers.SettingsOf(in)) {
 		if _, dup := problems[fe.Field]; !dup {
 			problems[fe.Field] = fe.Message
 			order = append(order, fe.Field)
@@ -230,6 +232,7 @@ const (
 	ReasonIncomplete          = "integration_incomplete"        // something is missing (see Missing)
 	ReasonNotInRollout        = "not_in_rollout"                // the user is in none of the rollout's groups
 	ReasonClientChanged       = store.ReasonClientChanged       // the connection's tokens came from another client
+	ReasonSettingsChanged     = store.ReasonSettingsChanged     // the integration's settings no longer admit the connection's account
 	ReasonNeedsReconnect      = store.ReasonNeedsReconnect      // the user (or an admin) must act first
 	ReasonRefreshExhausted    = store.ReasonRefreshExhausted    // refreshes kept failing for days
 )
@@ -264,9 +267,12 @@ func (v Value) ForUser(who auth.Principal) string {
 // Connection is why the stored connection c cannot be used (its tokens
 // refreshed or handed out) under the integration now, "" when it can: a
 // status someone must act on first, then the provider offered, the
-// integration enabled, and the client that issued the tokens the
-// integration's current one. A missing setting is not among the reasons:
-// the tokens stay good, and a refresh reports what it lacks.
+// integration enabled, the client that issued the tokens the integration's
+// current one, and its account one the integration's settings admit (a
+// hosted domain or tenant set or changed after it connected: exactly the
+// connections that no longer conform, for as long as the settings say so).
+// A missing setting is not among the reasons: the tokens stay good, and a
+// refresh reports what it lacks.
 func (v Value) Connection(c store.Connection) string {
 	switch {
 	case c.Status == store.StatusNeedsReconnect && c.StatusReason == store.ReasonClientChanged:
@@ -281,6 +287,8 @@ func (v Value) Connection(c store.Connection) string {
 		return ReasonProviderDisabled
 	case c.ClientRef != v.integration.ClientRef():
 		return ReasonClientChanged
+	case !v.provider.Admits(providers.SettingsOf(v.integration), c.Account):
+		return ReasonSettingsChanged
 	}
 	return ""
 }
@@ -330,4 +338,43 @@ func (v Value) RequestedScopes(p catalog.Provider) []string {
 		caps = append(caps, catalog.Capability(c))
 	}
 	return p.RequestedScopes(caps, in.AllowWriteActions)
+}
+
+// SettingsChangedMessage tells the user of a connection the integration's
+// settings no longer admit (ReasonSettingsChanged) which settings those
+// are, and what to do.
+func (v Value) SettingsChangedMessage() string {
+	var set []string
+	for _, f := range v.provider.Fields {
+		if val := fieldValue(v.integration, f.Name); val != "" {
+			set = append(set, f.Label+" "+val)
+		}
+	}
+	name := v.provider.DisplayName
+	msg := "Your organization changed its " + name + " settings after this account was connected, and they no longer admit it"
+	if len(set) > 0 {
+		msg += " (" + strings.Join(set, ", ") + ")"
+	}
+	return msg + ". Reconnect with an account they admit."
+}
+
+// MissingScopes are the scopes the integration's current settings request
+// (RequestedScopes) that granted does not cover: what a connection made
+// before an admin enabled a capability, or write actions, lacks. Never nil.
+func (v Value) MissingScopes(p catalog.Provider, granted []string) []string {
+	out := p.MissingScopes(v.RequestedScopes(p), granted)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// NeedsConsent reports whether c works but its user must consent to more
+// scopes to use everything the integration's current settings enable: the
+// connection can be used (Connection), and its granted scopes lack some of
+// what the settings request now. A connection that cannot be used needs
+// something else first (a reconnect, which asks for the current scopes
+// anyway, or the admin's integration), so it does not count.
+func (v Value) NeedsConsent(p catalog.Provider, c store.Connection) bool {
+	return v.Connection(c) == "" && len(v.MissingScopes(p, c.GrantedScopes)) > 0
 }

@@ -2,6 +2,7 @@ package readiness_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sofie/integrations/shared/auth"
@@ -135,6 +136,59 @@ func TestConnection(t *testing.T) {
 	}
 }
 
+// TestSettingsChanged: settings tightened after a connection was made
+// exclude exactly the accounts they no longer admit, as a derived reason
+// that comes after any stored status and goes when the settings do.
+func TestSettingsChanged(t *testing.T) {
+	const own, other = "11111111-2222-3333-4444-555555555555", "99999999-8888-7777-6666-555555555555"
+	ms, g := provider(t, catalog.Microsoft365), provider(t, catalog.GoogleWorkspace)
+	for _, tc := range []struct {
+		name string
+		p    catalog.Provider
+		in   func(*store.Integration)
+		acct store.Account
+		st   string
+		want string
+	}{
+		{"google, no hosted domain: a consumer account", g, func(in *store.Integration) {}, store.Account{}, store.StatusConnected, ""},
+		{"google, domain set: a consumer account", g, func(in *store.Integration) { in.HostedDomain = "example.com" }, store.Account{}, store.StatusConnected, readiness.ReasonSettingsChanged},
+		{"google, domain set: another domain", g, func(in *store.Integration) { in.HostedDomain = "example.com" }, store.Account{Domain: "other.example"}, store.StatusConnected, readiness.ReasonSettingsChanged},
+		{"google, domain set: the domain in another case", g, func(in *store.Integration) { in.HostedDomain = "Example.COM" }, store.Account{Domain: "example.com"}, store.StatusConnected, ""},
+		{"google, a stored status comes first", g, func(in *store.Integration) { in.HostedDomain = "example.com" }, store.Account{}, store.StatusNeedsReconnect, readiness.ReasonNeedsReconnect},
+		{"microsoft, organizations: a work account", ms, func(in *store.Integration) { in.Tenant = "organizations" }, store.Account{Tenant: other}, store.StatusConnected, ""},
+		{"microsoft, organizations: a personal account", ms, func(in *store.Integration) { in.Tenant = "organizations" }, store.Account{Tenant: "9188040d-6c67-4c5b-b112-36a304b66dad"}, store.StatusConnected, readiness.ReasonSettingsChanged},
+		{"microsoft, common: a personal account", ms, func(in *store.Integration) { in.Tenant = "common" }, store.Account{Tenant: "9188040d-6c67-4c5b-b112-36a304b66dad"}, store.StatusConnected, ""},
+		{"microsoft, GUID: its own tenant", ms, func(in *store.Integration) { in.Tenant = strings.ToUpper(own) }, store.Account{Tenant: own}, store.StatusConnected, ""},
+		{"microsoft, GUID: another tenant", ms, func(in *store.Integration) { in.Tenant = own }, store.Account{Tenant: other}, store.StatusConnected, readiness.ReasonSettingsChanged},
+		{"microsoft, domain resolved: its own tenant", ms, func(in *store.Integration) { in.TenantID = own }, store.Account{Tenant: own}, store.StatusConnected, ""},
+		{"microsoft, domain resolved: another tenant", ms, func(in *store.Integration) { in.TenantID = own }, store.Account{Tenant: other}, store.StatusConnected, readiness.ReasonSettingsChanged},
+		{"microsoft, domain unresolved: not broken on a guess", ms, func(in *store.Integration) {}, store.Account{Tenant: other}, store.StatusConnected, ""},
+		{"microsoft, account stored without its tenant", ms, func(in *store.Integration) { in.Tenant = own }, store.Account{}, store.StatusConnected, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := ready()
+			in.Provider, in.Tenant = tc.p.ID, ""
+			if tc.p.ID == catalog.Microsoft365 {
+				in.Tenant = "contoso.onmicrosoft.com"
+			}
+			tc.in(&in)
+			v := readiness.Of(tc.p, readiness.Facts{Offered: true, Integration: &in, DefaultClient: true})
+			c := store.Connection{Status: tc.st, ClientRef: store.ConfigModeDefault, Account: tc.acct}
+			if got := v.Connection(c); got != tc.want {
+				t.Fatalf("Connection = %q, want %q", got, tc.want)
+			}
+			if tc.want == readiness.ReasonSettingsChanged {
+				if caps := v.UsableCapabilities(tc.p, c, principal(t, "pilot")); len(caps) != 0 {
+					t.Fatalf("usable %v for an account the settings exclude", caps)
+				}
+				if msg := v.SettingsChangedMessage(); !strings.Contains(msg, tc.p.DisplayName) {
+					t.Fatalf("message %q", msg)
+				}
+			}
+		})
+	}
+}
+
 func TestUsableCapabilitiesAndActions(t *testing.T) {
 	g := provider(t, catalog.GoogleWorkspace)
 	gmailRead := "https://www.googleapis.com/auth/gmail.readonly"
@@ -201,5 +255,59 @@ func TestFieldCode(t *testing.T) {
 		if got := readiness.FieldCode(in); got != want {
 			t.Errorf("FieldCode(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestNeedsConsent: the scopes a connection lacks are computed against the
+// integration's current settings, not what was asked at connect time, and
+// only a connection that can be used needs consent (anything else needs a
+// reconnect or the admin first).
+func TestNeedsConsent(t *testing.T) {
+	g := provider(t, catalog.GoogleWorkspace)
+	const auth = "https://www.googleapis.com/auth/"
+	// Connected when the org had email only: that is all it asked for.
+	conn := store.Connection{Status: store.StatusConnected, ClientRef: "default",
+		RequestedScopes: []string{"openid", "email", "profile", auth + "gmail.readonly"},
+		GrantedScopes:   []string{"openid", auth + "userinfo.email", auth + "userinfo.profile", auth + "gmail.readonly"}}
+	in := store.Integration{Provider: g.ID, Enabled: true, ConfigMode: store.ConfigModeDefault, Capabilities: []string{"email"}, Rollout: store.Rollout{Mode: store.RolloutEveryone}}
+	with := func(mut func(*store.Integration)) *store.Integration {
+		x := in
+		x.Capabilities = slices.Clone(in.Capabilities)
+		mut(&x)
+		return &x
+	}
+	tests := []struct {
+		name    string
+		offered bool
+		in      *store.Integration
+		c       store.Connection
+		missing []string
+		needs   bool
+	}{
+		{"settings unchanged", true, &in, conn, []string{}, false},
+		{"a capability added", true, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }), conn,
+			[]string{auth + "calendar.readonly"}, true},
+		{"write actions allowed", true, with(func(x *store.Integration) { x.AllowWriteActions = true }), conn,
+			[]string{auth + "gmail.compose", auth + "gmail.modify", auth + "gmail.send"}, true},
+		{"a capability removed", true, with(func(x *store.Integration) { x.Capabilities = []string{} }), conn, []string{}, false},
+		{"needs reconnect anyway", true, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }),
+			func() store.Connection { x := conn; x.Status = store.StatusNeedsReconnect; return x }(), []string{auth + "calendar.readonly"}, false},
+		{"refresh failing still usable", true, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }),
+			func() store.Connection { x := conn; x.Status = store.StatusRefreshFailing; return x }(), []string{auth + "calendar.readonly"}, true},
+		{"integration disabled", true, with(func(x *store.Integration) { x.Enabled = false; x.Capabilities = append(x.Capabilities, "calendar") }), conn,
+			[]string{auth + "calendar.readonly"}, false},
+		{"not offered", false, with(func(x *store.Integration) { x.Capabilities = append(x.Capabilities, "calendar") }), conn,
+			[]string{auth + "calendar.readonly"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := readiness.Of(g, readiness.Facts{Offered: tc.offered, Integration: tc.in})
+			if got := v.MissingScopes(g, tc.c.GrantedScopes); !slices.Equal(got, tc.missing) {
+				t.Errorf("MissingScopes = %v, want %v", got, tc.missing)
+			}
+			if got := v.NeedsConsent(g, tc.c); got != tc.needs {
+				t.Errorf("NeedsConsent = %v, want %v", got, tc.needs)
+			}
+		})
 	}
 }

@@ -325,8 +325,10 @@ func (s *Service) attempt(ctx context.Context, c store.Connection, l lease, p pu
 	switch why {
 	case readiness.ReasonProviderUnavailable, readiness.ReasonProviderDisabled:
 		return s.finish(ctx, offIndex(c, why), l, result{outcome: OutcomeOffIndex})
-	case readiness.ReasonClientChanged:
-		return s.finish(ctx, clientChanged(c), l, result{outcome: OutcomeOffIndex})
+	case readiness.ReasonClientChanged, readiness.ReasonSettingsChanged:
+		// Derived, not stored: off the schedule for as long as it holds,
+		// back (by a reinstatement job) when an admin undoes it.
+		return s.finish(ctx, offIndex(c, why), l, result{outcome: OutcomeOffIndex})
 	}
 
 	if !p.onDemand && (c.NextRefreshAt.IsZero() || c.NextRefreshAt.After(p.horizon)) {

@@ -17,6 +17,7 @@ import (
 // Error codes refresh records in Connection.LastError besides oauthfail's.
 const (
 	CodeClientChanged       = "client_changed"
+	CodeSettingsChanged     = store.ReasonSettingsChanged
 	CodeRefreshExhausted    = "refresh_exhausted"
 	CodeIntegrationNotReady = "integration_incomplete"
 )
@@ -139,17 +140,6 @@ func addDay(days []string, now time.Time) []string {
 	out := append(slices.Clone(days), d)
 	slices.Sort(out)
 	return out
-}
-
-// clientChanged is c whose integration's client is no longer the one that
-// issued its tokens: it leaves the due-index, its status and last error as
-// they were. A client change is derived, not stored (package readiness):
-// the user is told to reconnect for as long as the integration's client is
-// another one, and an admin who restores the previous client gets the
-// connection back without anyone reconnecting (a reinstatement job puts it
-// back on the due-index).
-func clientChanged(c store.Connection) store.Connection {
-	return offIndex(c, store.ReasonClientChanged)
 }
 
 // offIndex is c taken off the due-index for reason, its status unchanged

@@ -215,7 +215,7 @@ func TestClientChangedAndOffIndex(t *testing.T) {
 	c := store.Connection{Status: store.StatusConnected, NextRefreshAt: t0}
 	// Off the index with its reason, its status kept: the change is
 	// derived, and undone by restoring the client.
-	got := clientChanged(c)
+	got := offIndex(c, store.ReasonClientChanged)
 	if got.Status != store.StatusConnected || got.StatusReason != "" || !got.NextRefreshAt.IsZero() || got.OffIndexReason != store.ReasonClientChanged || got.LastError != nil {
 		t.Fatalf("client changed: %+v", got)
 	}

@@ -195,7 +195,7 @@ func (s *Service) reinstateOne(ctx context.Context, k store.ConnKey, gates *gate
 		}
 		switch why := s.gate(p, in, found, restored); why {
 		case "":
-		case store.ReasonProviderDisabled, store.ReasonProviderUnavailable, store.ReasonClientChanged:
+		case store.ReasonProviderDisabled, store.ReasonProviderUnavailable, store.ReasonClientChanged, store.ReasonSettingsChanged:
 			// Still kept off, for what holds now: filed under that reason,
 			// it comes back with the job that change asks for, and is not
 			// read again by this one's next run.

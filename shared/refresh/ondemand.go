@@ -179,7 +179,7 @@ func (s *Service) token(ctx context.Context, key store.ConnKey, p purpose) (Toke
 			return Token{}, &Error{Code: CodeBusy, Connection: r.conn, err: r.err}
 		case OutcomeOffIndex:
 			code := r.conn.OffIndexReason
-			if e := statusError(r.conn); e != nil && code != store.ReasonClientChanged {
+			if e := statusError(r.conn); e != nil && code != store.ReasonClientChanged && code != store.ReasonSettingsChanged {
 				return Token{}, e
 			}
 			return Token{}, &Error{Code: code, Connection: r.conn}

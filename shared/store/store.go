@@ -79,14 +79,19 @@ func (sc *SupportContact) Text() string {
 // Integration is one organization's configuration of one provider.
 // The client secret itself is never part of it: it lives in Secrets.
 type Integration struct {
-	OrgID             string   `json:"orgId"`
-	Provider          string   `json:"provider"`
-	Enabled           bool     `json:"enabled"`
-	ConfigMode        string   `json:"configMode"`
-	ClientID          string   `json:"clientId,omitempty"`
-	Tenant            string   `json:"tenant,omitempty"`
-	AuthBaseURL       string   `json:"authBaseUrl,omitempty"`
-	HostedDomain      string   `json:"hostedDomain,omitempty"`
+	OrgID        string `json:"orgId"`
+	Provider     string `json:"provider"`
+	Enabled      bool   `json:"enabled"`
+	ConfigMode   string `json:"configMode"`
+	ClientID     string `json:"clientId,omitempty"`
+	Tenant       string `json:"tenant,omitempty"`
+	AuthBaseURL  string `json:"authBaseUrl,omitempty"`
+	HostedDomain string `json:"hostedDomain,omitempty"`
+	// TenantID is the directory id a Tenant named by a verified domain
+	// resolves to (Microsoft), as the provider said when the tenant was
+	// saved; the GUID itself for a GUID tenant; empty for organizations and
+	// common, or when the provider could not be asked.
+	TenantID          string   `json:"tenantId,omitempty"`
 	Capabilities      []string `json:"capabilities"`
 	AllowWriteActions bool     `json:"allowWriteActions"`
 	Rollout           Rollout  `json:"rollout"`
@@ -170,6 +175,7 @@ const (
 	ReasonProviderDisabled    = "provider_disabled"    // the org's integration is missing or disabled
 	ReasonProviderUnavailable = "provider_unavailable" // the deployment does not offer the provider
 	ReasonClientChanged       = "client_changed"       // the integration's client is not the one that issued the tokens
+	ReasonSettingsChanged     = "settings_changed"     // the integration's settings no longer admit the account (hosted domain, tenant)
 	ReasonNeedsReconnect      = "needs_reconnect"      // the user or an admin must act
 	ReasonRefreshExhausted    = "refresh_exhausted"    // transient failures on too many days
 	ReasonNoRefreshToken      = "no_refresh_token"     // nothing to refresh with

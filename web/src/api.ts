@@ -135,7 +135,8 @@ export interface Connection {
   accessExpiresAt: string | null;
   lastRefreshAt: string | null;
   lastError: { code: string; message: string; owner: string; at: string } | null;
-  needsConsent?: boolean;
+  /** The connection works but lacks missingScopes, which the organization's current settings ask for. */
+  needsConsent: boolean;
   supportContact?: SupportContact;
   userGuidance?: string;
   /** Only on the answer of a test account's completion. */
@@ -183,6 +184,8 @@ export interface StartResponse {
   expiresAt: string;
   provider: string;
   scopes: string[];
+  /** Set when the user is already connected: what connecting again keeps and adds. */
+  consent?: { mode: "incremental" | "dynamic" | "per_app"; alreadyGranted: string[]; newScopes: string[]; message: string };
 }
 
 export interface DisconnectResponse {

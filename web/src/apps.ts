@@ -62,12 +62,18 @@ function appCard(ctx: Ctx, card: Card, p: ProviderInfo | undefined, conn: Connec
       ),
     );
     if (conn.missingScopes.length > 0 || conn.needsConsent) {
+      // needsConsent: the connection works and keeps working; granting the
+      // missing permissions (connecting again) adds what the organization
+      // enabled since, or what was not granted, without losing the rest.
+      const why = conn.needsConsent
+        ? [h("strong", {}, "Your organization asks for more permissions than you granted."), " What you use now keeps working. Grant the new permissions to use everything your organization enabled."]
+        : [h("strong", {}, "Some permissions were not granted."), " Reconnect and allow every requested permission to use everything your organization enabled."];
       append(
         section,
         h(
           "div",
-          { class: "missing", role: "note", "aria-label": "Missing permissions" },
-          h("p", {}, h("strong", {}, conn.needsConsent ? "Your organization asks for more permissions than you granted." : "Some permissions were not granted."), " Reconnect and allow every requested permission to use everything your organization enabled."),
+          { class: "missing", role: "note", "aria-label": "Missing permissions", "data-needs-consent": conn.needsConsent ? "true" : "false" },
+          h("p", {}, why),
           conn.missingScopes.length > 0
             ? h(
                 "ul",
@@ -81,7 +87,7 @@ function appCard(ctx: Ctx, card: Card, p: ProviderInfo | undefined, conn: Connec
     if (conn.lastError) {
       append(section, h("p", { class: "last-error" }, h("span", { class: "label" }, "Last problem: "), `${conn.lastError.message} (${when(conn.lastError.at)})`));
     }
-    append(buttons, connectButton(ctx, card, "Reconnect"), " ", disconnectButton(ctx, card, conn, section), " ");
+    append(buttons, connectButton(ctx, card, conn.needsConsent ? "Grant the new permissions" : "Reconnect"), " ", disconnectButton(ctx, card, conn, section), " ");
   } else if (card.connectable) {
     append(section, h("p", { class: "status status-not-connected", "data-status": "not_connected" }, h("span", { class: "label" }, "Status: "), "Not connected"));
     append(buttons, connectButton(ctx, card, "Connect"), " ");

@@ -106,9 +106,18 @@ var provider = providers.Provider{
 	Revocation:       providers.RevokeGrant,
 	RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
 	PKCEMethod:       providers.PKCES256,
-	ClientIDLabel:    "OAuth client ID",
-	ClientIDExample:  "<client-id>.apps.googleusercontent.com",
-	Dialect:          &dialect{},
+	// Incremental authorization: with include_granted_scopes=true (an
+	// AuthParam of every request) the new token's grant covers every scope
+	// the user granted the client before, and the token response's scope
+	// names them all. Granular consent lets the user untick any scope but
+	// the sign-in ones, so what was granted is read from that scope, never
+	// assumed from the request.
+	// Docs: https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth
+	// Docs: https://developers.google.com/identity/protocols/oauth2/resources/granular-permissions
+	Consent:         providers.ConsentIncremental,
+	ClientIDLabel:   "OAuth client ID",
+	ClientIDExample: "<client-id>.apps.googleusercontent.com",
+	Dialect:         &dialect{},
 }
 
 // dialect is Google's providers.Dialect.

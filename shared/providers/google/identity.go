@@ -56,3 +56,16 @@ func (*dialect) Revoke(ctx context.Context, call providers.Caller, e providers.E
 func (*dialect) AccountSettings(store.Account) (providers.Settings, error) {
 	return providers.Settings{}, nil
 }
+
+// ResolveSettings: nothing to ask Google.
+func (*dialect) ResolveSettings(_ context.Context, _ providers.Caller, s providers.Settings) (providers.Settings, error) {
+	return s, nil
+}
+
+// Admits: with a hosted domain set, only accounts of that Workspace domain
+// (a consumer Gmail account has none). An account connected before the
+// domain was set, or while another was, stops being usable as soon as it
+// is narrowed.
+func (*dialect) Admits(s providers.Settings, acct store.Account) bool {
+	return s.HostedDomain == "" || strings.EqualFold(acct.Domain, s.HostedDomain)
+}

@@ -28,11 +28,15 @@ func (*dialect) Identify(ctx context.Context, call providers.Caller, s providers
 			return store.Account{}, errors.New("microsoft identity: " + err.Error())
 		}
 	}
-	// A tenant GUID must match exactly. A verified domain cannot be compared
-	// with tid without another lookup; the tenant-specific authorize endpoint
-	// only signs in accounts of (or invited into) that tenant, and their tid
-	// is that tenant's. organizations and common admit any tenant.
+	// A tenant GUID must match exactly, and so must a verified domain's
+	// directory id once the save resolved it (Settings.TenantID); before
+	// that, the tenant-specific authorize endpoint only signs in accounts
+	// of (or invited into) that tenant, and their tid is that tenant's.
+	// organizations and common admit any tenant.
 	configured := strings.ToLower(s.Settings.Tenant)
+	if !isGUID(configured) && !isMultiTenant(configured) && s.Settings.TenantID != "" {
+		configured = strings.ToLower(s.Settings.TenantID)
+	}
 	if isGUID(configured) && idt.TID != "" && !strings.EqualFold(idt.TID, configured) {
 		return store.Account{}, &providers.Refusal{Code: CodeAccountNotInTenant, Message: "This Microsoft account belongs to another tenant than the one your organization configured. Connect a work account of your organization's tenant."}
 	}

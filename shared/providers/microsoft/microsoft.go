@@ -109,9 +109,19 @@ var provider = providers.Provider{
 	RefreshTokenIdle:    90 * 24 * time.Hour,
 	RotatesRefreshToken: true,
 	PKCEMethod:          providers.PKCES256,
-	ClientIDLabel:       "Application (client) ID",
-	ClientIDExample:     "<client-id>, a GUID such as 00000000-0000-0000-0000-000000000000",
-	Dialect:             &dialect{},
+	// Incremental and dynamic consent: the scope parameter may name new
+	// permissions at any time, and the user is prompted for those not yet
+	// consented only; an access token encodes every permission the app is
+	// granted for its resource. The prompt is approved or cancelled whole
+	// (it has no per-permission choice). What was granted is read from the
+	// token response's scope ("the scopes that the access_token is valid
+	// for"), never assumed from the request.
+	// Docs: https://learn.microsoft.com/entra/identity-platform/consent-types-developer
+	// Docs: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow
+	Consent:         providers.ConsentDynamic,
+	ClientIDLabel:   "Application (client) ID",
+	ClientIDExample: "<client-id>, a GUID such as 00000000-0000-0000-0000-000000000000",
+	Dialect:         &dialect{},
 }
 
 // dialect is Microsoft's providers.Dialect.

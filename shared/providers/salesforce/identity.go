@@ -109,3 +109,13 @@ func ids(idURL string) (orgID, userID string, err error) {
 func isRecordID(s string) bool {
 	return (len(s) == 15 || len(s) == 18) && providers.IsAlnum(s)
 }
+
+// ResolveSettings: nothing to ask Salesforce.
+func (*dialect) ResolveSettings(_ context.Context, _ providers.Caller, s providers.Settings) (providers.Settings, error) {
+	return s, nil
+}
+
+// Admits: the authentication base URL says where users sign in, not which
+// Salesforce org they belong to (login.salesforce.com admits any), so no
+// setting narrows the accounts already connected.
+func (*dialect) Admits(providers.Settings, store.Account) bool { return true }

@@ -118,9 +118,17 @@ var provider = providers.Provider{
 	// refresh token revokes the whole family.
 	RotatesRefreshToken: true,
 	PKCEMethod:          providers.PKCES256,
-	ClientIDLabel:       "Consumer key",
-	ClientIDExample:     "<consumer-key>, a long string of letters and digits",
-	Dialect:             &dialect{},
+	// Scopes are a setting of the connected app (its Selected OAuth Scopes;
+	// an External Client App's OAuth scopes): a request's scopes must be
+	// among them, so a user cannot grant, by connecting again, a scope the
+	// app lacks.
+	// Docs: https://developer.salesforce.com/docs/atlas.en-us.mobile_sdk.meta/pages/oauth_scope_parameter_values.htm
+	// Docs: https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_tokens_scopes.htm&type=5
+	Consent:         providers.ConsentPerApp,
+	ConsentHint:     "Salesforce scopes are set per connected app: Salesforce grants only the OAuth scopes selected on your organization's connected app (or External Client App), and connecting again cannot add one it lacks. A Salesforce admin adds the missing scopes to the app's Selected OAuth Scopes; then connect again.",
+	ClientIDLabel:   "Consumer key",
+	ClientIDExample: "<consumer-key>, a long string of letters and digits",
+	Dialect:         &dialect{},
 }
 
 // dialect is Salesforce's providers.Dialect.
