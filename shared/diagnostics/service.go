@@ -20,14 +20,16 @@ import (
 	"github.com/sofie/integrations/shared/store"
 )
 
-// Stores are the storage ports diagnostics reads (store.Store has them all).
-// Diagnostics never writes a record itself; the token source may (refresh).
+// Stores are the storage ports diagnostics uses (store.Store has them all).
+// Diagnostics writes no record but the audit entry of a test that wrote to
+// the provider (writetest.go); the token source may write (refresh).
 type Stores interface {
 	GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error)
 	GetConnection(ctx context.Context, key store.ConnKey) (store.Connection, error)
 	// ListProviderConnections counts, for an admin, the users who still
 	// need to consent (Report.UsersNeedingConsent).
 	ListProviderConnections(ctx context.Context, orgID, provider string, page store.Page) ([]store.Connection, string, error)
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
 }
 
 var _ Stores = (store.Store)(nil)
@@ -72,6 +74,12 @@ type Options struct {
 	TokenTimeout time.Duration
 	// AvailableProviders are the providers this deployment offers.
 	AvailableProviders []string
+	// TestDeadline bounds a test with writes (writetest.go); 0 means
+	// DefaultTestDeadline.
+	TestDeadline time.Duration
+	// Now is the clock of the write test's confirmations (time.Now when
+	// nil).
+	Now func() time.Time
 }
 
 // DefaultProbeTimeout bounds one probe call. A diagnostics request makes at
@@ -100,8 +108,16 @@ func New(o Options) (*Service, error) {
 	if o.TokenTimeout <= 0 {
 		o.TokenTimeout = DefaultTokenTimeout
 	}
+	if o.TestDeadline <= 0 {
+		o.TestDeadline = DefaultTestDeadline
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return &Service{opts: o, probe: &prober{call: providers.Caller{HTTP: o.HTTPClient}, timeout: o.ProbeTimeout}}, nil
 }
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // Request asks for the diagnosis of one user's use of one capability.
 type Request struct {
@@ -146,6 +162,9 @@ type run struct {
 	// testAccount: the connection is the org's test account
 	// (testaccount.go), not the caller's own.
 	testAccount bool
+	// writes is set when the admin asked for the write test and it may
+	// run (writetest.go).
+	writes *writeRun
 
 	integration *store.Integration // nil: the org never configured the provider
 	conn        *store.Connection  // nil: the user has no connection

@@ -72,7 +72,20 @@ func (s *stubTokens) AccessToken(_ context.Context, k store.ConnKey) (refresh.To
 type stubProvider struct {
 	mu      sync.Mutex
 	answers map[string]stubAnswer
-	seen    []string
+	// queued answers, keyed "METHOD host/path", are used (and consumed)
+	// before answers.
+	queued map[string][]stubAnswer
+	seen   []string
+}
+
+// queue adds answers to "METHOD host/path", given in order.
+func (p *stubProvider) queue(key string, as ...stubAnswer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.queued == nil {
+		p.queued = map[string][]stubAnswer{}
+	}
+	p.queued[key] = append(p.queued[key], as...)
 }
 
 type stubAnswer struct {
@@ -93,8 +106,16 @@ func (p *stubProvider) setType(hostPath string, status int, ctype, body string) 
 
 func (p *stubProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	a, ok := p.answers[strings.TrimPrefix(r.URL.Path, "/")]
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	a, ok := p.answers[path]
+	if q := p.queued[r.Method+" "+path]; len(q) > 0 {
+		a, ok = q[0], true
+		p.queued[r.Method+" "+path] = q[1:]
+	}
 	p.seen = append(p.seen, r.URL.Path)
+	if r.Method != http.MethodGet {
+		p.seen[len(p.seen)-1] = r.Method + " " + r.URL.Path
+	}
 	p.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer fake-access-token-unit" {
 		w.WriteHeader(http.StatusUnauthorized)

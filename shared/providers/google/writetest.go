@@ -44,41 +44,32 @@ const (
 
 // CreateTestItem implements providers.Dialect.
 func (d *dialect) CreateTestItem(ctx context.Context, call providers.Caller, c providers.Capability, w providers.TestWrite) (providers.Answer, string, error) {
-	var u, ct, idField string
-	var body []byte
+	u, ct, idField := "", "application/json", "id"
+	var body string
 	switch c {
 	case providers.Email:
-		u, ct, idField = gmailAPI+"/drafts", "application/json", "id"
+		u = gmailAPI + "/drafts"
 		raw := "To: " + providers.HeaderSafe(w.Account.Email) + "\r\nSubject: " + providers.TestItemSubject +
 			"\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n" + providers.TestItemNote + "\r\n"
-		body = providers.JSONBody(map[string]any{"message": map[string]string{"raw": base64.RawURLEncoding.EncodeToString([]byte(raw))}})
+		body = `{"message":{"raw":"` + base64.RawURLEncoding.EncodeToString([]byte(raw)) + `"}}`
 	case providers.Calendar:
 		start := providers.TestEventStart(w.Now)
-		u, ct, idField = calendarAPI+"?sendUpdates=none", "application/json", "id"
-		body = providers.JSONBody(map[string]any{
-			"summary":      providers.TestItemSubject,
-			"description":  providers.TestItemNote,
-			"status":       "tentative",
-			"transparency": "transparent",
-			"start":        map[string]string{"dateTime": start.Format(time.RFC3339)},
-			"end":          map[string]string{"dateTime": start.Add(providers.TestEventLength).Format(time.RFC3339)},
-			"reminders":    map[string]any{"useDefault": false},
-		})
+		u = calendarAPI + "?sendUpdates=none"
+		body = `{"summary":` + providers.TestItemSubjectJSON + `,"description":` + providers.TestItemNoteJSON +
+			`,"status":"tentative","transparency":"transparent","reminders":{"useDefault":false}` +
+			`,"start":{"dateTime":"` + start.Format(time.RFC3339) + `"},"end":{"dateTime":"` + start.Add(providers.TestEventLength).Format(time.RFC3339) + `"}}`
 	case providers.Files:
-		u, ct, idField = "https://www.googleapis.com/upload/drive/v3/files?uploadType=multipart&fields=id", "multipart/related; boundary="+multipartBoundary, "id"
-		meta := providers.JSONBody(map[string]string{"name": "integration-test-" + w.Nonce + ".txt", "mimeType": "text/plain", "description": providers.TestItemNote})
-		body = []byte("--" + multipartBoundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + string(meta) +
-			"\r\n--" + multipartBoundary + "\r\nContent-Type: text/plain\r\n\r\n" + providers.TestItemNote + "\r\n--" + multipartBoundary + "--\r\n")
+		u, ct = "https://www.googleapis.com/upload/drive/v3/files?uploadType=multipart&fields=id", "multipart/related; boundary="+multipartBoundary
+		body = "--" + multipartBoundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
+			`{"name":"integration-test-` + w.Nonce + `.txt","mimeType":"text/plain","description":` + providers.TestItemNoteJSON + `}` +
+			"\r\n--" + multipartBoundary + "\r\nContent-Type: text/plain\r\n\r\n" + providers.TestItemNote + "\r\n--" + multipartBoundary + "--\r\n"
 	case providers.Contacts:
-		u, ct, idField = peopleAPI+"people:createContact?personFields=names", "application/json", "resourceName"
-		body = providers.JSONBody(map[string]any{
-			"names":       []any{map[string]string{"givenName": providers.TestItemSubject}},
-			"biographies": []any{map[string]string{"value": providers.TestItemNote}},
-		})
+		u, idField = peopleAPI+"people:createContact?personFields=names", "resourceName"
+		body = `{"names":[{"givenName":` + providers.TestItemSubjectJSON + `}],"biographies":[{"value":` + providers.TestItemNoteJSON + `}]}`
 	default:
 		return providers.Answer{}, "", providers.ErrNoTestItem
 	}
-	a, err := call.Send(ctx, http.MethodPost, u, w.Token, ct, body)
+	a, err := call.Send(ctx, http.MethodPost, u, w.Token, ct, []byte(body))
 	if err != nil || !a.OK() {
 		return a, "", err
 	}

@@ -34,37 +34,30 @@ import (
 // CreateTestItem implements providers.Dialect.
 func (d *dialect) CreateTestItem(ctx context.Context, call providers.Caller, c providers.Capability, w providers.TestWrite) (providers.Answer, string, error) {
 	method, u, ct := http.MethodPost, "", "application/json"
-	var body []byte
+	var body string
+	const text = `{"contentType":"Text","content":` + providers.TestItemNoteJSON + `}`
 	switch c {
 	case providers.Email:
 		u = graphAPI + "/me/messages"
-		body = providers.JSONBody(map[string]any{
-			"subject":      providers.TestItemSubject,
-			"body":         map[string]string{"contentType": "Text", "content": providers.TestItemNote},
-			"toRecipients": []any{map[string]any{"emailAddress": map[string]string{"address": w.Account.Email}}},
-		})
+		body = `{"subject":` + providers.TestItemSubjectJSON + `,"body":` + text +
+			`,"toRecipients":[{"emailAddress":{"address":` + providers.JSONString(w.Account.Email) + `}}]}`
 	case providers.Calendar:
 		start := providers.TestEventStart(w.Now)
 		u = graphAPI + "/me/events"
-		body = providers.JSONBody(map[string]any{
-			"subject":      providers.TestItemSubject,
-			"body":         map[string]string{"contentType": "Text", "content": providers.TestItemNote},
-			"showAs":       "tentative",
-			"isReminderOn": false,
-			"start":        map[string]string{"dateTime": start.Format(graphDateTime), "timeZone": "UTC"},
-			"end":          map[string]string{"dateTime": start.Add(providers.TestEventLength).Format(graphDateTime), "timeZone": "UTC"},
-		})
+		body = `{"subject":` + providers.TestItemSubjectJSON + `,"body":` + text + `,"showAs":"tentative","isReminderOn":false` +
+			`,"start":{"dateTime":"` + start.Format(graphDateTime) + `","timeZone":"UTC"}` +
+			`,"end":{"dateTime":"` + start.Add(providers.TestEventLength).Format(graphDateTime) + `","timeZone":"UTC"}}`
 	case providers.Files:
 		method, ct = http.MethodPut, "text/plain"
 		u = graphAPI + "/me/drive/special/approot:/" + url.PathEscape(testFileName(w.Nonce)) + ":/content?@microsoft.graph.conflictBehavior=fail"
-		body = []byte(providers.TestItemNote)
+		body = providers.TestItemNote
 	case providers.Contacts:
 		u = graphAPI + "/me/contacts"
-		body = providers.JSONBody(map[string]any{"givenName": providers.TestItemSubject, "personalNotes": providers.TestItemNote})
+		body = `{"givenName":` + providers.TestItemSubjectJSON + `,"personalNotes":` + providers.TestItemNoteJSON + `}`
 	default:
 		return providers.Answer{}, "", providers.ErrNoTestItem
 	}
-	a, err := call.Send(ctx, method, u, w.Token, ct, body)
+	a, err := call.Send(ctx, method, u, w.Token, ct, []byte(body))
 	if err != nil || !a.OK() {
 		return a, "", err
 	}

@@ -61,8 +61,8 @@ func TestCreateTestItem(t *testing.T) {
 					t.Fatalf("body is not JSON: %s", req.Body)
 				}
 				for k, v := range tc.body {
-					if g, _ := json.Marshal(got[k]); string(g) != string(providers.JSONBody(v)) {
-						t.Errorf("%s = %s, want %s", k, g, providers.JSONBody(v))
+					if g, _ := json.Marshal(got[k]); string(g) != string(mustJSON(v)) {
+						t.Errorf("%s = %s, want %s", k, g, mustJSON(v))
 					}
 				}
 			}
@@ -90,4 +90,9 @@ func TestDeleteTestItem(t *testing.T) {
 			t.Errorf("%s: %s %s %q, want DELETE %s", c, req.Method, req.URL, req.Body, want)
 		}
 	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
 }

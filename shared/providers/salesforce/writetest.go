@@ -30,8 +30,8 @@ func (d *dialect) CreateTestItem(ctx context.Context, call providers.Caller, c p
 	if err != nil {
 		return providers.Answer{}, "", providers.ErrNoInstance
 	}
-	body := providers.JSONBody(map[string]string{"Subject": providers.TestItemSubject, "Description": providers.TestItemNote})
-	a, err := call.Send(ctx, http.MethodPost, base+testTaskPath, w.Token, "application/json", body)
+	const body = `{"Subject":` + providers.TestItemSubjectJSON + `,"Description":` + providers.TestItemNoteJSON + `}`
+	a, err := call.Send(ctx, http.MethodPost, base+testTaskPath, w.Token, "application/json", []byte(body))
 	if err != nil || !a.OK() {
 		return a, "", err
 	}
