@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sofie/integrations/shared/catalog"
@@ -299,12 +301,18 @@ func (s *Service) auditWrites(ctx context.Context, r *run, steps []Check) {
 		changes = append(changes, store.FieldChange{Field: string(c.ID), New: what})
 	}
 	at := s.now()
-	e := store.AuditEntry{OrgID: r.caller.OrgID, ID: at.Format("20060102T150405.000000000Z") + "-" + nonce() + nonce(),
+	id := fmt.Sprintf("%s-%012d-%s%s", at.Format("20060102T150405.000000000Z"), auditSeq.Add(1), nonce(), nonce())
+	e := store.AuditEntry{OrgID: r.caller.OrgID, ID: id,
 		At: at, Actor: r.caller.UserID, Provider: r.provider.ID, Action: ActionWriteTest, Changes: changes}
 	if err := s.opts.Store.AppendAudit(context.WithoutCancel(ctx), e); err != nil && !errors.Is(err, context.Canceled) {
 		slog.ErrorContext(ctx, "write test: audit entry not written", "org", e.OrgID, "provider", e.Provider, "err", err.Error())
 	}
 }
+
+// auditSeq orders the entries one process writes within one clock reading
+// (a coarse or frozen clock), as the admin service's: the trail is listed
+// by time, then id.
+var auditSeq atomic.Uint64
 
 // nonce is 8 random hex digits: a file name the account cannot already
 // hold.
