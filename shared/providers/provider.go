@@ -207,6 +207,10 @@ type Provider struct {
 	// ConsentHint is what a user or admin is told when a scope cannot be
 	// added by consenting again (ConsentPerApp): where an admin adds it.
 	ConsentHint string
+	// RequiresUserConnection: each user connects their own account (the
+	// service acts with delegated, per-user access; true for every provider
+	// today).
+	RequiresUserConnection bool
 	// ClientIDLabel is what the provider's console calls the client id, and
 	// ClientIDExample a placeholder of its shape.
 	ClientIDLabel   string
@@ -452,4 +456,22 @@ func (p Provider) ConsentMessage() string {
 		return p.DisplayName + " asks you only for the permissions you have not granted yet; those you granted before are asked for again so that you keep them."
 	}
 	return p.ConsentHint
+}
+
+// AdminConsenter is a Dialect with an org-wide admin consent flow
+// (Microsoft's /{tenant}/v2.0/adminconsent): an administrator of the
+// provider grants the app's permissions for every user of the directory,
+// where users may not consent themselves.
+type AdminConsenter interface {
+	// AdminConsentURL is the URL to send the administrator's browser to,
+	// asking for scopes for clientID under the org's settings s; the
+	// provider answers at redirectURI with state.
+	AdminConsentURL(s Settings, clientID, redirectURI, state string, scopes []string) string
+}
+
+// AdminConsent reports whether the provider has an org-wide admin consent
+// flow (AdminConsenter).
+func (p Provider) AdminConsent() bool {
+	_, ok := p.Dialect.(AdminConsenter)
+	return ok
 }

@@ -100,12 +100,13 @@ var provider = providers.Provider{
 		Name: "hostedDomain", Label: "Hosted domain", Example: "<your-domain>",
 		Help: "Optional. Only accounts of this Google Workspace domain may connect.",
 	}},
-	BaseScopes:       []string{"openid", "email", "profile"},
-	ImplicitScopes:   []string{"openid"},
-	AuthParams:       []providers.AuthParam{{Key: "access_type", Value: "offline"}, {Key: "include_granted_scopes", Value: "true"}, {Key: "prompt", Value: "consent"}},
-	Revocation:       providers.RevokeGrant,
-	RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
-	PKCEMethod:       providers.PKCES256,
+	BaseScopes:             []string{"openid", "email", "profile"},
+	ImplicitScopes:         []string{"openid"},
+	AuthParams:             []providers.AuthParam{{Key: "access_type", Value: "offline"}, {Key: "include_granted_scopes", Value: "true"}, {Key: "prompt", Value: "consent"}},
+	Revocation:             providers.RevokeGrant,
+	RequiresUserConnection: true,
+	RefreshTokenIdle:       183 * 24 * time.Hour, // revoked after six months unused
+	PKCEMethod:             providers.PKCES256,
 	// Incremental authorization: with include_granted_scopes=true (an
 	// AuthParam of every request) the new token's grant covers every scope
 	// the user granted the client before, and the token response's scope

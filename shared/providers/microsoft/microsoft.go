@@ -4,6 +4,7 @@
 package microsoft
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -104,11 +105,12 @@ var provider = providers.Provider{
 	ImplicitScopes: []string{"openid", "profile", "email", "offline_access"},
 	AuthParams:     []providers.AuthParam{{Key: "prompt", Value: "select_account"}, {Key: "response_mode", Value: "query"}},
 	// No per-token revocation endpoint in the v2.0 platform.
-	Revocation:          providers.RevokeNone,
-	NoRevocationHint:    "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
-	RefreshTokenIdle:    90 * 24 * time.Hour,
-	RotatesRefreshToken: true,
-	PKCEMethod:          providers.PKCES256,
+	Revocation:             providers.RevokeNone,
+	RequiresUserConnection: true,
+	NoRevocationHint:       "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
+	RefreshTokenIdle:       90 * 24 * time.Hour,
+	RotatesRefreshToken:    true,
+	PKCEMethod:             providers.PKCES256,
 	// Incremental and dynamic consent: the scope parameter may name new
 	// permissions at any time, and the user is prompted for those not yet
 	// consented only; an access token encodes every permission the app is
@@ -222,3 +224,21 @@ func (*dialect) SetupSteps() []string {
 		"Copy the Application (client) ID <client-id> and your tenant (ID or verified domain) into the integration settings.",
 	}
 }
+
+// AdminConsentURL implements providers.AdminConsenter: the v2.0 admin
+// consent endpoint of the org's tenant, with the permissions asked for in
+// scope (explicit Graph permissions, fully qualified, as the endpoint takes
+// them). "common" cannot take an admin's consent (personal accounts have no
+// directory): it is asked of "organizations", the administrator's own
+// directory.
+// Docs: https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
+func (*dialect) AdminConsentURL(s providers.Settings, clientID, redirectURI, state string, scopes []string) string {
+	tenant := strings.ToLower(s.Tenant)
+	if tenant == "" || tenant == "common" || tenant == "consumers" {
+		tenant = "organizations"
+	}
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "state": {state}, "scope": {strings.Join(scopes, " ")}}
+	return "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/v2.0/adminconsent?" + q.Encode()
+}
+
+var _ providers.AdminConsenter = (*dialect)(nil)
