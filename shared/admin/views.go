@@ -159,6 +159,9 @@ type IntegrationView struct {
 	// TestAccount is the org's test account of the provider, null when
 	// none is connected (testaccount.go).
 	TestAccount *TestAccountView `json:"testAccount"`
+	// AdminConsent is the outcome of the last org-wide admin consent
+	// (Microsoft), absent when none was asked for.
+	AdminConsent *store.AdminConsent `json:"adminConsent,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -183,6 +186,7 @@ func integrationView(p catalog.Provider, in store.Integration, st Status, offere
 		ClientSecretConfigured: !in.ClientSecretSetAt.IsZero(), ClientSecretSetAt: timePtr(in.ClientSecretSetAt),
 		Status: st.State, Missing: st.Missing, Available: offered, DefaultClientAvailable: defaultClient,
 		RedirectURI: redirectURI, Version: in.Version, UpdatedAt: timePtr(in.UpdatedAt), UpdatedBy: in.UpdatedBy,
+		AdminConsent: in.AdminConsent,
 	}
 }
 
