@@ -37,6 +37,10 @@
 //	people.googleapis.com/v1/people:createContact (POST), /people/{id}:deleteContact (DELETE)
 //	<instance host>/services/data/vNN.0/sobjects/Task/ (POST), /sobjects/Task/{id} (DELETE)
 //
+// and Microsoft's org-wide admin consent (GET, from the browser):
+//
+//	login.microsoftonline.com/{tenant}/v2.0/adminconsent
+//
 // These are exactly the URLs shared/catalog and the dialects build; tests
 // walk the catalog to keep the two in step.
 //

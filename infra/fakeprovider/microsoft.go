@@ -43,6 +43,7 @@ func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
 	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
 	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) { s.token(m, w, r) })
 	handle("GET /login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", m.openIDConfiguration)
+	handle("GET /login.microsoftonline.com/{tenant}/v2.0/adminconsent", m.adminConsent)
 	handle("GET /graph.microsoft.com/v1.0/me", s.api(m, need{kind: KindUserInfo, scopes: graphUserScopes}, m.me))
 	for _, res := range []struct {
 		path string
@@ -870,4 +871,99 @@ func (m *microsoft) deleteItem(a *apiCall) {
 	if a.removeItem(a.r.PathValue("id")) {
 		noContent(a.w)
 	}
+}
+
+// adminConsent serves the v2.0 admin consent endpoint: an administrator of
+// the tenant grants the client's permissions (scope) for every user of the
+// directory, and the browser is redirected to redirect_uri with
+// admin_consent=True, the directory id (tenant), state and scope; the
+// client and redirect URI are checked first, as for an authorization, and
+// an unknown tenant is a page (AADSTS90002). An Error fault of
+// KindAdminConsent is the administrator's answer instead: access_denied
+// (AADSTS65004, declined) by default wording, or any other code. The
+// consent is kept (AdminConsents).
+// Docs: https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
+func (m *microsoft) adminConsent(w http.ResponseWriter, r *http.Request) {
+	s := m.s
+	c := s.begin(w, m.id(), KindAdminConsent)
+	defer s.record(c)
+	q := r.URL.Query()
+	ar := &authzRequest{tenant: r.PathValue("tenant"), clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), state: q.Get("state"), scopes: strings.Fields(q.Get("scope"))}
+	c.clientID = ar.clientID
+	f, faulted := s.applyFault(r.Context(), c)
+	if faulted && f.Error == "" {
+		retryAfter(w, f)
+		page(w, f.Status, "Service unavailable", "The sign-in service is unavailable. Try again later.")
+		return
+	}
+	x := errCtx{clientID: ar.clientID, tenant: ar.tenant, kind: KindAdminConsent, now: s.now()}
+	if _, fl := s.authorizeClient(m, ar); fl != failNone {
+		x.got = ar.redirectURI
+		e := m.oauthError(fl, x)
+		c.refused = true
+		page(w, http.StatusBadRequest, "Sign-in error", e.code+": "+e.desc)
+		return
+	}
+	tid := DefaultMicrosoftTenantID // organizations: the administrator's own directory
+	if t := strings.ToLower(ar.tenant); t != "organizations" {
+		s.mu.Lock()
+		tid = s.resolveTenant(t)
+		s.mu.Unlock()
+	}
+	if tid == "" || strings.EqualFold(ar.tenant, "common") {
+		c.refused = true
+		page(w, http.StatusBadRequest, "Sign-in error", "invalid_tenant: AADSTS90002: Tenant '"+ar.tenant+"' not found.")
+		return
+	}
+	fail := func(e oauthError) {
+		c.refused = true
+		out := url.Values{"error": {e.code}, "error_description": {e.desc}}
+		if ar.state != "" {
+			out.Set("state", ar.state)
+		}
+		redirect(w, ar.redirectURI, out)
+	}
+	if faulted {
+		x.fault = f
+		if f.Error == "access_denied" && f.AADSTS == 0 && f.Description == "" {
+			x.fault.Description = "The administrator declined to consent to access the app."
+		}
+		fail(m.oauthError(failInjected, x))
+		return
+	}
+	if len(ar.scopes) == 0 {
+		x.param = "scope"
+		fail(m.oauthError(failMissingParam, x))
+		return
+	}
+	for _, sc := range ar.scopes {
+		if !m.knownScope(sc) {
+			x.got = sc
+			fail(m.oauthError(failInvalidScope, x))
+			return
+		}
+	}
+	s.mu.Lock()
+	if s.adminConsents == nil {
+		s.adminConsents = map[adminConsentKey][]string{}
+	}
+	k := adminConsentKey{ar.clientID, tid}
+	s.adminConsents[k] = unionScopes(s.provider(catalog.Microsoft365), s.adminConsents[k], ar.scopes)
+	s.mu.Unlock()
+	out := url.Values{"admin_consent": {"True"}, "tenant": {tid}, "scope": {strings.Join(ar.scopes, " ")}}
+	if ar.state != "" {
+		out.Set("state", ar.state)
+	}
+	redirect(w, ar.redirectURI, out)
+}
+
+// adminConsentKey is a client's admin consent in one directory.
+type adminConsentKey struct{ clientID, tenant string }
+
+// AdminConsents returns the scopes administrators consented to for
+// clientID in the directory tenant (a GUID), nil when none.
+func (s *Server) AdminConsents(clientID, tenant string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.adminConsents[adminConsentKey{clientID, strings.ToLower(tenant)}])
 }

@@ -182,10 +182,13 @@ type Server struct {
 	pending map[string]*authzRequest
 	tickets map[string]*downloadTicket
 	deleted map[deletedKey]bool // items deleted through the API, for answers that remember them
-	faults  []*faultEntry
-	counts  map[countKey]int
-	rtLog   []RefreshUse
-	sweepAt time.Time
+	// adminConsents are the scopes administrators consented to, per client
+	// and directory (Microsoft's admin consent).
+	adminConsents map[adminConsentKey][]string
+	faults        []*faultEntry
+	counts        map[countKey]int
+	rtLog         []RefreshUse
+	sweepAt       time.Time
 }
 
 type clientKey struct{ provider, id string }
