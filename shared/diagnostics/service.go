@@ -570,6 +570,7 @@ func storedFailure(r *run) outcome {
 		case OwnerExternalAdmin:
 			owner, fix = OwnerExternalAdmin, "The "+name+" administrator of the account's tenant or org resolves it; then the user reconnects."
 		}
+		fix += consentRequiredFix(r, e.Code)
 	}
 	return fail(owner, msg, fix)
 }
@@ -594,6 +595,7 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 			if f.Fallback == oauthfail.OwnerExternalAdmin {
 				fix += " If the user may not do it (for example consent to apps is turned off), the " + name + " administrator of the account's tenant does it first."
 			}
+			fix += consentRequiredFix(r, f.Code)
 			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, fix)
 		case oauthfail.AdminAction, oauthfail.ClientRefused:
 			return fail(OwnerAdmin, name+" refused the integration's OAuth client while renewing the connection's access. "+f.Cause,
@@ -658,16 +660,24 @@ func checkScopesGranted(_ context.Context, r *run) outcome {
 	need := r.cap.ScopesFor(r.action)
 	owner, remedy := grantMore(p)
 	if missing := p.MissingScopes(need, c.GrantedScopes); len(missing) > 0 {
-		return fail(owner, fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
-			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", ")), remedy)
+		msg := fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
+			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", "))
+		if advice := adminConsentAdvice(r, missing); advice != "" {
+			msg += " " + advice
+		}
+		return fail(owner, msg, remedy)
 	}
 	// Warn about a partial grant elsewhere: the asked action works, other
 	// enabled capabilities or actions do not (a scope unticked, or enabled
 	// by an admin after the account was connected).
 	if r.integration != nil {
 		if other := r.ready.MissingScopes(p, c.GrantedScopes); len(other) > 0 {
-			return warn(owner, fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
-				r.action, r.cap.ID, strings.Join(other, ", ")), remedy)
+			msg := fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
+				r.action, r.cap.ID, strings.Join(other, ", "))
+			if advice := adminConsentAdvice(r, other); advice != "" {
+				msg += " " + advice
+			}
+			return warn(owner, msg, remedy)
 		}
 	}
 	return pass(fmt.Sprintf("The connection has the permissions to %s %s.", r.action, r.cap.ID))
