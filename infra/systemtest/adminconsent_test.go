@@ -175,5 +175,40 @@ func TestAdminConsent(t *testing.T) {
 		if resp := w.do(t, "GET", "/v1/orgs/"+org+"/audit", admin, nil, nil); !strings.Contains(string(resp.Body), connections.ActionAdminConsent) {
 			t.Fatalf("audit listing: %s", resp.Body)
 		}
+
+		// Diagnostics: Bob connected with email only; calendar, enabled
+		// since, is missing. scopes_granted says it needs an administrator's
+		// consent where users may not consent (the last one was refused),
+		// then, once an admin consent covers it, that reconnecting grants it.
+		w.connect(t, org, "u-bob", catalog.Microsoft365, "")
+		want(t, w.do(t, "PUT", integrationPath(org, catalog.Microsoft365), admin, integrationBody(catalog.Microsoft365), http.Header{"If-Match": {"*"}}), 200, "")
+		scopesGranted := func() string {
+			var rep struct {
+				Checks []struct{ ID, Status, Message string } `json:"checks"`
+			}
+			if err := w.do(t, "GET", "/v1/orgs/"+org+"/diagnostics/"+catalog.Microsoft365+"?capability=calendar", bob, nil, nil).Decode(&rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range rep.Checks {
+				if c.ID == "scopes_granted" {
+					if c.Status != "fail" {
+						t.Fatalf("scopes_granted: %+v", c)
+					}
+					return c.Message
+				}
+			}
+			t.Fatalf("no scopes_granted: %+v", rep)
+			return ""
+		}
+		if msg := scopesGranted(); !strings.Contains(msg, "Calendars.Read") || !strings.Contains(msg, "need an administrator's consent") || !strings.Contains(msg, "was not given (access_denied)") {
+			t.Fatalf("scopes_granted before the admin consent: %q", msg)
+		}
+		u, _ = w.startAdminConsent(t, org, admin)
+		if out := w.callback(t, w.toCallback(t, u.String())); out.Get("status") != connections.OutcomeAdminConsentGranted {
+			t.Fatalf("callback outcome: %v", out)
+		}
+		if msg := scopesGranted(); !strings.Contains(msg, "granted these permissions for the whole organization") {
+			t.Fatalf("scopes_granted after the admin consent: %q", msg)
+		}
 	})
 }
