@@ -149,6 +149,36 @@ func TestAdminConsent(t *testing.T) {
 			t.Fatalf("stored refusal: %+v", ac)
 		}
 
+		// Answers forged or mangled on the way: another directory is
+		// recorded as not granted; an answer without a valid directory id
+		// records nothing; a state is never taken twice.
+		direct := func(extra url.Values) (url.Values, string) {
+			u, _ := w.startAdminConsent(t, org, admin)
+			q := url.Values{"state": {u.Query().Get("state")}}
+			for k, v := range extra {
+				q[k] = v
+			}
+			cb := w.env.URL + connections.CallbackPath + "?" + q.Encode()
+			return w.callback(t, cb), cb
+		}
+		out, cb = direct(url.Values{"admin_consent": {"True"}, "tenant": {"33333333-4444-5555-6666-777777777777"}})
+		if out.Get("status") != "error" || out.Get("code") != connections.CodeAdminConsentTenantMismatch {
+			t.Fatalf("another directory: %v", out)
+		}
+		wantStateInvalid(t, w.do(t, "GET", cb, "", nil, nil))
+		in, _ = w.integration(t, org, catalog.Microsoft365)
+		if ac := in.AdminConsent; ac == nil || ac.Granted || ac.Error != "tenant_mismatch" || ac.Tenant != "33333333-4444-5555-6666-777777777777" {
+			t.Fatalf("stored mismatch: %+v", ac)
+		}
+		for _, bad := range []string{"<script>", "", strings.Repeat("a", 40)} {
+			if out, _ := direct(url.Values{"admin_consent": {"True"}, "tenant": {bad}}); out.Get("code") != connections.CodeAdminConsentInvalid {
+				t.Fatalf("tenant %q: %v", bad, out)
+			}
+		}
+		if again, _ := w.integration(t, org, catalog.Microsoft365); again.Version != in.Version {
+			t.Fatalf("an invalid answer changed the integration: %+v", again.AdminConsent)
+		}
+
 		// An expired state records nothing.
 		u, _ = w.startAdminConsent(t, org, admin)
 		cb = w.toCallback(t, u.String())
@@ -158,7 +188,7 @@ func TestAdminConsent(t *testing.T) {
 			t.Fatalf("an expired state changed the integration: %+v", again.AdminConsent)
 		}
 
-		// The audit trail: granted, then refused, by the admin.
+		// The audit trail: granted, refused, another directory, by the admin.
 		var trail []string
 		for _, e := range w.audit(t, org) {
 			if e.Action == connections.ActionAdminConsent {
@@ -169,7 +199,7 @@ func TestAdminConsent(t *testing.T) {
 			}
 		}
 		granted := "granted for " + fakeprovider.DefaultMicrosoftTenantID + ": " + strconv.Itoa(len(wantScopes)) + " permissions"
-		if len(trail) != 2 || trail[0] != granted+" → refused (access_denied)" || trail[1] != " → "+granted {
+		if len(trail) != 3 || trail[0] != "refused (access_denied) → refused (tenant_mismatch)" || trail[1] != granted+" → refused (access_denied)" || trail[2] != " → "+granted {
 			t.Fatalf("audit trail: %q", trail)
 		}
 		if resp := w.do(t, "GET", "/v1/orgs/"+org+"/audit", admin, nil, nil); !strings.Contains(string(resp.Body), connections.ActionAdminConsent) {
@@ -200,7 +230,7 @@ func TestAdminConsent(t *testing.T) {
 			t.Fatalf("no scopes_granted: %+v", rep)
 			return ""
 		}
-		if msg := scopesGranted(); !strings.Contains(msg, "Calendars.Read") || !strings.Contains(msg, "need an administrator's consent") || !strings.Contains(msg, "was not given (access_denied)") {
+		if msg := scopesGranted(); !strings.Contains(msg, "Calendars.Read") || !strings.Contains(msg, "need an administrator's consent") || !strings.Contains(msg, "was not given (tenant_mismatch)") {
 			t.Fatalf("scopes_granted before the admin consent: %q", msg)
 		}
 		u, _ = w.startAdminConsent(t, org, admin)

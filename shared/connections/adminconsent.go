@@ -48,6 +48,9 @@ const (
 	// CodeAdminConsentTenantMismatch: Microsoft answered for another
 	// directory than the integration's tenant.
 	CodeAdminConsentTenantMismatch = "admin_consent_tenant_mismatch"
+	// CodeAdminConsentInvalid: the provider's answer was neither a consent
+	// with a directory id nor an error (nothing is recorded).
+	CodeAdminConsentInvalid = "admin_consent_invalid"
 )
 
 // OutcomeAdminConsentGranted is the status= of the redirect to returnTo
@@ -156,7 +159,7 @@ func (s *Service) adminConsentCallback(ctx context.Context, p catalog.Provider, 
 	case strings.EqualFold(q.Get("admin_consent"), "true"):
 		rec.Tenant = directoryID(q.Get("tenant"))
 		if rec.Tenant == "" {
-			return fail(CodeStateInvalid, "Microsoft's answer named no directory. Start the admin consent again.")
+			return fail(CodeAdminConsentInvalid, "Microsoft's answer named no valid directory. Start the admin consent again.")
 		}
 		if in.TenantID != "" && !strings.EqualFold(in.TenantID, rec.Tenant) {
 			rec.Error = "tenant_mismatch"
