@@ -967,3 +967,21 @@ func (s *Server) AdminConsents(clientID, tenant string) []string {
 	defer s.mu.Unlock()
 	return slices.Clone(s.adminConsents[adminConsentKey{clientID, strings.ToLower(tenant)}])
 }
+
+// adminConsented reports whether an administrator's consent of clientID in
+// the directory tenant covers every permission of scopes (the OpenID
+// scopes need none). The caller holds s.mu.
+func (s *Server) adminConsented(d dialect, clientID, tenant string, scopes []string) bool {
+	p := s.provider(d.id())
+	held := s.adminConsents[adminConsentKey{clientID, strings.ToLower(tenant)}]
+	for _, sc := range scopes {
+		switch sc {
+		case "openid", "profile", "email", "offline_access":
+			continue
+		}
+		if !slices.ContainsFunc(held, func(h string) bool { return p.NormalizeScope(h) == p.NormalizeScope(sc) }) {
+			return false
+		}
+	}
+	return true
+}

@@ -127,6 +127,12 @@ type User struct {
 	// user is not assigned: sign-in and token requests answer AADSTS50105;
 	// tokens issued before stay valid for when the user is assigned again.
 	NotAssigned bool
+	// Microsoft: the user's tenant does not let users consent to apps:
+	// authorizing a client answers consent_required (AADSTS65001) unless
+	// an administrator's consent of that client in the tenant
+	// (AdminConsents, the v2.0 adminconsent endpoint) covers every
+	// permission asked for.
+	UserConsentBlocked bool
 
 	// Google: the Workspace domain (hd claim); empty for a consumer account.
 	HostedDomain string

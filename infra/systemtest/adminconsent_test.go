@@ -13,6 +13,7 @@ import (
 	"github.com/sofie/integrations/infra/localtest"
 	"github.com/sofie/integrations/shared/catalog"
 	"github.com/sofie/integrations/shared/connections"
+	"github.com/sofie/integrations/shared/store"
 )
 
 // startAdminConsent starts an admin consent as token and returns the
@@ -239,6 +240,39 @@ func TestAdminConsent(t *testing.T) {
 		}
 		if msg := scopesGranted(); !strings.Contains(msg, "granted these permissions for the whole organization") {
 			t.Fatalf("scopes_granted after the admin consent: %q", msg)
+		}
+	})
+}
+
+// TestAdminConsentLetsUsersConnect (issue 15 §4): in a Microsoft tenant
+// that does not let users consent to apps, a user's connection is refused
+// (AADSTS65001, consent_required) and nothing is stored; once an admin
+// of the organization has had the tenant's administrator grant admin
+// consent through the service, the same user connects.
+func TestAdminConsentLetsUsersConnect(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, w *world) {
+		const org = "org-consent-blocked"
+		carol := "carol@" + fakeprovider.DefaultMicrosoftTenantDomain
+		w.env.Fake.AddUser(fakeprovider.User{Provider: catalog.Microsoft365, Email: carol, UserConsentBlocked: true})
+		w.enable(t, org, catalog.Microsoft365)
+		token := w.member(org, "u-carol")
+
+		out := w.callback(t, w.toCallback(t, w.start(t, org, token, catalog.Microsoft365, carol)))
+		if out.Get("status") != "error" || out.Get("code") != "consent_required" {
+			t.Fatalf("a user's consent in a tenant that blocks it: %v", out)
+		}
+		if w.conn(org, "u-carol", catalog.Microsoft365) != nil {
+			t.Fatal("a refused consent stored a connection")
+		}
+
+		u, _ := w.startAdminConsent(t, org, w.admin(org))
+		if out := w.callback(t, w.toCallback(t, u.String())); out.Get("status") != connections.OutcomeAdminConsentGranted {
+			t.Fatalf("admin consent: %v", out)
+		}
+		w.connect(t, org, "u-carol", catalog.Microsoft365, carol)
+		if c := w.conn(org, "u-carol", catalog.Microsoft365); c == nil || c.Account.Email != carol || c.Status != store.StatusConnected {
+			t.Fatalf("carol's connection after the admin consent: %+v", c)
 		}
 	})
 }
