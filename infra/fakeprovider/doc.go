@@ -41,12 +41,12 @@
 //
 //	login.microsoftonline.com/{tenant}/v2.0/adminconsent
 //
+// These are exactly the URLs shared/catalog and the dialects build; tests
+// walk the catalog to keep the two in step.
+//
 // A Microsoft user with UserConsentBlocked is in a tenant that does not let
 // users consent: authorizing answers consent_required (AADSTS65001) until an
 // admin consent of the client in the tenant covers the scopes asked for.
-//
-// These are exactly the URLs shared/catalog and the dialects build; tests
-// walk the catalog to keep the two in step.
 //
 // # Dialects
 //
