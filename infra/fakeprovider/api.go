@@ -16,6 +16,13 @@ type need struct {
 	scopes     []string           // identity routes: any one of these
 }
 
+// write is a write route's need (KindCreate or KindDelete): a scope of the
+// capability's create or delete actions.
+func write(kind Kind, c catalog.Capability) need { return need{kind: kind, capability: c} }
+
+// writes reports whether the route changes the account.
+func (n need) writes() bool { return n.kind == KindCreate || n.kind == KindDelete }
+
 // problemKind is a refusal of an API call, answered in the dialect's shape.
 type problemKind int
 
@@ -29,6 +36,9 @@ const (
 	probItemForbidden
 	probAppOnly
 	probClaimsChallenge // Conditional Access asks for a stronger sign-in (Graph's claims challenge)
+	probBadRequest      // a malformed write request (400; id carries what is wrong)
+	probConflict        // a write that would replace an item (409)
+	probGone            // an item deleted before (410, Google Calendar)
 	probFault
 )
 
@@ -144,7 +154,8 @@ func (s *Server) api(d dialect, n need, h func(*apiCall)) http.HandlerFunc {
 
 // hasScope reports whether granted includes a scope that allows the route:
 // for a capability, any of its read or write scopes in the catalog (write
-// scopes include reading), compared in the provider's normalized form.
+// scopes include reading), and for a write route one of its create or
+// delete scopes; compared in the provider's normalized form.
 func (s *Server) hasScope(provider string, n need, granted []string) bool {
 	p := s.provider(provider)
 	allowed := slices.Clone(n.scopes)
@@ -153,9 +164,15 @@ func (s *Server) hasScope(provider string, n need, granted []string) bool {
 		if !ok {
 			return false
 		}
-		allowed = append(allowed, cs.ReadScopes...)
-		for _, w := range cs.WriteScopes {
-			allowed = append(allowed, w.Scopes...)
+		if n.writes() {
+			// Writing needs a write scope: a read-only grant is refused,
+			// as the providers refuse it.
+			allowed = append(allowed, cs.TestWriteScopes()...)
+		} else {
+			allowed = append(allowed, cs.ReadScopes...)
+			for _, w := range cs.WriteScopes {
+				allowed = append(allowed, w.Scopes...)
+			}
 		}
 		allowed = append(allowed, extraScopes[n.capability]...)
 	}

@@ -178,6 +178,9 @@ func (s *Server) authorize(d dialect, w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	fl, refused := d.admits(r, &user)
+	if !refused && user.UserConsentBlocked && !s.adminConsented(d, ar.clientID, user.Tenant, ar.scopes) {
+		fl, refused = failConsentRequired, true
+	}
 	s.mu.Unlock()
 	if refused {
 		fail(fl, x)

@@ -26,8 +26,27 @@
 //	<login host>/id/{orgId}/{userId}
 //	<instance host>/services/data/vNN.0/{limits,sobjects,sobjects/{Object}/{id}}
 //
-// These are exactly the URLs shared/catalog builds; a test walks the catalog
-// to keep the two in step.
+// and the write test's items (created in the account's own space, then
+// deleted; see shared/providers/*/writetest.go):
+//
+//	graph.microsoft.com/v1.0/me/{messages,events,contacts} (POST), .../{id} (DELETE),
+//	  /me/drive/special/approot:/{name}:/content (PUT), /me/drive/items/{id} (DELETE)
+//	gmail.googleapis.com/gmail/v1/users/me/drafts (POST), /drafts/{id} (DELETE)
+//	www.googleapis.com/calendar/v3/calendars/primary/events (POST), /events/{id} (DELETE)
+//	www.googleapis.com/upload/drive/v3/files?uploadType=multipart (POST), drive/v3/files/{id} (DELETE)
+//	people.googleapis.com/v1/people:createContact (POST), /people/{id}:deleteContact (DELETE)
+//	<instance host>/services/data/vNN.0/sobjects/Task/ (POST), /sobjects/Task/{id} (DELETE)
+//
+// and Microsoft's org-wide admin consent (GET, from the browser):
+//
+//	login.microsoftonline.com/{tenant}/v2.0/adminconsent
+//
+// These are exactly the URLs shared/catalog and the dialects build; tests
+// walk the catalog to keep the two in step.
+//
+// A Microsoft user with UserConsentBlocked is in a tenant that does not let
+// users consent: authorizing answers consent_required (AADSTS65001) until an
+// admin consent of the client in the tenant covers the scopes asked for.
 //
 // # Dialects
 //
@@ -151,6 +170,19 @@
 // User.Denied answers 403 in the dialect's shape (Graph ErrorAccessDenied,
 // Google PERMISSION_DENIED, Salesforce INSUFFICIENT_ACCESS). Items are found
 // by capability and id: a missing one is 404, one marked Forbidden is 403.
+//
+// # Writes
+//
+// The write endpoints need a scope of the capability's create or delete
+// actions (a read-only grant is refused in the provider's shape), answer
+// the providers' success statuses (Graph 201 then 204, Gmail 200 then 204,
+// Calendar 200 then 204 and 410 Gone for an event deleted before, Drive
+// 200 then 204, People 200 then 200 {}, Salesforce 201 then 204 and 404
+// ENTITY_IS_DELETED for a record deleted before), and keep what they create
+// among the user's Items, so a test reads back (User) what a write test
+// left behind. Graph's upload into the app folder honours
+// @microsoft.graph.conflictBehavior (fail: 409 nameAlreadyExists). They are
+// counted and faulted as KindCreate and KindDelete.
 //
 // # Faults, latency, counters
 //

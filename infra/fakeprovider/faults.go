@@ -21,6 +21,9 @@ const (
 	KindUserInfo          Kind = "userinfo"           // identity: Google and Salesforce userinfo, Salesforce id URL, Graph /me
 	KindIntrospect        Kind = "introspect"         // Salesforce token introspection
 	KindAPI               Kind = "api"                // every probe API call
+	KindCreate            Kind = "create"             // an API call that creates an item (the write test's)
+	KindDelete            Kind = "delete"             // an API call that deletes an item (the write test's undo)
+	KindAdminConsent      Kind = "admin_consent"      // Microsoft's /{tenant}/v2.0/adminconsent (an Error fault is the administrator's refusal)
 )
 
 // OAuth error presets for Fault.Error. Any other value is sent as the error

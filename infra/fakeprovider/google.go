@@ -1,8 +1,15 @@
 package fakeprovider
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -54,6 +61,15 @@ func (g *google) routes(handle func(string, http.HandlerFunc)) {
 	handle("GET /www.googleapis.com/drive/v3/files/{id}", s.api(g, need{kind: KindAPI, capability: catalog.Files}, g.driveFile))
 	handle("GET /people.googleapis.com/v1/people/me/connections", s.api(g, need{kind: KindAPI, capability: catalog.Contacts}, g.connections))
 	handle("GET /people.googleapis.com/v1/people/{id}", s.api(g, need{kind: KindAPI, capability: catalog.Contacts}, g.person))
+	// The write test's items (writes.go).
+	handle("POST /gmail.googleapis.com/gmail/v1/users/me/drafts", s.api(g, write(KindCreate, catalog.Email), g.createDraft))
+	handle("DELETE /gmail.googleapis.com/gmail/v1/users/me/drafts/{id}", s.api(g, write(KindDelete, catalog.Email), g.deleteItem))
+	handle("POST /www.googleapis.com/calendar/v3/calendars/primary/events", s.api(g, write(KindCreate, catalog.Calendar), g.insertEvent))
+	handle("DELETE /www.googleapis.com/calendar/v3/calendars/primary/events/{id}", s.api(g, write(KindDelete, catalog.Calendar), g.deleteEvent))
+	handle("POST /www.googleapis.com/upload/drive/v3/files", s.api(g, write(KindCreate, catalog.Files), g.uploadFile))
+	handle("DELETE /www.googleapis.com/drive/v3/files/{id}", s.api(g, write(KindDelete, catalog.Files), g.deleteItem))
+	handle("POST /people.googleapis.com/v1/people:createContact", s.api(g, write(KindCreate, catalog.Contacts), g.createContact))
+	handle("DELETE /people.googleapis.com/v1/people/{id}", s.api(g, write(KindDelete, catalog.Contacts), g.deleteContact))
 }
 
 func (g *google) seedUser() User {
@@ -385,6 +401,10 @@ func (g *google) writeAPIError(w http.ResponseWriter, p apiProblem) {
 		if drive {
 			msg = "File not found: " + p.id + "."
 		}
+	case probGone:
+		status, reason, msg, name = http.StatusGone, "deleted", "Resource has been deleted", "NOT_FOUND"
+	case probBadRequest:
+		status, reason, msg, name = http.StatusBadRequest, "invalid", p.id, "INVALID_ARGUMENT"
 	case probFault:
 		status = p.status
 		switch status {
@@ -551,4 +571,167 @@ func (g *google) person(a *apiCall) {
 		return
 	}
 	writeJSON(a.w, http.StatusOK, g.personJSON(it.ID, it.Name))
+}
+
+// The write test's items. Docs of each request: shared/providers/google/writetest.go.
+
+// createDraft is users.drafts.create: the draft's message is an RFC 2822
+// message, base64url in message.raw (200 with the Draft).
+func (g *google) createDraft(a *apiCall) {
+	var d struct {
+		Message struct {
+			Raw string `json:"raw"`
+		} `json:"message"`
+	}
+	if !a.readJSON(&d) {
+		return
+	}
+	raw, err := base64.URLEncoding.DecodeString(d.Message.Raw)
+	if err != nil {
+		raw, err = base64.RawURLEncoding.DecodeString(d.Message.Raw)
+	}
+	msg, perr := mail.ReadMessage(bytes.NewReader(raw))
+	if d.Message.Raw == "" || err != nil || perr != nil {
+		a.badRequest("Invalid value for ByteString: message.raw")
+		return
+	}
+	it := Item{ID: newDigits("r-", 19), Name: msg.Header.Get("Subject")}
+	a.addItem(it)
+	mid := newID("18", 14)
+	writeJSON(a.w, http.StatusOK, map[string]any{"id": it.ID, "message": map[string]any{"id": mid, "threadId": mid, "labelIds": []string{"DRAFT"}}})
+}
+
+// insertEvent is events.insert on the primary calendar (200 with the
+// event). Calendar refuses an event without a start or an end.
+func (g *google) insertEvent(a *apiCall) {
+	var ev struct {
+		Summary    string `json:"summary"`
+		Status     string `json:"status"`
+		Start, End *struct {
+			DateTime string `json:"dateTime"`
+			Date     string `json:"date"`
+		}
+	}
+	if !a.readJSON(&ev) {
+		return
+	}
+	if ev.End == nil || ev.End.DateTime == "" && ev.End.Date == "" {
+		a.badRequest("Missing end time.")
+		return
+	}
+	if ev.Start == nil || ev.Start.DateTime == "" && ev.Start.Date == "" {
+		a.badRequest("Missing start time.")
+		return
+	}
+	if ev.Status == "" {
+		ev.Status = "confirmed"
+	}
+	it := Item{ID: strings.ToLower(newID("", 26)), Name: ev.Summary}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusOK, map[string]any{"kind": "calendar#event", "id": it.ID, "status": ev.Status, "summary": it.Name,
+		"start": ev.Start, "end": ev.End, "organizer": map[string]any{"email": a.user.Email, "self": true}})
+}
+
+// deleteEvent is events.delete: 204, and 410 Gone for an event already
+// deleted (Calendar keeps deleted events as cancelled), 404 for one that
+// never was.
+func (g *google) deleteEvent(a *apiCall) {
+	id := a.r.PathValue("id")
+	g.s.mu.Lock()
+	gone := g.s.deleted[deletedKey{g.id(), id}]
+	g.s.mu.Unlock()
+	if gone {
+		a.problem(probGone, id)
+		return
+	}
+	if a.removeItem(id) {
+		g.s.mu.Lock()
+		g.s.deleted[deletedKey{g.id(), id}] = true
+		g.s.mu.Unlock()
+		noContent(a.w)
+	}
+}
+
+// uploadFile is files.create on the upload URI with uploadType=multipart:
+// a multipart/related body of the file's JSON metadata, then its content.
+func (g *google) uploadFile(a *apiCall) {
+	if a.r.URL.Query().Get("uploadType") != "multipart" {
+		a.badRequest("This fake serves uploadType=multipart only.")
+		return
+	}
+	mt, params, err := mime.ParseMediaType(a.r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/related" || params["boundary"] == "" {
+		a.badRequest("Bad content type. Please use multipart.")
+		return
+	}
+	mr := multipart.NewReader(io.LimitReader(a.r.Body, maxWriteBody), params["boundary"])
+	var meta struct {
+		Name     string `json:"name"`
+		MimeType string `json:"mimeType"`
+	}
+	var content []byte
+	for i := 0; i < 2; i++ {
+		part, err := mr.NextPart()
+		if err != nil {
+			a.badRequest("Multipart body must have a metadata part and a media part.")
+			return
+		}
+		b, _ := io.ReadAll(part)
+		if i == 0 && json.Unmarshal(b, &meta) != nil {
+			a.badRequest("The metadata part is not JSON.")
+			return
+		}
+		if i == 1 {
+			content = b
+			if meta.MimeType == "" {
+				meta.MimeType = part.Header.Get("Content-Type")
+			}
+		}
+	}
+	if meta.Name == "" {
+		meta.Name = "Untitled"
+	}
+	it := Item{ID: "1" + newID("", 32), Name: meta.Name, MimeType: meta.MimeType, Content: content}
+	a.addItem(it)
+	body := map[string]any{"kind": "drive#file", "id": it.ID, "name": it.Name, "mimeType": it.MimeType}
+	writeJSON(a.w, http.StatusOK, fields(body, a.r.URL.Query().Get("fields")))
+}
+
+// createContact is people.createContact (200 with the Person).
+func (g *google) createContact(a *apiCall) {
+	var p struct {
+		Names []struct {
+			GivenName string `json:"givenName"`
+		} `json:"names"`
+	}
+	if !a.readJSON(&p) {
+		return
+	}
+	name := ""
+	if len(p.Names) > 0 {
+		name = p.Names[0].GivenName
+	}
+	it := Item{ID: newDigits("c", 19), Name: name}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusOK, g.personJSON(it.ID, it.Name))
+}
+
+// deleteContact is people.deleteContact, DELETE people/<id>:deleteContact
+// (200 with an empty object).
+func (g *google) deleteContact(a *apiCall) {
+	id, ok := strings.CutSuffix(a.r.PathValue("id"), ":deleteContact")
+	if !ok {
+		a.problem(probNotFound, "")
+		return
+	}
+	if a.removeItem(id) {
+		writeJSON(a.w, http.StatusOK, map[string]any{})
+	}
+}
+
+// deleteItem is drafts.delete and files.delete: 204 with no body.
+func (g *google) deleteItem(a *apiCall) {
+	if a.removeItem(a.r.PathValue("id")) {
+		noContent(a.w)
+	}
 }

@@ -43,6 +43,7 @@ func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
 	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) { s.authorize(m, w, r) })
 	handle("POST /login.microsoftonline.com/{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) { s.token(m, w, r) })
 	handle("GET /login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration", m.openIDConfiguration)
+	handle("GET /login.microsoftonline.com/{tenant}/v2.0/adminconsent", m.adminConsent)
 	handle("GET /graph.microsoft.com/v1.0/me", s.api(m, need{kind: KindUserInfo, scopes: graphUserScopes}, m.me))
 	for _, res := range []struct {
 		path string
@@ -55,6 +56,17 @@ func (m *microsoft) routes(handle func(string, http.HandlerFunc)) {
 	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.item))
 	handle("GET /graph.microsoft.com/v1.0/me/drive/items/{id}/content", s.api(m, need{kind: KindAPI, capability: catalog.Files}, m.content))
 	handle("GET /{host}/personal/{site}/_layouts/15/download.aspx", m.download)
+	// The write test's items (writes.go).
+	handle("POST /graph.microsoft.com/v1.0/me/messages", s.api(m, write(KindCreate, catalog.Email), m.createMessage))
+	handle("POST /graph.microsoft.com/v1.0/me/events", s.api(m, write(KindCreate, catalog.Calendar), m.createEvent))
+	handle("POST /graph.microsoft.com/v1.0/me/contacts", s.api(m, write(KindCreate, catalog.Contacts), m.createContact))
+	handle("PUT /graph.microsoft.com/v1.0/me/drive/special/{folder}/{name}/content", s.api(m, write(KindCreate, catalog.Files), m.uploadAppFile))
+	for _, res := range []struct {
+		path string
+		c    catalog.Capability
+	}{{"messages", catalog.Email}, {"events", catalog.Calendar}, {"contacts", catalog.Contacts}, {"drive/items", catalog.Files}} {
+		handle("DELETE /graph.microsoft.com/v1.0/me/"+res.path+"/{id}", s.api(m, write(KindDelete, res.c), m.deleteItem))
+	}
 }
 
 func (m *microsoft) seedUser() User {
@@ -555,6 +567,13 @@ func (m *microsoft) writeAPIError(w http.ResponseWriter, p apiProblem) {
 		}
 	case probAppOnly:
 		status, code, msg = http.StatusBadRequest, "BadRequest", "/me request is only valid with delegated authentication flow."
+	case probBadRequest:
+		status, code, msg = http.StatusBadRequest, "ErrorInvalidRequest", p.id
+		if drive {
+			code = "invalidRequest"
+		}
+	case probConflict:
+		status, code, msg = http.StatusConflict, "nameAlreadyExists", "The specified item name already exists."
 	case probClaimsChallenge:
 		msg = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: LocationConditionEvaluationSatisfied"
 	case probFault:
@@ -747,4 +766,222 @@ func (m *microsoft) download(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", mime)
 	w.Header().Set("Content-Length", strconv.Itoa(len(it.Content)))
 	_, _ = w.Write(it.Content)
+}
+
+// The write test's items. Docs of each request: shared/providers/microsoft/writetest.go.
+
+// graphItemID is a new Outlook item id (base64-like, as Exchange's are).
+func graphItemID() string { return "AAMkAD" + newID("", 40) + "=" }
+
+// createMessage is POST /me/messages: a draft in Drafts (201), never sent.
+func (m *microsoft) createMessage(a *apiCall) {
+	var msg struct {
+		Subject string `json:"subject"`
+	}
+	if !a.readJSON(&msg) {
+		return
+	}
+	it := Item{ID: graphItemID(), Name: msg.Subject}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusCreated, map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('" + a.user.ID + "')/messages/$entity",
+		"id": it.ID, "subject": it.Name, "isDraft": true, "createdDateTime": a.s.now().UTC().Format(time.RFC3339)})
+}
+
+// createEvent is POST /me/events (201). Graph needs start and end, each a
+// dateTime with its timeZone.
+func (m *microsoft) createEvent(a *apiCall) {
+	var ev struct {
+		Subject    string `json:"subject"`
+		ShowAs     string `json:"showAs"`
+		Start, End *struct {
+			DateTime string `json:"dateTime"`
+			TimeZone string `json:"timeZone"`
+		}
+	}
+	if !a.readJSON(&ev) {
+		return
+	}
+	if ev.Start == nil || ev.End == nil || ev.Start.DateTime == "" || ev.End.DateTime == "" || ev.Start.TimeZone == "" || ev.End.TimeZone == "" {
+		a.badRequest("An event needs a start and an end, each with a dateTime and a timeZone.")
+		return
+	}
+	if ev.ShowAs == "" {
+		ev.ShowAs = "busy"
+	}
+	it := Item{ID: graphItemID(), Name: ev.Subject}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusCreated, map[string]any{"id": it.ID, "subject": it.Name, "showAs": ev.ShowAs,
+		"start": ev.Start, "end": ev.End, "attendees": []any{}, "isOrganizer": true})
+}
+
+// createContact is POST /me/contacts (201).
+func (m *microsoft) createContact(a *apiCall) {
+	var c struct {
+		GivenName string `json:"givenName"`
+	}
+	if !a.readJSON(&c) {
+		return
+	}
+	it := Item{ID: graphItemID(), Name: c.GivenName}
+	a.addItem(it)
+	writeJSON(a.w, http.StatusCreated, map[string]any{"id": it.ID, "givenName": it.Name, "displayName": it.Name})
+}
+
+// uploadAppFile is PUT /me/drive/special/approot:/<name>:/content, the
+// simple upload into the app's folder: 201 with the new driveItem. An
+// existing name is replaced (200), or with
+// @microsoft.graph.conflictBehavior=fail refused (409 nameAlreadyExists),
+// or with rename given a new name.
+func (m *microsoft) uploadAppFile(a *apiCall) {
+	name, ok := strings.CutSuffix(a.r.PathValue("name"), ":")
+	if a.r.PathValue("folder") != "approot:" || !ok || name == "" {
+		a.problem(probNotFound, "")
+		return
+	}
+	content, ok := a.readBody()
+	if !ok {
+		return
+	}
+	status := http.StatusCreated
+	if a.hasItemNamed(name) {
+		switch a.r.URL.Query().Get("@microsoft.graph.conflictBehavior") {
+		case "fail":
+			a.d.writeAPIError(a.w, apiProblem{kind: probConflict, capability: catalog.Files, now: a.s.now()})
+			return
+		case "rename":
+			name = strings.TrimSuffix(name, ".txt") + " 1.txt"
+		default:
+			status = http.StatusOK
+			m.s.mu.Lock()
+			if u := m.s.lookupUser(m.id(), a.user.Email); u != nil {
+				u.Items = slices.DeleteFunc(u.Items, func(it Item) bool { return it.Capability == catalog.Files && strings.EqualFold(it.Name, name) })
+			}
+			m.s.mu.Unlock()
+		}
+	}
+	mime, _, _ := strings.Cut(a.r.Header.Get("Content-Type"), ";")
+	it := Item{ID: "01" + newID("", 32), Name: name, MimeType: mime, Content: content}
+	a.addItem(it)
+	writeJSON(a.w, status, map[string]any{"id": it.ID, "name": it.Name, "size": len(content), "file": map[string]string{"mimeType": mime},
+		"parentReference": map[string]string{"path": "/drive/special/approot"}})
+}
+
+// deleteItem is DELETE of a message, event, contact or drive item: 204.
+func (m *microsoft) deleteItem(a *apiCall) {
+	if a.removeItem(a.r.PathValue("id")) {
+		noContent(a.w)
+	}
+}
+
+// adminConsent serves the v2.0 admin consent endpoint: an administrator of
+// the tenant grants the client's permissions (scope) for every user of the
+// directory, and the browser is redirected to redirect_uri with
+// admin_consent=True, the directory id (tenant), state and scope; the
+// client and redirect URI are checked first, as for an authorization, and
+// an unknown tenant is a page (AADSTS90002). An Error fault of
+// KindAdminConsent is the administrator's answer instead: access_denied
+// (AADSTS65004, declined) by default wording, or any other code. The
+// consent is kept (AdminConsents).
+// Docs: https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
+func (m *microsoft) adminConsent(w http.ResponseWriter, r *http.Request) {
+	s := m.s
+	c := s.begin(w, m.id(), KindAdminConsent)
+	defer s.record(c)
+	q := r.URL.Query()
+	ar := &authzRequest{tenant: r.PathValue("tenant"), clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), state: q.Get("state"), scopes: strings.Fields(q.Get("scope"))}
+	c.clientID = ar.clientID
+	f, faulted := s.applyFault(r.Context(), c)
+	if faulted && f.Error == "" {
+		retryAfter(w, f)
+		page(w, f.Status, "Service unavailable", "The sign-in service is unavailable. Try again later.")
+		return
+	}
+	x := errCtx{clientID: ar.clientID, tenant: ar.tenant, kind: KindAdminConsent, now: s.now()}
+	if _, fl := s.authorizeClient(m, ar); fl != failNone {
+		x.got = ar.redirectURI
+		e := m.oauthError(fl, x)
+		c.refused = true
+		page(w, http.StatusBadRequest, "Sign-in error", e.code+": "+e.desc)
+		return
+	}
+	tid := DefaultMicrosoftTenantID // organizations: the administrator's own directory
+	if t := strings.ToLower(ar.tenant); t != "organizations" {
+		s.mu.Lock()
+		tid = s.resolveTenant(t)
+		s.mu.Unlock()
+	}
+	if tid == "" || strings.EqualFold(ar.tenant, "common") {
+		c.refused = true
+		page(w, http.StatusBadRequest, "Sign-in error", "invalid_tenant: AADSTS90002: Tenant '"+ar.tenant+"' not found.")
+		return
+	}
+	fail := func(e oauthError) {
+		c.refused = true
+		out := url.Values{"error": {e.code}, "error_description": {e.desc}}
+		if ar.state != "" {
+			out.Set("state", ar.state)
+		}
+		redirect(w, ar.redirectURI, out)
+	}
+	if faulted {
+		x.fault = f
+		if f.Error == "access_denied" && f.AADSTS == 0 && f.Description == "" {
+			x.fault.Description = "The administrator declined to consent to access the app."
+		}
+		fail(m.oauthError(failInjected, x))
+		return
+	}
+	if len(ar.scopes) == 0 {
+		x.param = "scope"
+		fail(m.oauthError(failMissingParam, x))
+		return
+	}
+	for _, sc := range ar.scopes {
+		if !m.knownScope(sc) {
+			x.got = sc
+			fail(m.oauthError(failInvalidScope, x))
+			return
+		}
+	}
+	s.mu.Lock()
+	if s.adminConsents == nil {
+		s.adminConsents = map[adminConsentKey][]string{}
+	}
+	k := adminConsentKey{ar.clientID, tid}
+	s.adminConsents[k] = unionScopes(s.provider(catalog.Microsoft365), s.adminConsents[k], ar.scopes)
+	s.mu.Unlock()
+	out := url.Values{"admin_consent": {"True"}, "tenant": {tid}, "scope": {strings.Join(ar.scopes, " ")}}
+	if ar.state != "" {
+		out.Set("state", ar.state)
+	}
+	redirect(w, ar.redirectURI, out)
+}
+
+// adminConsentKey is a client's admin consent in one directory.
+type adminConsentKey struct{ clientID, tenant string }
+
+// AdminConsents returns the scopes administrators consented to for
+// clientID in the directory tenant (a GUID), nil when none.
+func (s *Server) AdminConsents(clientID, tenant string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.adminConsents[adminConsentKey{clientID, strings.ToLower(tenant)}])
+}
+
+// adminConsented reports whether an administrator's consent of clientID in
+// the directory tenant covers every permission of scopes (the OpenID
+// scopes need none). The caller holds s.mu.
+func (s *Server) adminConsented(d dialect, clientID, tenant string, scopes []string) bool {
+	p := s.provider(d.id())
+	held := s.adminConsents[adminConsentKey{clientID, strings.ToLower(tenant)}]
+	for _, sc := range scopes {
+		switch sc {
+		case "openid", "profile", "email", "offline_access":
+			continue
+		}
+		if !slices.ContainsFunc(held, func(h string) bool { return p.NormalizeScope(h) == p.NormalizeScope(sc) }) {
+			return false
+		}
+	}
+	return true
 }

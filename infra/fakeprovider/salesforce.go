@@ -87,7 +87,7 @@ func salesforceToken(prefix string) string {
 // servesAPI: a session is valid for the REST API on its org's instance
 // only.
 func (sf *salesforce) servesAPI(r *http.Request, n need, instanceHost string) bool {
-	return n.kind != KindAPI || requestHost(r) == instanceHost
+	return (n.kind != KindAPI && !n.writes()) || requestHost(r) == instanceHost
 }
 
 func (sf *salesforce) routes(handle func(string, http.HandlerFunc)) {
@@ -108,6 +108,10 @@ func (sf *salesforce) routes(handle func(string, http.HandlerFunc)) {
 	handle("GET /{host}/services/data/{version}/sobjects/{object}/{id}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
 	// The catalog's item id is "<Object>/<record id>"; escaped, it is one segment.
 	handle("GET /{host}/services/data/{version}/sobjects/{object}", sf.host(s.api(sf, need{kind: KindAPI, capability: catalog.CRM}, sf.record)))
+	// The write test's Task (writes.go), with or without the trailing slash.
+	handle("POST /{host}/services/data/{version}/sobjects/{object}/{$}", sf.host(s.api(sf, write(KindCreate, catalog.CRM), sf.createRecord)))
+	handle("POST /{host}/services/data/{version}/sobjects/{object}", sf.host(s.api(sf, write(KindCreate, catalog.CRM), sf.createRecord)))
+	handle("DELETE /{host}/services/data/{version}/sobjects/{object}/{id}", sf.host(s.api(sf, write(KindDelete, catalog.CRM), sf.deleteRecord)))
 }
 
 func (sf *salesforce) seedUser() User {
@@ -313,6 +317,10 @@ func (sf *salesforce) writeAPIError(w http.ResponseWriter, p apiProblem) {
 		status, code, msg = http.StatusForbidden, "INSUFFICIENT_ACCESS", "insufficient access rights on object id"
 	case probNotFound:
 		status, code, msg = http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist"
+	case probGone:
+		status, code, msg = http.StatusNotFound, "ENTITY_IS_DELETED", "entity is deleted"
+	case probBadRequest:
+		status, code, msg = http.StatusBadRequest, "JSON_PARSER_ERROR", p.id
 	case probFault:
 		status = p.status
 		switch status {
@@ -566,4 +574,53 @@ func (sf *salesforce) record(a *apiCall) {
 		"Id":         rid,
 		"Name":       it.Name,
 	})
+}
+
+// writableObjects are the sObjects the fake creates records of: the write
+// test's Task.
+var writableObjects = map[string]string{"Task": "00T"}
+
+// createRecord is sObject Basic Information's POST: 201 with {"id",
+// "success", "errors"}; the record's item id is "<Object>/<record id>".
+// Docs of the request: shared/providers/salesforce/writetest.go.
+func (sf *salesforce) createRecord(a *apiCall) {
+	if !sf.checkVersion(a) {
+		return
+	}
+	object := a.r.PathValue("object")
+	prefix, ok := writableObjects[object]
+	if !ok {
+		a.problem(probNotFound, "")
+		return
+	}
+	var fields map[string]any
+	if !a.readJSON(&fields) {
+		return
+	}
+	name, _ := fields["Subject"].(string)
+	rid := newID(prefix, 12) + "AAA"
+	a.addItem(Item{ID: object + "/" + rid, Name: name})
+	writeJSON(a.w, http.StatusCreated, map[string]any{"id": rid, "success": true, "errors": []any{}})
+}
+
+// deleteRecord is sObject Rows' DELETE: 204; a record deleted before
+// answers 404 ENTITY_IS_DELETED (it is in the Recycle Bin).
+func (sf *salesforce) deleteRecord(a *apiCall) {
+	if !sf.checkVersion(a) {
+		return
+	}
+	id := a.r.PathValue("object") + "/" + a.r.PathValue("id")
+	sf.s.mu.Lock()
+	gone := sf.s.deleted[deletedKey{sf.id(), id}]
+	sf.s.mu.Unlock()
+	if gone {
+		a.problem(probGone, id)
+		return
+	}
+	if a.removeItem(id) {
+		sf.s.mu.Lock()
+		sf.s.deleted[deletedKey{sf.id(), id}] = true
+		sf.s.mu.Unlock()
+		noContent(a.w)
+	}
 }

@@ -127,6 +127,12 @@ type User struct {
 	// user is not assigned: sign-in and token requests answer AADSTS50105;
 	// tokens issued before stay valid for when the user is assigned again.
 	NotAssigned bool
+	// Microsoft: the user's tenant does not let users consent to apps:
+	// authorizing a client answers consent_required (AADSTS65001) unless
+	// an administrator's consent of that client in the tenant
+	// (AdminConsents, the v2.0 adminconsent endpoint) covers every
+	// permission asked for.
+	UserConsentBlocked bool
 
 	// Google: the Workspace domain (hd claim); empty for a consumer account.
 	HostedDomain string
@@ -181,10 +187,14 @@ type Server struct {
 	grants  map[grantKey]*grant
 	pending map[string]*authzRequest
 	tickets map[string]*downloadTicket
-	faults  []*faultEntry
-	counts  map[countKey]int
-	rtLog   []RefreshUse
-	sweepAt time.Time
+	deleted map[deletedKey]bool // items deleted through the API, for answers that remember them
+	// adminConsents are the scopes administrators consented to, per client
+	// and directory (Microsoft's admin consent).
+	adminConsents map[adminConsentKey][]string
+	faults        []*faultEntry
+	counts        map[countKey]int
+	rtLog         []RefreshUse
+	sweepAt       time.Time
 }
 
 type clientKey struct{ provider, id string }
@@ -192,6 +202,8 @@ type clientKey struct{ provider, id string }
 type userKey struct{ provider, email string }
 
 type grantKey struct{ provider, clientID, email string }
+
+type deletedKey struct{ provider, id string }
 
 func ukey(provider, email string) userKey { return userKey{provider, strings.ToLower(email)} }
 
@@ -229,6 +241,7 @@ func New(opts Options) *Server {
 		grants:  map[grantKey]*grant{},
 		pending: map[string]*authzRequest{},
 		tickets: map[string]*downloadTicket{},
+		deleted: map[deletedKey]bool{},
 		counts:  map[countKey]int{},
 	}
 	s.latency.Store(int64(opts.Latency))

@@ -164,6 +164,15 @@ var scenario = []struct {
 			want(t, b, "deleted", false)
 			want(t, b, "revocation", "none")
 		}},
+		// Microsoft 365 was enabled by AdminFunction: the admin consent
+		// URL of its tenant (the state stored; the outcome is the
+		// callback's).
+		{file: "StartAdminConsent.json", status: 201, check: func(t *testing.T, b map[string]any) {
+			want(t, b, "provider", "microsoft365")
+			if u, _ := b["authorizationUrl"].(string); !strings.Contains(u, "/contoso.example/v2.0/adminconsent?") {
+				t.Errorf("authorizationUrl %q: want the tenant's v2.0 adminconsent endpoint", u)
+			}
+		}},
 	}, nil},
 	{config.DiagnosticsFunction, []expectation{
 		{file: "Diagnose.json", status: 200, check: func(t *testing.T, b map[string]any) {

@@ -84,6 +84,9 @@ var routeCases = map[string]routeCase{
 	"POST /v1/orgs/{orgId}/integrations/{provider}/test-account": {access: orgAdmin, ok: 201, request: withBody("/v1/orgs/{orgId}/integrations/{provider}/test-account",
 		map[string]string{"returnTo": localtest.ReturnURL}, nil)},
 	"DELETE /v1/orgs/{orgId}/integrations/{provider}/test-account": {access: orgAdmin, ok: 200, request: plain("/v1/orgs/{orgId}/integrations/{provider}/test-account")},
+	// Microsoft's only (another provider is 409 admin_consent_unsupported).
+	"POST /v1/orgs/{orgId}/integrations/{provider}/admin-consent": {access: orgAdmin, ok: 201, request: withBody("/v1/orgs/{orgId}/integrations/"+catalog.Microsoft365+"/admin-consent",
+		map[string]string{"returnTo": localtest.ReturnURL}, nil)},
 	"GET /oauth/callback": {access: public, ok: 400, request: plain("/oauth/callback?state=not-a-state&code=not-a-code")},
 }
 
@@ -145,6 +148,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	want(t, w.do(t, "PUT", integrationPath(other, matrixProvider), w.admin(other), otherBody, nil), 201, "")
 	want(t, w.do(t, "PUT", integrationPath(other, matrixProvider)+"/client-secret", w.admin(other), map[string]string{"clientSecret": "fake-client-secret-other-org"}, nil), 200, "")
 	w.enable(t, own, matrixProvider)
+	w.enable(t, own, catalog.Microsoft365) // for the admin consent
 	// Connections, so that disconnect, diagnostics and the admin's test have
 	// something to act on in the own org.
 	w.connect(t, own, "u-matrix-member", matrixProvider, "")

@@ -221,6 +221,29 @@ func TestNoSecretLeaks(t *testing.T) {
 		want(t, w.do(t, "POST", "/v1/orgs/"+orgA+"/integrations/"+p+"/test", adminA, nil, nil), 200, "")
 		want(t, w.do(t, "GET", integrationPath(orgA, p)+"/rollout", adminA, nil, nil), 200, "")
 	}
+	// A test with writes (issue 15 §3): Microsoft's test account, connected
+	// again once writes are allowed, creates and deletes one item per
+	// capability, one delete failing; and Microsoft's admin consent (§4),
+	// granted, then refused.
+	writes := orgBody(catalog.Microsoft365)
+	writes["allowWriteActions"] = true
+	want(t, w.do(t, "PUT", integrationPath(orgA, catalog.Microsoft365), adminA, writes, http.Header{"If-Match": {"*"}}), 200, "")
+	want(t, w.completeWith(t, orgA, adminA, w.startTestAccount(t, orgA, adminA, catalog.Microsoft365, "")), 200, "")
+	w.env.Fake.Inject(fakeprovider.Fault{Provider: catalog.Microsoft365, Kind: fakeprovider.KindDelete, Status: 403, Times: 1})
+	if resp := w.do(t, "POST", integrationPath(orgA, catalog.Microsoft365)+"/test", adminA, map[string]any{"writes": map[string]any{"confirm": true}}, nil); resp.Status != 200 || resp.Object()["writesPerformed"] != true {
+		t.Fatalf("write test: %s", resp)
+	}
+	for _, fault := range []bool{false, true} {
+		if fault {
+			w.env.Fake.Inject(fakeprovider.Fault{Provider: catalog.Microsoft365, Kind: fakeprovider.KindAdminConsent, Error: "access_denied", Times: 1})
+		}
+		resp := w.do(t, "POST", integrationPath(orgA, catalog.Microsoft365)+"/admin-consent", adminA, map[string]any{"returnTo": localtest.ReturnURL}, nil)
+		want(t, resp, 201, "")
+		u, _ := resp.Object()["authorizationUrl"].(string)
+		if out := w.callback(t, w.toCallback(t, u)); (out.Get("status") == "error") != fault {
+			t.Fatalf("admin consent: %v", out)
+		}
+	}
 	guidance := orgBody(catalog.GoogleWorkspace)
 	guidance["userGuidance"] = "Our client secret is " + orgSecrets[catalog.GoogleWorkspace]
 	guidance["supportContact"] = map[string]string{"name": "IT Help", "url": "https://help.example.com/?key=" + orgSecrets[catalog.Salesforce]}
@@ -473,8 +496,10 @@ func responseTexts(w *world) []string {
 	var out []string
 	for _, a := range w.answers {
 		// A start's answer is the authorization URL, which carries the
-		// state (the test account's start too): its one way to the browser.
-		if a.method == "POST" && (a.route == "/v1/orgs/{orgId}/connections/{provider}" || a.route == "/v1/orgs/{orgId}/integrations/{provider}/test-account") && a.resp.Status == 201 {
+		// state (the test account's and the admin consent's starts too):
+		// its one way to the browser.
+		if a.method == "POST" && (a.route == "/v1/orgs/{orgId}/connections/{provider}" || a.route == "/v1/orgs/{orgId}/integrations/{provider}/test-account" ||
+			a.route == "/v1/orgs/{orgId}/integrations/{provider}/admin-consent") && a.resp.Status == 201 {
 			m := a.resp.Object()
 			if u, _ := m["authorizationUrl"].(string); u != "" {
 				clean := *a.resp

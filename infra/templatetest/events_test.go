@@ -99,6 +99,8 @@ var sampleRequests = map[string]sampleRequest{
 	"OAuthFunction/StartTestAccount": {method: "POST", path: "/v1/orgs/o-acme/integrations/google_workspace/test-account", caller: "admin",
 		body: `{"returnTo":"https://app.example.com/settings/integrations","loginHint":"tester@example.com"}`},
 	"OAuthFunction/DisconnectTestAccount": {method: "DELETE", path: "/v1/orgs/o-acme/integrations/google_workspace/test-account", caller: "admin"},
+	"OAuthFunction/StartAdminConsent": {method: "POST", path: "/v1/orgs/o-acme/integrations/microsoft365/admin-consent", caller: "admin",
+		body: `{"returnTo":"https://app.example.com/settings/integrations"}`},
 	"DiagnosticsFunction/Diagnose":        {method: "GET", path: "/v1/orgs/o-acme/diagnostics/microsoft365?user=u-bob&capability=email&action=read", caller: "admin"},
 	"DiagnosticsFunction/TestIntegration": {method: "POST", path: "/v1/orgs/o-acme/integrations/microsoft365/test", caller: "admin", body: `{}`},
 }

@@ -65,6 +65,12 @@ type ProviderInfo struct {
 	// here (configMode default).
 	DefaultClientAvailable bool   `json:"defaultClientAvailable"`
 	PKCEMethod             string `json:"pkceMethod"`
+	// RequiresUserConnection: each user connects their own account.
+	RequiresUserConnection bool `json:"requiresUserConnection"`
+	// AdminConsent: an admin of the provider can grant the app's
+	// permissions for the whole organization (POST
+	// .../integrations/{provider}/admin-consent).
+	AdminConsent bool `json:"adminConsent"`
 }
 
 // ClientIDInfo describes the organization-owned client id.
@@ -97,6 +103,7 @@ func providerInfo(p catalog.Provider, offered, defaultClient bool) ProviderInfo 
 		ClientID:     ClientIDInfo{Label: p.ClientIDLabel, Example: p.ClientIDExample},
 		Capabilities: []CapabilityInfo{}, Fields: []FieldInfo{},
 		Available: offered, DefaultClientAvailable: defaultClient, PKCEMethod: p.PKCEMethod,
+		RequiresUserConnection: p.RequiresUserConnection, AdminConsent: p.AdminConsent(),
 	}
 	for _, cs := range p.Capabilities {
 		ci := CapabilityInfo{ID: string(cs.ID), Label: cs.Label, Scopes: map[string][]string{}}
@@ -155,6 +162,9 @@ type IntegrationView struct {
 	// ClientHealth is whether the provider accepts the integration's
 	// OAuth client, as the refresh job last saw it (health.go).
 	ClientHealth ClientHealthView `json:"clientHealth"`
+	// AdminConsent is the outcome of the last org-wide admin consent
+	// (Microsoft), absent when none was asked for.
+	AdminConsent *store.AdminConsent `json:"adminConsent,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -180,6 +190,7 @@ func integrationView(p catalog.Provider, in store.Integration, st Status, offere
 		Status: st.State, Missing: st.Missing, Available: offered, DefaultClientAvailable: defaultClient,
 		RedirectURI: redirectURI, Version: in.Version, UpdatedAt: timePtr(in.UpdatedAt), UpdatedBy: in.UpdatedBy,
 		ClientHealth: ClientHealthView{Status: store.HealthOK},
+		AdminConsent: in.AdminConsent,
 	}
 }
 

@@ -85,7 +85,8 @@ var Permissions = map[string]Permission{
 		// grant-wide revocation (index ByGrant). The org's test account is
 		// written and deleted with its audit entry in one transaction
 		// (PutItem, DeleteItem); connect attempts are put at a start and
-		// deleted at the completion.
+		// deleted at the completion. An admin consent's outcome is written
+		// on the integration with its audit entry (PutIntegration: PutItem).
 		TableActions: []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		Indexes:      []string{"ByGrant"},
 		Secrets: map[string][]string{

@@ -164,6 +164,31 @@ func TestEveryProviderImplementsEveryPart(t *testing.T) {
 						t.Errorf("%s: FileMeta cannot read file metadata", cs.ID)
 					}
 				}
+
+				// The write test: every capability with a write action has
+				// one, and it sends a create and a delete with the token.
+				writes := cs.Supports(Create) || cs.Supports(Update) || cs.Supports(Send) || cs.Supports(Delete)
+				if writes != (cs.WriteTest != "") || (writes && len(cs.TestWriteScopes()) == 0) {
+					t.Errorf("%s: write actions %v, write test %q, scopes %v", cs.ID, writes, cs.WriteTest, cs.TestWriteScopes())
+				}
+				rec := &providertest.Recorder{Status: 401, Body: `{}`}
+				w := providers.TestWrite{Account: own, Token: "fake-access", Now: time.Now(), Nonce: "n1"}
+				a, id, err := p.Dialect.CreateTestItem(context.Background(), providers.Caller{HTTP: rec.Client()}, cs.ID, w)
+				switch {
+				case !writes:
+					if !errors.Is(err, providers.ErrNoTestItem) || len(rec.Requests) != 0 {
+						t.Errorf("%s: a write test without write actions: %v", cs.ID, err)
+					}
+				case err != nil || a.Status != 401 || id != "" || rec.Last(t).Authorization != "Bearer fake-access" || rec.Last(t).Method == "GET":
+					t.Errorf("%s: CreateTestItem refused = %d %q %v", cs.ID, a.Status, id, err)
+				default:
+					if a, err := p.Dialect.DeleteTestItem(context.Background(), providers.Caller{HTTP: rec.Client()}, cs.ID, w, "00T000000000001AAA"); err != nil || a.Status != 401 || rec.Last(t).Method != "DELETE" {
+						t.Errorf("%s: DeleteTestItem = %d %v", cs.ID, a.Status, err)
+					}
+				}
+			}
+			if _, _, err := p.Dialect.CreateTestItem(context.Background(), call, "no-such-capability", providers.TestWrite{}); !errors.Is(err, providers.ErrNoTestItem) {
+				t.Errorf("CreateTestItem of an unknown capability: %v", err)
 			}
 		})
 	}

@@ -70,6 +70,8 @@ func (r CallbackResult) Params() url.Values {
 func (s *Service) Callback(ctx context.Context, q url.Values) CallbackResult {
 	res, st := s.callback(ctx, q)
 	switch {
+	case res.Status == OutcomeAdminConsentGranted:
+		slog.InfoContext(ctx, "admin consent granted", "org", st.OrgID, "user", st.UserID, "provider", st.Provider)
 	case res.Status == OutcomePending:
 		slog.InfoContext(ctx, "connection pending completion", "org", st.OrgID, "user", st.UserID, "provider", st.Provider, "missingScopes", len(res.MissingScopes))
 	case st.ID == "":
@@ -106,6 +108,11 @@ func (s *Service) callback(ctx context.Context, q url.Values) (CallbackResult, s
 	p, ok := s.opts.Catalog.Get(st.Provider)
 	if !ok {
 		return fail(CodeInternal, "The connection could not be completed.")
+	}
+	if st.Purpose == store.PurposeAdminConsent {
+		// No code, no tokens: the provider's answer is recorded
+		// (adminconsent.go).
+		return s.adminConsentCallback(ctx, p, st, q, returnTo), st
 	}
 	v, err := s.stillIssuing(ctx, p, st.OrgID, st.ClientRef, nil)
 	var prob *problem.Problem

@@ -93,6 +93,8 @@ type Stores interface {
 	PutConnectionAudited(ctx context.Context, c store.Connection, expectedVersion int64, audit ...store.AuditEntry) (store.Connection, error)
 	DeleteConnectionAudited(ctx context.Context, key store.ConnKey, version int64, audit ...store.AuditEntry) error
 	RecordConnectAttempt(ctx context.Context, a store.ConnectAttempt) error
+	// An admin consent's outcome, on the integration (adminconsent.go).
+	PutIntegration(ctx context.Context, cfg store.Integration, expectedVersion int64, audit ...store.AuditEntry) (store.Integration, error)
 	ClearConnectAttempt(ctx context.Context, orgID, provider, userID string) error
 }
 

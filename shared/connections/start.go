@@ -189,7 +189,7 @@ func (s *Service) connectable(ctx context.Context, who auth.Principal, p catalog
 	}
 	v := readiness.Of(p, f)
 	reason := v.ForUser(who)
-	if purpose == store.PurposeTestAccount {
+	if purpose == store.PurposeTestAccount || purpose == store.PurposeAdminConsent {
 		reason = v.ForOrg()
 	}
 	switch reason {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/sofie/integrations/shared/auth"
@@ -179,15 +180,19 @@ func accountName(a store.Account) string {
 	return a.Name
 }
 
-// auditEntry builds an entry with a unique, time-ordered id (the time and
-// random bits, as the admin service's).
+// auditSeq orders the entries one process writes within one clock reading
+// (a coarse or frozen clock), as the admin service's does.
+var auditSeq atomic.Uint64
+
+// auditEntry builds an entry with a unique, time-ordered id (the time, this
+// process's sequence number and random bits, as the admin service's).
 func auditEntry(who auth.Principal, provider, action string, at time.Time, changes []store.FieldChange) (store.AuditEntry, error) {
 	var b [9]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return store.AuditEntry{}, fmt.Errorf("audit id: %w", err)
 	}
 	return store.AuditEntry{
-		OrgID: who.OrgID, ID: at.Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(b[:]),
+		OrgID: who.OrgID, ID: fmt.Sprintf("%s-%012d-%s", at.Format("20060102T150405.000000000Z"), auditSeq.Add(1), hex.EncodeToString(b[:])),
 		At: at, Actor: who.UserID, Provider: provider, Action: action, Changes: changes,
 	}, nil
 }

@@ -30,6 +30,9 @@ type TestRequest struct {
 	// ImportItem, when set, is a file whose metadata and content are
 	// downloaded as the workspace-import step.
 	ImportItem string
+	// Writes asks for the reversible write test (writetest.go): refused
+	// unless the org allows writes and the test runs as its test account.
+	Writes bool
 }
 
 // TestReport is the answer of POST /v1/orgs/{orgId}/integrations/{provider}/test.
@@ -40,8 +43,10 @@ type TestReport struct {
 	// Account is the account the test ran as (testaccount.go).
 	Account TestAccountInfo `json:"account"`
 	Overall string          `json:"overall"`
-	// WritesPerformed is always false: write steps check scopes and policy
-	// only; nothing is ever created, changed, sent or deleted.
+	// WritesPerformed is true only when the test created an item at the
+	// provider (asked for with writes.confirm); each write step then
+	// carries its confirmations. Without writes nothing is ever created,
+	// changed, sent or deleted.
 	WritesPerformed bool    `json:"writesPerformed"`
 	Steps           []Check `json:"steps"`
 }
@@ -67,8 +72,9 @@ func subGraph(g *graph, ids ...CheckID) *graph {
 //	test_account_connected  -                       (summarizes accountGraph)
 //	read_<capability>       test_account_connected
 //	write_<capability>      - (the org's record; reads only stored scopes)
+//	                        with writes: test_account_connected (it writes with the token)
 //	workspace_import        read_files              (only when files is enabled)
-func testGraph(p catalog.Provider, enabled []string) *graph {
+func testGraph(p catalog.Provider, enabled []string, writes bool) *graph {
 	defs := []checkDef{{ID: TestAccountConnected, Owner: OwnerUser, Run: stepTestAccount}}
 	var caps []catalog.CapabilitySpec
 	for _, cs := range p.Capabilities {
@@ -83,10 +89,11 @@ func testGraph(p catalog.Provider, enabled []string) *graph {
 		})
 	}
 	for _, cs := range caps {
-		defs = append(defs, checkDef{
-			ID: CheckID(writeStepPrefix + string(cs.ID)), Owner: OwnerUser,
-			NeedsConfig: true, Run: stepWrite(cs),
-		})
+		d := checkDef{ID: CheckID(writeStepPrefix + string(cs.ID)), Owner: OwnerUser, NeedsConfig: true, Run: stepWrite(cs)}
+		if writes && cs.WriteTest != "" {
+			d.Needs = []CheckID{TestAccountConnected}
+		}
+		defs = append(defs, d)
 	}
 	for _, cs := range caps {
 		if cs.ID == catalog.Files {
@@ -99,11 +106,20 @@ func testGraph(p catalog.Provider, enabled []string) *graph {
 	return mustGraph(defs, TestAccountConnected)
 }
 
-// TestAfterChanges runs the admin's test. It never performs a write.
+// TestAfterChanges runs the admin's test. It writes to the provider only
+// when req.Writes asks for it, and then only what writetest.go says; a
+// refused request is a *problem.Problem.
 func (s *Service) TestAfterChanges(ctx context.Context, req TestRequest) (TestReport, error) {
+	start := s.now()
 	r, err := s.testRun(ctx, req.Caller, req.Provider)
 	if err != nil {
 		return TestReport{}, err
+	}
+	if req.Writes {
+		if err := writesRefused(r); err != nil {
+			return TestReport{}, err
+		}
+		r.writes = &writeRun{deadline: start.Add(s.opts.TestDeadline)}
 	}
 	r.action = catalog.Read
 	var enabled []string
@@ -111,15 +127,19 @@ func (s *Service) TestAfterChanges(ctx context.Context, req TestRequest) (TestRe
 		enabled = r.integration.Capabilities
 	}
 	r.item, r.itemCap, r.importItem = req.Item, req.ItemCapability, req.ImportItem
-	steps := testGraph(req.Provider, enabled).evaluate(ctx, r)
+	steps := testGraph(req.Provider, enabled, r.writes != nil).evaluate(ctx, r)
 	rep := TestReport{
-		Provider: req.Provider.ID,
-		User:     req.Caller.UserID,
-		Account:  r.usedAccount(),
-		Overall:  Overall(steps),
-		Steps:    steps,
+		Provider:        req.Provider.ID,
+		User:            req.Caller.UserID,
+		Account:         r.usedAccount(),
+		Overall:         Overall(steps),
+		WritesPerformed: writesPerformed(steps),
+		Steps:           steps,
 	}
 	logReport(ctx, "test after changes", rep.Provider, r, rep.Overall, steps)
+	if r.writes != nil {
+		s.auditWrites(ctx, r, steps)
+	}
 	return rep, nil
 }
 
@@ -211,6 +231,9 @@ func stepWrite(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if !r.integration.AllowWriteActions {
 			return notApplicable("Write actions are turned off for this organization, so none apply to " + cs.Label + "." + none)
 		}
+		if r.writes != nil {
+			return stepWriteLive(ctx, r, cs)
+		}
 		if r.conn == nil {
 			return blockedBy(TestAccountConnected, "Write permissions cannot be checked without a connected test account."+none)
 		}
@@ -229,11 +252,11 @@ func stepWrite(cs catalog.CapabilitySpec) func(context.Context, *run) outcome {
 		if len(lacking) > 0 {
 			return warn(OwnerUser, fmt.Sprintf("Write actions are allowed, but the test account did not grant the permissions for %s on %s: %s.%s",
 				strings.Join(lacking, ", "), cs.Label, strings.Join(missingScopes, ", "), none),
-				"Reconnect the test account and approve every requested permission; then test writes by hand with a test item and review every confirmation.")
+				"Reconnect the test account and approve every requested permission; then run the test with writes confirmed.")
 		}
 		return outcome{Status: Pass, Message: fmt.Sprintf("Write actions (%s) on %s are allowed by policy and their permissions are granted.%s",
 			joinActions(writes), cs.Label, none),
-			Remediation: "Test writes by hand only when safe: use a test item and review every confirmation."}
+			Remediation: "To test them, run the test with writes confirmed: each capability then creates one item in the test account and deletes it, with every confirmation shown."}
 	}
 }
 

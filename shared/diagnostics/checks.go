@@ -77,6 +77,9 @@ type Check struct {
 	Message     string  `json:"message"`
 	Remediation string  `json:"remediation"`
 	Owner       Owner   `json:"owner"`
+	// Write is a write step's confirmations, when the test wrote (or was
+	// asked to and did not): "Test after changes" only.
+	Write *WriteConfirmation `json:"write,omitempty"`
 
 	// notApplicable marks a skip that is not a problem (no item was asked
 	// about, writes are off by policy): it does not make the overall verdict
@@ -95,7 +98,8 @@ type outcome struct {
 	Remediation   string
 	Owner         Owner
 	notApplicable bool
-	cause         CheckID // for a skip the check decided itself
+	cause         CheckID            // for a skip the check decided itself
+	write         *WriteConfirmation // a write step's confirmations
 }
 
 func pass(msg string) outcome { return outcome{Status: Pass, Message: msg} }
@@ -233,7 +237,7 @@ func (g *graph) evaluateOne(ctx context.Context, r *run, d checkDef, results map
 		return skippedFor(d, g.cfgCause, results)
 	}
 	o := d.Run(ctx, r)
-	c := Check{ID: d.ID, Status: o.Status, Message: o.Message, Remediation: o.Remediation, Owner: o.Owner, notApplicable: o.notApplicable}
+	c := Check{ID: d.ID, Status: o.Status, Message: o.Message, Remediation: o.Remediation, Owner: o.Owner, notApplicable: o.notApplicable, Write: o.write}
 	if c.Owner == "" {
 		c.Owner = d.Owner
 	}

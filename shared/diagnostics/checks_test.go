@@ -16,7 +16,16 @@ func TestGraphsAreValid(t *testing.T) {
 		t.Fatalf("report order = %v, want the issue's order %v", got, want)
 	}
 	for _, p := range catalog.New().All() {
-		g := testGraph(p, capStrings(p.CapabilityIDs()))
+		for _, writes := range []bool{false, true} {
+			g := testGraph(p, capStrings(p.CapabilityIDs()), writes)
+			for _, c := range p.CapabilityIDs() {
+				needs := g.needsOf(CheckID("write_" + c))
+				if writes != slices.Contains(needs, TestAccountConnected) {
+					t.Errorf("%s: write_%s needs %v with writes %v", p.ID, c, needs, writes)
+				}
+			}
+		}
+		g := testGraph(p, capStrings(p.CapabilityIDs()), false)
 		ids := g.ids()
 		if ids[0] != TestAccountConnected {
 			t.Errorf("%s: first step = %s", p.ID, ids[0])

@@ -114,11 +114,21 @@ type TestBody struct {
 	// ImportItem is a file downloaded (metadata and content) in the
 	// workspace-import step.
 	ImportItem string `json:"importItem,omitempty"`
+	// Writes, with confirm true, asks for the reversible write test
+	// (writetest.go).
+	Writes *WritesBody `json:"writes,omitempty"`
+}
+
+// WritesBody confirms the write test: confirm must be true, so that no
+// client writes by accident (a default, a typo, a copied body).
+type WritesBody struct {
+	Confirm bool `json:"confirm"`
 }
 
 // Test serves POST /v1/orgs/{orgId}/integrations/{provider}/test, the
 // admin's "Test after changes" with the org's test account (else their own
-// connection). It never writes to the provider.
+// connection). It writes to the provider only when the body confirms it
+// (writes.confirm), and then only as the test account (writetest.go).
 func (a *API) Test(w http.ResponseWriter, r *http.Request) {
 	caller, prob := auth.OrgAdmin(r)
 	if prob != nil {
@@ -162,6 +172,13 @@ func (a *API) Test(w http.ResponseWriter, r *http.Request) {
 		} else {
 			req.ImportItem = id
 		}
+	}
+	if body.Writes != nil {
+		if !body.Writes.Confirm {
+			errs = append(errs, problem.FieldError{Field: "writes.confirm", Code: "confirmation_required",
+				Message: "Set confirm to true to create and delete one test item per capability in the test account; leave writes out to test without writing."})
+		}
+		req.Writes = true
 	}
 	if len(errs) > 0 {
 		problem.Write(w, r, problem.Validation("The test request is not valid.", errs...))

@@ -20,8 +20,9 @@ import (
 	"github.com/sofie/integrations/shared/store"
 )
 
-// Stores are the storage ports diagnostics reads (store.Store has them all).
-// Diagnostics never writes a record itself; the token source may (refresh).
+// Stores are the storage ports diagnostics uses (store.Store has them all).
+// Diagnostics writes no record but the audit entry of a test that wrote to
+// the provider (writetest.go); the token source may write (refresh).
 type Stores interface {
 	GetIntegration(ctx context.Context, orgID, provider string) (store.Integration, error)
 	GetConnection(ctx context.Context, key store.ConnKey) (store.Connection, error)
@@ -31,6 +32,7 @@ type Stores interface {
 	// GetClientHealth is whether the provider accepts the integration's
 	// OAuth client, as the refresh job last saw it (client_healthy).
 	GetClientHealth(ctx context.Context, orgID, provider string) (store.ClientHealth, error)
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
 }
 
 var _ Stores = (store.Store)(nil)
@@ -75,6 +77,12 @@ type Options struct {
 	TokenTimeout time.Duration
 	// AvailableProviders are the providers this deployment offers.
 	AvailableProviders []string
+	// TestDeadline bounds a test with writes (writetest.go); 0 means
+	// DefaultTestDeadline.
+	TestDeadline time.Duration
+	// Now is the clock of the write test's confirmations (time.Now when
+	// nil).
+	Now func() time.Time
 }
 
 // DefaultProbeTimeout bounds one probe call. A diagnostics request makes at
@@ -103,8 +111,16 @@ func New(o Options) (*Service, error) {
 	if o.TokenTimeout <= 0 {
 		o.TokenTimeout = DefaultTokenTimeout
 	}
+	if o.TestDeadline <= 0 {
+		o.TestDeadline = DefaultTestDeadline
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return &Service{opts: o, probe: &prober{call: providers.Caller{HTTP: o.HTTPClient}, timeout: o.ProbeTimeout}}, nil
 }
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // Request asks for the diagnosis of one user's use of one capability.
 type Request struct {
@@ -149,6 +165,9 @@ type run struct {
 	// testAccount: the connection is the org's test account
 	// (testaccount.go), not the caller's own.
 	testAccount bool
+	// writes is set when the admin asked for the write test and it may
+	// run (writetest.go).
+	writes *writeRun
 
 	integration *store.Integration // nil: the org never configured the provider
 	// clientHealth is the integration's client health (OK when the org
@@ -624,6 +643,7 @@ func storedFailure(r *run) outcome {
 		case OwnerExternalAdmin:
 			owner, fix = OwnerExternalAdmin, "The "+name+" administrator of the account's tenant or org resolves it; then the user reconnects."
 		}
+		fix += consentRequiredFix(r, e.Code)
 	}
 	return fail(owner, msg, fix)
 }
@@ -648,6 +668,7 @@ func tokenFailure(ctx context.Context, r *run, err error) outcome {
 			if f.Fallback == oauthfail.OwnerExternalAdmin {
 				fix += " If the user may not do it (for example consent to apps is turned off), the " + name + " administrator of the account's tenant does it first."
 			}
+			fix += consentRequiredFix(r, f.Code)
 			return fail(owner, name+" refused to renew the connection's access. "+f.Cause, fix)
 		case oauthfail.ClientRefused:
 			// Met by this diagnosis' own refresh (client_healthy read the
@@ -718,16 +739,24 @@ func checkScopesGranted(_ context.Context, r *run) outcome {
 	need := r.cap.ScopesFor(r.action)
 	owner, remedy := grantMore(p)
 	if missing := p.MissingScopes(need, c.GrantedScopes); len(missing) > 0 {
-		return fail(owner, fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
-			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", ")), remedy)
+		msg := fmt.Sprintf("The connection was not granted the permissions %s needs to %s %s: %s.",
+			p.DisplayName, r.action, r.cap.ID, strings.Join(missing, ", "))
+		if advice := adminConsentAdvice(r, missing); advice != "" {
+			msg += " " + advice
+		}
+		return fail(owner, msg, remedy)
 	}
 	// Warn about a partial grant elsewhere: the asked action works, other
 	// enabled capabilities or actions do not (a scope unticked, or enabled
 	// by an admin after the account was connected).
 	if r.integration != nil {
 		if other := r.ready.MissingScopes(p, c.GrantedScopes); len(other) > 0 {
-			return warn(owner, fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
-				r.action, r.cap.ID, strings.Join(other, ", ")), remedy)
+			msg := fmt.Sprintf("The permissions for %s %s are granted, but others the organization enabled are not: %s.",
+				r.action, r.cap.ID, strings.Join(other, ", "))
+			if advice := adminConsentAdvice(r, other); advice != "" {
+				msg += " " + advice
+			}
+			return warn(owner, msg, remedy)
 		}
 	}
 	return pass(fmt.Sprintf("The connection has the permissions to %s %s.", r.action, r.cap.ID))

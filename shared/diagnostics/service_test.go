@@ -72,7 +72,20 @@ func (s *stubTokens) AccessToken(_ context.Context, k store.ConnKey) (refresh.To
 type stubProvider struct {
 	mu      sync.Mutex
 	answers map[string]stubAnswer
-	seen    []string
+	// queued answers, keyed "METHOD host/path", are used (and consumed)
+	// before answers.
+	queued map[string][]stubAnswer
+	seen   []string
+}
+
+// queue adds answers to "METHOD host/path", given in order.
+func (p *stubProvider) queue(key string, as ...stubAnswer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.queued == nil {
+		p.queued = map[string][]stubAnswer{}
+	}
+	p.queued[key] = append(p.queued[key], as...)
 }
 
 type stubAnswer struct {
@@ -93,8 +106,16 @@ func (p *stubProvider) setType(hostPath string, status int, ctype, body string) 
 
 func (p *stubProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	a, ok := p.answers[strings.TrimPrefix(r.URL.Path, "/")]
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	a, ok := p.answers[path]
+	if q := p.queued[r.Method+" "+path]; len(q) > 0 {
+		a, ok = q[0], true
+		p.queued[r.Method+" "+path] = q[1:]
+	}
 	p.seen = append(p.seen, r.URL.Path)
+	if r.Method != http.MethodGet {
+		p.seen[len(p.seen)-1] = r.Method + " " + r.URL.Path
+	}
 	p.mu.Unlock()
 	if r.Header.Get("Authorization") != "Bearer fake-access-token-unit" {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -316,6 +337,83 @@ func TestDiagnoseOutcomes(t *testing.T) {
 				c := find(rep.Checks, ConnectionHealthy)
 				if c.Owner != OwnerUser || !strings.Contains(c.Remediation, "Reconnect") || !strings.Contains(c.Remediation, "administrator") {
 					t.Errorf("connection_healthy = %+v, want the user first and the tenant's administrator as the fallback", c)
+				}
+				// AADSTS65001 points to the admin consent flow.
+				if !strings.Contains(c.Remediation, adminConsentRoute) || !strings.Contains(c.Remediation, "no admin consent has been granted yet") {
+					t.Errorf("connection_healthy remediation = %q, want the admin consent flow", c.Remediation)
+				}
+			},
+		},
+		{
+			name: "consent withdrawn after an admin consent", overall: OverallBlocked,
+			in: func(in *store.Integration) {
+				in.AdminConsent = &store.AdminConsent{Granted: true, Tenant: "t", At: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+					Scopes: catalogScopes(catalog.Microsoft365)}
+			},
+			tokens: &refresh.Error{Code: refresh.CodeNeedsReconnect, Failure: &oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "consent_required", Owner: oauthfail.OwnerUser, Fallback: oauthfail.OwnerExternalAdmin, Cause: "Consent again."}},
+			want:   map[CheckID]Status{ConnectionHealthy: Fail, ExternalPermission: Skipped},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ConnectionHealthy); !strings.Contains(c.Remediation, "granted these permissions for the whole organization on 2026-03-01T09:00:00Z") {
+					t.Errorf("connection_healthy remediation = %q, want the recorded admin consent", c.Remediation)
+				}
+			},
+		},
+		{
+			name: "missing permission without admin consent", overall: OverallBlocked,
+			conn: func(c *store.Connection) {
+				c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Mail.Read")
+			},
+			want: map[CheckID]Status{ScopesGranted: Fail, ExternalPermission: Skipped, ItemAccessible: Skipped},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ScopesGranted); !strings.Contains(c.Message, "need an administrator's consent") || !strings.Contains(c.Message, adminConsentRoute) {
+					t.Errorf("scopes_granted = %q, want whether it needs an admin's consent", c.Message)
+				}
+			},
+		},
+		{
+			name: "missing permission covered by the admin consent", overall: OverallBlocked,
+			in: func(in *store.Integration) {
+				in.AdminConsent = &store.AdminConsent{Granted: true, Tenant: "t", At: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+					Scopes: catalogScopes(catalog.Microsoft365)}
+			},
+			conn: func(c *store.Connection) {
+				c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Mail.Read")
+			},
+			want: map[CheckID]Status{ScopesGranted: Fail, ExternalPermission: Skipped, ItemAccessible: Skipped},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ScopesGranted); !strings.Contains(c.Message, "reconnecting grants them without asking") {
+					t.Errorf("scopes_granted = %q, want the admin consent to cover it", c.Message)
+				}
+			},
+		},
+		{
+			name: "missing permission the admin consent refused", overall: OverallBlocked,
+			in: func(in *store.Integration) {
+				in.AdminConsent = &store.AdminConsent{Error: "access_denied", At: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+			},
+			conn: func(c *store.Connection) {
+				c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Mail.Read")
+			},
+			want: map[CheckID]Status{ScopesGranted: Fail, ExternalPermission: Skipped, ItemAccessible: Skipped},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ScopesGranted); !strings.Contains(c.Message, "was not given (access_denied)") {
+					t.Errorf("scopes_granted = %q, want the refused admin consent", c.Message)
+				}
+			},
+		},
+		{
+			name: "missing permission enabled after the admin consent", overall: OverallBlocked,
+			in: func(in *store.Integration) {
+				in.AdminConsent = &store.AdminConsent{Granted: true, Tenant: "t", At: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+					Scopes: without(catalogScopes(catalog.Microsoft365), "https://graph.microsoft.com/Mail.Read")}
+			},
+			conn: func(c *store.Connection) {
+				c.GrantedScopes = without(c.GrantedScopes, "https://graph.microsoft.com/Mail.Read")
+			},
+			want: map[CheckID]Status{ScopesGranted: Fail, ExternalPermission: Skipped, ItemAccessible: Skipped},
+			check: func(t *testing.T, rep Report) {
+				if c := find(rep.Checks, ScopesGranted); !strings.Contains(c.Message, "but not for https://graph.microsoft.com/Mail.Read") {
+					t.Errorf("scopes_granted = %q, want the scope the admin consent lacks", c.Message)
 				}
 			},
 		},
@@ -878,4 +976,11 @@ func TestDiagnoseConsent(t *testing.T) {
 	if c := find(rep.Checks, ScopesGranted); c.Status != Fail || c.Owner != OwnerAdmin || !strings.Contains(c.Remediation, "per connected app") {
 		t.Errorf("salesforce scopes_granted = %+v, want a failure the admin fixes at the connected app", c)
 	}
+}
+
+// catalogScopes are every scope provider requests with every capability
+// and writes.
+func catalogScopes(provider string) []string {
+	p, _ := catalog.New().Get(provider)
+	return p.RequestedScopes(p.CapabilityIDs(), true)
 }

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -68,12 +69,25 @@ func (c Caller) Do(req *http.Request) (Answer, error) {
 
 // Get GETs rawURL with the bearer access token, accepting accept.
 func (c Caller) Get(ctx context.Context, rawURL, accessToken, accept string) (Answer, error) {
-	req, err := newRequest(ctx, http.MethodGet, rawURL, nil)
+	return c.send(ctx, http.MethodGet, rawURL, accessToken, accept, "", nil)
+}
+
+// send sends method to rawURL with the bearer access token, accepting
+// accept, with body (of contentType) when it is not nil.
+func (c Caller) send(ctx context.Context, method, rawURL, accessToken, accept, contentType string, body []byte) (Answer, error) {
+	var rd io.Reader // nil, not a nil *bytes.Reader, when there is no body
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := newRequest(ctx, method, rawURL, rd)
 	if err != nil {
 		return Answer{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", accept)
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
 	return c.Do(req)
 }
 

@@ -91,6 +91,17 @@ type Dialect interface {
 	// FileMeta reads a file's metadata answer (the Files capability's
 	// ItemURL); ok false when it cannot.
 	FileMeta(body []byte) (FileMeta, bool)
+
+	// CreateTestItem creates capability c's write-test item
+	// (CapabilitySpec.WriteTest) in w.Account's own space with w.Token,
+	// and returns the provider's answer and, when it is a success, the
+	// new item's id ("" when the answer holds no usable one); a transport
+	// error leaves unknown whether it was created. ErrNoTestItem when c
+	// has no write test (writetest.go).
+	CreateTestItem(ctx context.Context, call Caller, c Capability, w TestWrite) (Answer, string, error)
+	// DeleteTestItem deletes the item of capability c that CreateTestItem
+	// created, by the id it returned.
+	DeleteTestItem(ctx context.Context, call Caller, c Capability, w TestWrite, id string) (Answer, error)
 }
 
 // Grant types of token requests.

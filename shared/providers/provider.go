@@ -97,6 +97,23 @@ type CapabilitySpec struct {
 	ReadScopes  []string
 	WriteScopes []ActionScopes
 	Probe       Probe
+	// WriteTest is what the admin's write test creates and deletes for
+	// this capability, for people ("a draft message to the account
+	// itself"); empty when the capability has no write action.
+	// Dialect.CreateTestItem and DeleteTestItem do it.
+	WriteTest string
+}
+
+// TestWriteScopes are the scopes the write test needs: those of create
+// and of delete (nil when the capability supports neither).
+func (c CapabilitySpec) TestWriteScopes() []string {
+	out := c.ScopesFor(Create)
+	for _, s := range c.ScopesFor(Delete) {
+		if !slices.Contains(out, s) {
+			out = append(out[:len(out):len(out)], s)
+		}
+	}
+	return out
 }
 
 // ActionScopes are the scopes one write action needs.
@@ -109,6 +126,10 @@ type ActionScopes struct {
 func (c CapabilitySpec) Supports(a Action) bool { return slices.Contains(c.Actions, a) }
 
 // ScopesFor returns the scopes action a needs (nil for an unsupported one).
+// Not inlined: its loops, copied into each caller, cost every bootstrap
+// more than the call does (issue 13).
+//
+//go:noinline
 func (c CapabilitySpec) ScopesFor(a Action) []string {
 	if !c.Supports(a) {
 		return nil
@@ -186,6 +207,10 @@ type Provider struct {
 	// ConsentHint is what a user or admin is told when a scope cannot be
 	// added by consenting again (ConsentPerApp): where an admin adds it.
 	ConsentHint string
+	// RequiresUserConnection: each user connects their own account (the
+	// service acts with delegated, per-user access; true for every provider
+	// today).
+	RequiresUserConnection bool
 	// ClientIDLabel is what the provider's console calls the client id, and
 	// ClientIDExample a placeholder of its shape.
 	ClientIDLabel   string
@@ -431,4 +456,22 @@ func (p Provider) ConsentMessage() string {
 		return p.DisplayName + " asks you only for the permissions you have not granted yet; those you granted before are asked for again so that you keep them."
 	}
 	return p.ConsentHint
+}
+
+// AdminConsenter is a Dialect with an org-wide admin consent flow
+// (Microsoft's /{tenant}/v2.0/adminconsent): an administrator of the
+// provider grants the app's permissions for every user of the directory,
+// where users may not consent themselves.
+type AdminConsenter interface {
+	// AdminConsentURL is the URL to send the administrator's browser to,
+	// asking for scopes for clientID under the org's settings s; the
+	// provider answers at redirectURI with state.
+	AdminConsentURL(s Settings, clientID, redirectURI, state string, scopes []string) string
+}
+
+// AdminConsent reports whether the provider has an org-wide admin consent
+// flow (AdminConsenter).
+func (p Provider) AdminConsent() bool {
+	_, ok := p.Dialect.(AdminConsenter)
+	return ok
 }

@@ -101,9 +101,26 @@ type Integration struct {
 	SupportContact    *SupportContact `json:"supportContact,omitempty"`
 	UserGuidance      string          `json:"userGuidance,omitempty"`
 	ClientSecretSetAt time.Time       `json:"clientSecretSetAt,omitzero"`
-	Version           int64           `json:"version"`
-	UpdatedAt         time.Time       `json:"updatedAt"`
-	UpdatedBy         string          `json:"updatedBy"`
+	// AdminConsent is the outcome of the last org-wide admin consent
+	// (Microsoft); nil when none was asked for. Saving the settings keeps
+	// it.
+	AdminConsent *AdminConsent `json:"adminConsent,omitempty"`
+	Version      int64         `json:"version"`
+	UpdatedAt    time.Time     `json:"updatedAt"`
+	UpdatedBy    string        `json:"updatedBy"`
+}
+
+// AdminConsent is what the provider answered an org-wide admin consent:
+// granted (for Tenant, the directory the administrator consented for, and
+// Scopes) or refused (Error, the provider's error code). At is when the
+// answer came, By the admin who asked.
+type AdminConsent struct {
+	Granted bool      `json:"granted"`
+	Tenant  string    `json:"tenant,omitempty"`
+	Scopes  []string  `json:"scopes"`
+	At      time.Time `json:"at"`
+	By      string    `json:"by,omitempty"`
+	Error   string    `json:"error,omitempty"`
 }
 
 // ClientRef identifies the OAuth client that issues this integration's

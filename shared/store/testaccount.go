@@ -17,6 +17,10 @@ const (
 	// PurposeTestAccount: the org's designated test account of the
 	// provider, started and completed by an admin.
 	PurposeTestAccount = "test_account"
+	// PurposeAdminConsent: an admin's org-wide admin consent (Microsoft):
+	// the callback records the provider's answer on the integration and
+	// completes nothing.
+	PurposeAdminConsent = "admin_consent"
 )
 
 // TestAccountUserID is the user id of an org's test account: a connection

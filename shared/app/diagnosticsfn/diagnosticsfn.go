@@ -4,6 +4,7 @@ package diagnosticsfn
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -50,6 +51,7 @@ func newAPI(d *app.Deps) (*diagnostics.API, error) {
 		HTTPClient:         d.HTTPClient,
 		ProbeTimeout:       min(d.Config.ProviderTimeout, diagnostics.DefaultProbeTimeout),
 		AvailableProviders: d.Config.AvailableProviders,
+		Now:                func() time.Time { return d.Now() },
 	})
 	if err != nil {
 		return nil, err

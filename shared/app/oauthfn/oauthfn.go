@@ -18,12 +18,12 @@ import (
 // template test): its routes answer 503, never panic.
 func Routes(d *app.Deps) []httpapi.Route {
 	start, callback, complete, list, disconnect := app.Unavailable, app.Unavailable, app.Unavailable, app.Unavailable, app.Unavailable
-	startTest, disconnectTest := app.Unavailable, app.Unavailable
+	startTest, disconnectTest, adminConsent := app.Unavailable, app.Unavailable, app.Unavailable
 	if api, err := newAPI(d); err != nil {
 		slog.Warn("connections service not built", "err", err.Error())
 	} else {
 		start, callback, complete, list, disconnect = api.Start, api.Callback, api.Complete, api.List, api.Disconnect
-		startTest, disconnectTest = api.StartTestAccount, api.DisconnectTestAccount
+		startTest, disconnectTest, adminConsent = api.StartTestAccount, api.DisconnectTestAccount, api.StartAdminConsent
 	}
 	return []httpapi.Route{
 		{Method: "POST", Path: "/v1/orgs/{orgId}/connections/{provider}", Handler: start},
@@ -35,6 +35,9 @@ func Routes(d *app.Deps) []httpapi.Route {
 		// connections/testaccount.go for why OAuthFunction serves it).
 		{Method: "POST", Path: "/v1/orgs/{orgId}/integrations/{provider}/test-account", Handler: startTest},
 		{Method: "DELETE", Path: "/v1/orgs/{orgId}/integrations/{provider}/test-account", Handler: disconnectTest},
+		// Microsoft's org-wide admin consent: a state the callback answers
+		// (connections/adminconsent.go).
+		{Method: "POST", Path: "/v1/orgs/{orgId}/integrations/{provider}/admin-consent", Handler: adminConsent},
 	}
 }
 

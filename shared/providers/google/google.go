@@ -44,6 +44,7 @@ var provider = providers.Provider{
 				ItemURL:  "https://gmail.googleapis.com/gmail/v1/users/me/messages/{id}?format=metadata",
 				ItemHint: "a Gmail message id",
 			},
+			WriteTest: "a draft message to the account itself (never sent)",
 		},
 		{
 			ID: providers.Calendar, Label: "Calendar (Google Calendar)",
@@ -59,6 +60,7 @@ var provider = providers.Provider{
 				ItemURL:  "https://www.googleapis.com/calendar/v3/calendars/primary/events/{id}",
 				ItemHint: "an event id of the primary calendar",
 			},
+			WriteTest: "a tentative event without attendees in the account's primary calendar",
 		},
 		{
 			ID: providers.Files, Label: "Files (Google Drive)",
@@ -75,6 +77,7 @@ var provider = providers.Provider{
 				ContentURL: "https://www.googleapis.com/drive/v3/files/{id}?alt=media&supportsAllDrives=true",
 				ItemHint:   "a Drive file id",
 			},
+			WriteTest: "a small text file in My Drive",
 		},
 		{
 			ID: providers.Contacts, Label: "Contacts (Google Contacts)",
@@ -90,18 +93,20 @@ var provider = providers.Provider{
 				ItemURL:  "https://people.googleapis.com/v1/people/{id}?personFields=names",
 				ItemHint: "a contact resource id such as c123456789",
 			},
+			WriteTest: "a contact named " + providers.TestItemSubject,
 		},
 	},
 	Fields: []providers.Field{{
 		Name: "hostedDomain", Label: "Hosted domain", Example: "<your-domain>",
 		Help: "Optional. Only accounts of this Google Workspace domain may connect.",
 	}},
-	BaseScopes:       []string{"openid", "email", "profile"},
-	ImplicitScopes:   []string{"openid"},
-	AuthParams:       []providers.AuthParam{{Key: "access_type", Value: "offline"}, {Key: "include_granted_scopes", Value: "true"}, {Key: "prompt", Value: "consent"}},
-	Revocation:       providers.RevokeGrant,
-	RefreshTokenIdle: 183 * 24 * time.Hour, // revoked after six months unused
-	PKCEMethod:       providers.PKCES256,
+	BaseScopes:             []string{"openid", "email", "profile"},
+	ImplicitScopes:         []string{"openid"},
+	AuthParams:             []providers.AuthParam{{Key: "access_type", Value: "offline"}, {Key: "include_granted_scopes", Value: "true"}, {Key: "prompt", Value: "consent"}},
+	Revocation:             providers.RevokeGrant,
+	RequiresUserConnection: true,
+	RefreshTokenIdle:       183 * 24 * time.Hour, // revoked after six months unused
+	PKCEMethod:             providers.PKCES256,
 	// Incremental authorization: with include_granted_scopes=true (an
 	// AuthParam of every request) the new token's grant covers every scope
 	// the user granted the client before, and the token response's scope

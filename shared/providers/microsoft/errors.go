@@ -70,7 +70,7 @@ var aadstsCodes = []struct {
 	// consent to apps, its administrator consents for them.
 	// Docs: https://learn.microsoft.com/entra/identity/enterprise-apps/configure-user-consent
 	{"65001", oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "consent_required", Owner: oauthfail.OwnerUser, Fallback: oauthfail.OwnerExternalAdmin,
-		Cause: "The app no longer has this account's consent in Microsoft Entra. Reconnect the account and consent again; where the organization does not let users consent to apps, a tenant admin must grant consent first."}},
+		Cause: "The app no longer has this account's consent in Microsoft Entra. Reconnect the account and consent again; where the organization does not let users consent to apps, a tenant admin must grant consent first: an organization admin starts Microsoft 365 admin consent in the integration's settings."}},
 	{"50057", oauthfail.Failure{Kind: oauthfail.Reconnect, Code: "account_disabled", Owner: oauthfail.OwnerExternalAdmin, Cause: "The Microsoft account is disabled in its tenant."}},
 	{"50020", reconnect("account_not_in_tenant", "The Microsoft account is not in the tenant the integration is configured for. Connect a work account of that tenant.")},
 

@@ -4,6 +4,7 @@
 package microsoft
 
 import (
+	"net/url"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ var provider = providers.Provider{
 				ItemURL:  graphAPI + "/me/messages/{id}?$select=id,subject",
 				ItemHint: "an Outlook message id",
 			},
+			WriteTest: "a draft message to the account itself (never sent)",
 		},
 		{
 			ID: providers.Calendar, Label: "Calendar (Outlook)",
@@ -59,6 +61,7 @@ var provider = providers.Provider{
 				ItemURL:  graphAPI + "/me/events/{id}?$select=id,subject",
 				ItemHint: "an Outlook event id",
 			},
+			WriteTest: "a tentative event without attendees in the account's own calendar",
 		},
 		{
 			ID: providers.Files, Label: "Files (OneDrive and SharePoint)",
@@ -75,6 +78,7 @@ var provider = providers.Provider{
 				ContentURL: graphAPI + "/me/drive/items/{id}/content",
 				ItemHint:   "a OneDrive item id",
 			},
+			WriteTest: "a small text file in the app's own OneDrive folder",
 		},
 		{
 			ID: providers.Contacts, Label: "Contacts (Outlook)",
@@ -90,6 +94,7 @@ var provider = providers.Provider{
 				ItemURL:  graphAPI + "/me/contacts/{id}",
 				ItemHint: "an Outlook contact id",
 			},
+			WriteTest: "a contact named " + providers.TestItemSubject,
 		},
 	},
 	Fields: []providers.Field{{
@@ -100,11 +105,12 @@ var provider = providers.Provider{
 	ImplicitScopes: []string{"openid", "profile", "email", "offline_access"},
 	AuthParams:     []providers.AuthParam{{Key: "prompt", Value: "select_account"}, {Key: "response_mode", Value: "query"}},
 	// No per-token revocation endpoint in the v2.0 platform.
-	Revocation:          providers.RevokeNone,
-	NoRevocationHint:    "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
-	RefreshTokenIdle:    90 * 24 * time.Hour,
-	RotatesRefreshToken: true,
-	PKCEMethod:          providers.PKCES256,
+	Revocation:             providers.RevokeNone,
+	RequiresUserConnection: true,
+	NoRevocationHint:       "Microsoft has no per-token revocation: the connection was removed here. To withdraw the app's access at Microsoft, remove it under My Apps (myapps.microsoft.com), or ask your tenant admin to remove its consent.",
+	RefreshTokenIdle:       90 * 24 * time.Hour,
+	RotatesRefreshToken:    true,
+	PKCEMethod:             providers.PKCES256,
 	// Incremental and dynamic consent: the scope parameter may name new
 	// permissions at any time, and the user is prompted for those not yet
 	// consented only; an access token encodes every permission the app is
@@ -218,3 +224,21 @@ func (*dialect) SetupSteps() []string {
 		"Copy the Application (client) ID <client-id> and your tenant (ID or verified domain) into the integration settings.",
 	}
 }
+
+// AdminConsentURL implements providers.AdminConsenter: the v2.0 admin
+// consent endpoint of the org's tenant, with the permissions asked for in
+// scope (explicit Graph permissions, fully qualified, as the endpoint takes
+// them). "common" cannot take an admin's consent (personal accounts have no
+// directory): it is asked of "organizations", the administrator's own
+// directory.
+// Docs: https://learn.microsoft.com/entra/identity-platform/v2-admin-consent
+func (*dialect) AdminConsentURL(s providers.Settings, clientID, redirectURI, state string, scopes []string) string {
+	tenant := strings.ToLower(s.Tenant)
+	if tenant == "" || tenant == "common" || tenant == "consumers" {
+		tenant = "organizations"
+	}
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "state": {state}, "scope": {strings.Join(scopes, " ")}}
+	return "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/v2.0/adminconsent?" + q.Encode()
+}
+
+var _ providers.AdminConsenter = (*dialect)(nil)

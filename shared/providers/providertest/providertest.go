@@ -5,8 +5,10 @@ package providertest
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +45,45 @@ func TokenError(t *testing.T, status int, header http.Header, body string, delay
 		t.Fatal("refresh succeeded, want an error")
 	}
 	return err
+}
+
+// Request is what a Recorder received.
+type Request struct {
+	Method, URL, ContentType, Authorization string
+	Body                                    []byte
+}
+
+// Recorder is an http.RoundTripper that answers every request with Status
+// and Body, and records it: for tests of the requests a dialect builds to
+// the provider's real URLs (no network; the fake provider's end-to-end
+// tests cover the conversation itself).
+type Recorder struct {
+	Status   int
+	Body     string
+	Requests []Request
+}
+
+// Client is an HTTP client whose every request goes to r.
+func (r *Recorder) Client() *http.Client { return &http.Client{Transport: r} }
+
+// RoundTrip implements http.RoundTripper.
+func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		_ = req.Body.Close()
+	}
+	r.Requests = append(r.Requests, Request{Method: req.Method, URL: req.URL.String(), ContentType: req.Header.Get("Content-Type"),
+		Authorization: req.Header.Get("Authorization"), Body: body})
+	return &http.Response{StatusCode: r.Status, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(r.Body)), Request: req}, nil
+}
+
+// Last is the last request received (the test fails without one).
+func (r *Recorder) Last(t *testing.T) Request {
+	t.Helper()
+	if len(r.Requests) == 0 {
+		t.Fatal("no request was sent")
+	}
+	return r.Requests[len(r.Requests)-1]
 }

@@ -105,14 +105,16 @@ var provider = providers.Provider{
 			ItemURL:  dataAPI + "/sobjects/{id}",
 			ItemHint: "an object name and record id such as Account/001XXXXXXXXXXXXXXX",
 		},
+		WriteTest: "a Task with the subject " + providers.TestItemSubject,
 	}},
 	Fields: []providers.Field{{
 		Name: "authBaseUrl", Label: "Authentication base URL", Required: true, Example: "https://<my-domain>.my.salesforce.com",
 		Help: "https://login.salesforce.com, https://test.salesforce.com, or your My Domain login URL https://<my-domain>.my.salesforce.com (sandboxes: https://<my-domain>--<sandbox>.sandbox.my.salesforce.com; Developer Edition, scratch, demo and Trailhead orgs: https://<my-domain>.develop.my.salesforce.com and .scratch, .demo, .trailblaze).",
 	}},
-	BaseScopes:     []string{"refresh_token", "openid", "id"},
-	ImplicitScopes: []string{"openid", "id"},
-	Revocation:     providers.RevokeToken,
+	BaseScopes:             []string{"refresh_token", "openid", "id"},
+	ImplicitScopes:         []string{"openid", "id"},
+	Revocation:             providers.RevokeToken,
+	RequiresUserConnection: true,
 	// Rotation is a connected-app setting; when on, reusing an old
 	// refresh token revokes the whole family.
 	RotatesRefreshToken: true,

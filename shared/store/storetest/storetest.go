@@ -98,7 +98,9 @@ func Integration(org, provider string) store.Integration {
 		SupportContact:    &store.SupportContact{Name: "IT Help", Email: "it-help@example.com"},
 		UserGuidance:      "Use it to find meetings.\nSending mail needs a review.",
 		ClientSecretSetAt: T0.Add(-time.Hour),
-		UpdatedAt:         T0, UpdatedBy: "admin-1",
+		AdminConsent: &store.AdminConsent{Granted: true, Tenant: "00000000-0000-0000-0000-0000000000aa",
+			Scopes: []string{"openid", "https://graph.microsoft.com/Mail.Read"}, At: T0.Add(-time.Minute), By: "admin-1"},
+		UpdatedAt: T0, UpdatedBy: "admin-1",
 	}
 }
 
