@@ -40,7 +40,7 @@ func TestValidateResponse(t *testing.T) {
 	js := http.Header{"Content-Type": {"application/json"}}
 	const path = "/v1/orgs/{orgId}/integrations/{provider}"
 	good := `{"provider":"microsoft365","displayName":"Microsoft 365","configured":true,"enabled":true,"configMode":"default",
-		"capabilities":["email"],"allowWriteActions":false,"rollout":{"mode":"everyone"},"supportContact":null,"userGuidance":"","testAccount":null,"clientSecretConfigured":false,
+		"capabilities":["email"],"allowWriteActions":false,"rollout":{"mode":"everyone"},"supportContact":null,"userGuidance":"","testAccount":null,"clientSecretConfigured":false,"clientHealth":{"status":"ok"},
 		"status":"ready","missing":[],"available":true,"defaultClientAvailable":true,"version":3}`
 	tests := []struct {
 		name   string
