@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -57,15 +56,12 @@ func (st *Store) GetClientHealth(ctx context.Context, orgID, provider string) (s
 
 // ListClientHealth implements store.Health.
 func (st *Store) ListClientHealth(ctx context.Context, orgID string) (map[string]store.ClientHealth, error) {
-	e, err := build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(integrationPK(orgID))).And(expression.Key(AttrSK).BeginsWith("HEALTH#"))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := and(x.cmp(AttrPK, eq, sv(integrationPK(orgID))), x.beginsWith(AttrSK, "HEALTH#"))
 	out := map[string]store.ClientHealth{}
-	err = st.queryAll(ctx, &dynamodb.QueryInput{
-		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+	err := st.queryAll(ctx, &dynamodb.QueryInput{
+		TableName: st.table, KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values, ConsistentRead: aws.Bool(true),
 	}, func(item map[string]types.AttributeValue) error {
 		var it healthItem
 		if err := unmarshal(item, &it); err != nil {
@@ -88,15 +84,17 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 	if err := required("org id", orgID, "provider", provider, "cause", cause); err != nil {
 		return store.ClientHealth{}, false, err
 	}
-	start := expression.Set(expression.Name("orgId"), expression.Value(orgID)).
-		Set(expression.Name("provider"), expression.Value(provider)).
-		Set(expression.Name(attrType), expression.Value(typeHealth)).
-		Set(expression.Name(attrStatus), expression.Value(store.HealthFailing)).
-		Set(expression.Name("cause"), expression.Value(cause)).
-		Set(expression.Name("since"), expression.Value(timeString(at))).
-		Set(expression.Name("lastSeen"), expression.Value(timeString(at)))
-	notFailing := expression.Or(expression.Name(attrStatus).AttributeNotExists(), expression.Name(attrStatus).NotEqual(expression.Value(store.HealthFailing)))
-	h, err := st.updateHealth(ctx, orgID, provider, start, &notFailing)
+	x := &expr{}
+	start := x.update().set("orgId", sv(orgID)).
+		set("provider", sv(provider)).
+		set(attrType, sv(typeHealth)).
+		set(attrStatus, sv(store.HealthFailing)).
+		set("cause", sv(cause)).
+		set("since", sv(timeString(at))).
+		set("lastSeen", sv(timeString(at))).
+		String()
+	notFailing := or(x.notExists(attrStatus), x.cmp(attrStatus, ne, sv(store.HealthFailing)))
+	h, err := st.updateHealth(ctx, orgID, provider, x, start, notFailing)
 	if err == nil {
 		return h, true, nil
 	}
@@ -105,11 +103,10 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 	}
 	// LastSeen only moves forward (reports of overlapping runs arrive in
 	// any order).
-	seen := expression.Set(expression.Name("cause"), expression.Value(cause)).
-		Set(expression.Name("lastSeen"), expression.Value(timeString(at)))
-	failingBefore := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing)).
-		And(expression.Name("lastSeen").LessThanEqual(expression.Value(timeString(at))))
-	h, err = st.updateHealth(ctx, orgID, provider, seen, &failingBefore)
+	x = &expr{}
+	seen := x.update().set("cause", sv(cause)).set("lastSeen", sv(timeString(at))).String()
+	failingBefore := and(x.cmp(attrStatus, eq, sv(store.HealthFailing)), x.cmp("lastSeen", le, sv(timeString(at))))
+	h, err = st.updateHealth(ctx, orgID, provider, x, seen, failingBefore)
 	if isConditionFailed(err) {
 		cur, gerr := st.GetClientHealth(ctx, orgID, provider)
 		if gerr != nil {
@@ -131,11 +128,13 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 // written.
 func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at time.Time) (store.ClientHealth, bool, error) {
 	op := "report client ok " + orgID + "/" + provider
-	set := expression.Set(expression.Name(attrStatus), expression.Value(store.HealthOK)).
-		Set(expression.Name("recoveredAt"), expression.Value(timeString(at))).
-		Remove(expression.Name("cause")).Remove(expression.Name("since")).Remove(expression.Name("lastSeen"))
-	failing := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing))
-	h, err := st.updateHealth(ctx, orgID, provider, set, &failing)
+	x := &expr{}
+	set := x.update().set(attrStatus, sv(store.HealthOK)).
+		set("recoveredAt", sv(timeString(at))).
+		remove("cause").remove("since").remove("lastSeen").
+		String()
+	failing := x.cmp(attrStatus, eq, sv(store.HealthFailing))
+	h, err := st.updateHealth(ctx, orgID, provider, x, set, failing)
 	if isConditionFailed(err) {
 		h, err := st.GetClientHealth(ctx, orgID, provider)
 		return h, false, err
@@ -146,19 +145,12 @@ func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at 
 	return h, true, nil
 }
 
-func (st *Store) updateHealth(ctx context.Context, orgID, provider string, u expression.UpdateBuilder, cond *expression.ConditionBuilder) (store.ClientHealth, error) {
-	b := expression.NewBuilder().WithUpdate(u)
-	if cond != nil {
-		b = b.WithCondition(*cond)
-	}
-	e, err := build(b)
-	if err != nil {
-		return store.ClientHealth{}, err
-	}
+// updateHealth applies update upd under condition cond, both built on x.
+func (st *Store) updateHealth(ctx context.Context, orgID, provider string, x *expr, upd, cond string) (store.ClientHealth, error) {
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: healthKey(orgID, provider),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		UpdateExpression: aws.String(upd), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if err != nil {
@@ -210,13 +202,11 @@ func (st *Store) ListJobs(ctx context.Context, limit int) ([]store.Job, error) {
 	if limit <= 0 || limit > MaxPageLimit {
 		limit = DefaultPageLimit
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrPK).Equal(expression.Value(jobsPK))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := x.cmp(AttrPK, eq, sv(jobsPK))
 	items, _, err := st.queryPage(ctx, &dynamodb.QueryInput{
-		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+		TableName: st.table, KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values, ConsistentRead: aws.Bool(true),
 	}, limit)
 	if err != nil {
 		return nil, wrap("list jobs", err)
@@ -235,16 +225,13 @@ func (st *Store) ListJobs(ctx context.Context, limit int) ([]store.Job, error) {
 
 // SaveJobProgress implements store.Jobs.
 func (st *Store) SaveJobProgress(ctx context.Context, j store.Job) error {
-	e, err := build(expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("cursor"), expression.Value(j.Cursor)).Set(expression.Name("updatedAt"), expression.Value(timeString(j.UpdatedAt)))).
-		WithCondition(expression.Name("createdAt").Equal(expression.Value(timeString(j.CreatedAt)))))
-	if err != nil {
-		return err
-	}
-	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	var x expr
+	upd := x.update().set("cursor", sv(j.Cursor)).set("updatedAt", sv(timeString(j.UpdatedAt))).String()
+	cond := x.cmp("createdAt", eq, sv(timeString(j.CreatedAt)))
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: jobKey(j.ID),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		UpdateExpression: aws.String(upd), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -262,13 +249,11 @@ func (st *Store) SaveJobProgress(ctx context.Context, j store.Job) error {
 
 // FinishJob implements store.Jobs.
 func (st *Store) FinishJob(ctx context.Context, j store.Job) error {
-	e, err := build(expression.NewBuilder().WithCondition(expression.Name("createdAt").Equal(expression.Value(timeString(j.CreatedAt)))))
-	if err != nil {
-		return err
-	}
-	_, err = st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	var x expr
+	cond := x.cmp("createdAt", eq, sv(timeString(j.CreatedAt)))
+	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: st.table, Key: jobKey(j.ID),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	})
 	if isConditionFailed(err) {
 		return nil // enqueued again meanwhile (or already gone): it stays for the next run
@@ -295,15 +280,13 @@ func (st *Store) ListOffIndex(ctx context.Context, provider, reason, orgID strin
 		}
 		in.ExclusiveStartKey = startKey(c)
 	}
-	kc := expression.Key(AttrGSI4PK).Equal(expression.Value(pk))
+	var x expr
+	kc := x.cmp(AttrGSI4PK, eq, sv(pk))
 	if orgID != "" {
-		kc = kc.And(expression.Key(AttrGSI4SK).BeginsWith(join(orgID) + "#"))
+		kc = and(kc, x.beginsWith(AttrGSI4SK, join(orgID)+"#"))
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(kc))
-	if err != nil {
-		return nil, "", err
-	}
-	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.KeyCondition(), e.Names(), e.Values()
+	in.KeyConditionExpression = aws.String(kc)
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = x.names, x.values
 	items, more, err := st.queryPage(ctx, in, pageLimit(page))
 	if err != nil {
 		return nil, "", wrap(op, err)
