@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -44,7 +45,13 @@ type SupportContactInput struct {
 // image ([text](url), ![alt](src)). Clients show the text as it is, never
 // rendered, so markup would reach users as noise, and a link would invite
 // them somewhere the admin API cannot vouch for.
-var markupRE = regexp.MustCompile(`<[A-Za-z/!?]|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});|\]\(`)
+//
+// It is compiled on first use, not at package init: its counted
+// repetitions make it most of AdminFunction's init work, paid on every cold
+// start while few requests validate guidance (issue 13 §1).
+var markupRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`<[A-Za-z/!?]|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});|\]\(`)
+})
 
 // validateGuidance checks supportContact and userGuidance. Fields already
 // refused for an invisible character (skip) get no other error.
@@ -91,7 +98,7 @@ func validateGuidance(in IntegrationInput, skip func(field string) bool) []probl
 			add(fieldErr("userGuidance", "too_long", fmt.Sprintf("At most %d characters.", MaxUserGuidanceChars)))
 		case strings.IndexFunc(g, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) >= 0:
 			add(fieldErr("userGuidance", "invalid_format", "Plain text only: line breaks and tabs are fine, other control characters are not."))
-		case markupRE.MatchString(g):
+		case markupRE().MatchString(g):
 			add(fieldErr("userGuidance", "markup_not_allowed", "Plain text only: no HTML tags, character references (&amp;) or Markdown links; write a URL as it is."))
 		default:
 			if e, bad := screen("userGuidance", g); bad {
