@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -68,7 +69,8 @@ type CredentialCheck struct {
 
 // oauthErrorCode keeps only well-formed OAuth error codes (RFC 6749 §5.2
 // codes are short ASCII words): anything else from the wire is dropped.
-var oauthErrorCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+// Compiled on first use, off the cold start (issue 13 §1).
+var oauthErrorCode = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`) })
 
 // checkCredentials asks the provider's token endpoint whether it accepts
 // the integration's client id and secret:
@@ -188,7 +190,7 @@ func classifyCheck(p catalog.Provider, method catalog.CheckMethod, err error) Cr
 		res.Result, res.Message = CheckUnreachable, "The provider's token endpoint is unavailable right now. The settings were saved; save again later to re-check."
 		return res
 	}
-	if oauthErrorCode.MatchString(re.ErrorCode) {
+	if oauthErrorCode().MatchString(re.ErrorCode) {
 		res.ProviderError = re.ErrorCode
 	}
 	grant := providers.GrantCode

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"net/mail"
 	"strings"
 	"testing"
 
@@ -176,5 +177,27 @@ func TestGuidanceSavedAuditedAndShown(t *testing.T) {
 	}
 	if again, _ := f.svc.Audit(ctx, "o1", store.Page{Limit: 10}); len(again.Entries) != len(page.Entries) {
 		t.Fatal("a refused save was audited")
+	}
+}
+
+// bareAddress must accept exactly what net/mail.ParseAddress accepts as a
+// bare address it returns unchanged, which is what it replaces.
+func TestBareAddressAgreesWithParseAddress(t *testing.T) {
+	for _, v := range []string{
+		"it-help@example.com", "a.b.c@example.co.uk", "x@y", "!#$%&'*+-/=?^_`{|}~@example.com",
+		"ünïcode@exämple.com", "it@[192.0.2.1]", "it@[2001:db8::1]", "it@[::ffff:192.0.2.1]",
+		"", "@", "it@", "@example.com", "it-help", "IT Help <it-help@example.com>", "<it@example.com>",
+		".it@example.com", "it.@example.com", "i..t@example.com", "it@.example.com", "it@example.com.", "it@exa..mple.com",
+		`"it help"@example.com`, `"it"@example.com`, "it help@example.com", " it@example.com", "it@example.com ",
+		"it@example.com (IT)", "(IT) it@example.com", "it@b@example.com", "it@[192.0.2.1", "it@[not an ip]", "it@[192.0.2.1]x",
+		"it\x00@example.com", "it\x7f@example.com", "it\xff@example.com", "it,x@example.com", "it;x@example.com",
+		"it@exa mple.com", "it@example.com,other@example.com", "it\\x@example.com", "it@[]", "it@[192.0.2.1%eth0]",
+		"it:x@example.com", "it(x)@example.com", "it[x]@example.com", "it@example.com\r\n",
+	} {
+		a, err := mail.ParseAddress(v)
+		want := err == nil && a.Name == "" && a.Address == v
+		if got := bareAddress(v); got != want {
+			t.Errorf("bareAddress(%q) = %v, ParseAddress says %v (%v)", v, got, want, err)
+		}
 	}
 }

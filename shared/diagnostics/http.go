@@ -264,7 +264,15 @@ func sentence(s string) string {
 	return s
 }
 
+// sortFieldErrors orders errs by field, stable. An insertion sort, as in
+// providers.Provider.ValidateSettings: there are a few, and slices.SortFunc
+// would link a 10 KB generic sort into DiagnosticsFunction for them (issue
+// 13 §1).
 func sortFieldErrors(errs []problem.FieldError) []problem.FieldError {
-	slices.SortFunc(errs, func(a, b problem.FieldError) int { return strings.Compare(a.Field, b.Field) })
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
 	return errs
 }

@@ -46,46 +46,27 @@ type Route struct {
 	Public bool
 }
 
-// Pattern is the net/http ServeMux pattern of the route.
+// Pattern is the route's ServeMux-style pattern, "METHOD /path" (see router).
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
 // NewRouter serves routes, with the authorizer's claims checked on every
 // non-public route, and problem+json for unknown paths and methods.
 func NewRouter(routes []Route, claims auth.ClaimNames) http.Handler {
-	mux := http.NewServeMux()
-	for _, rt := range routes {
-		var h http.Handler = rt.Handler
-		if !rt.Public {
-			h = auth.Middleware(claims, h)
+	var rt *router
+	rt = newRouter(routes, func(r Route) http.Handler {
+		if r.Public {
+			return r.Handler
 		}
-		mux.Handle(rt.Pattern(), h)
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if allowed := allowedMethods(mux, routes, r); len(allowed) > 0 {
+		return auth.Middleware(claims, r.Handler)
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allowed := rt.allowed(r); len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			problem.Write(w, r, problem.New(http.StatusMethodNotAllowed, problem.CodeMethodNotAllowed, "This path does not accept "+r.Method+"."))
 			return
 		}
 		problem.Write(w, r, problem.New(http.StatusNotFound, problem.CodeNotFound, "No such route."))
-	})
-	return Middleware(mux)
-}
-
-func allowedMethods(mux *http.ServeMux, routes []Route, r *http.Request) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, rt := range routes {
-		if seen[rt.Method] || rt.Method == r.Method {
-			continue
-		}
-		probe := r.Clone(r.Context())
-		probe.Method = rt.Method
-		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
-			seen[rt.Method] = true
-			out = append(out, rt.Method)
-		}
-	}
-	return out
+	}))
+	return Middleware(rt)
 }
 
 // Middleware gives every request an id, recovers panics into a 500 problem

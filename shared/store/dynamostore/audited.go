@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -26,13 +25,11 @@ func (st *Store) PutConnectionAudited(ctx context.Context, c store.Connection, e
 	if err != nil {
 		return store.Connection{}, wrap(op, err)
 	}
-	e, err := build(expression.NewBuilder().WithCondition(versionCondition(expectedVersion)))
-	if err != nil {
-		return store.Connection{}, err
-	}
+	var x expr
+	cond := versionCondition(&x, expectedVersion)
 	first := types.TransactWriteItem{Put: &types.Put{
 		TableName: st.table, Item: item,
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	}}
 	if err := st.transactAudited(ctx, op, first, audit); err != nil {
 		return store.Connection{}, err
@@ -48,13 +45,11 @@ func (st *Store) DeleteConnectionAudited(ctx context.Context, k store.ConnKey, v
 	if err := validConnKey(k); err != nil {
 		return err
 	}
-	e, err := build(expression.NewBuilder().WithCondition(expression.Name(attrVersion).Equal(expression.Value(version))))
-	if err != nil {
-		return err
-	}
+	var x expr
+	cond := x.cmp(attrVersion, eq, nv(version))
 	first := types.TransactWriteItem{Delete: &types.Delete{
 		TableName: st.table, Key: connKeyAV(k),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	}}
 	return st.transactAudited(ctx, op, first, audit)
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -48,12 +47,10 @@ func (st *Store) CreateCompletion(ctx context.Context, c store.PendingCompletion
 	if err != nil {
 		return wrap(op, err)
 	}
-	e, err := build(expression.NewBuilder().WithCondition(expression.Name(AttrPK).AttributeNotExists()))
-	if err != nil {
-		return err
-	}
+	var x expr
+	cond := x.notExists(AttrPK)
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: st.table, Item: item, ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(),
+		TableName: st.table, Item: item, ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names,
 	})
 	if isConditionFailed(err) {
 		return fmt.Errorf("dynamostore: %s: %w", op, store.ErrConflict)
@@ -68,14 +65,11 @@ func (st *Store) CreateCompletion(ctx context.Context, c store.PendingCompletion
 // DeleteItem: of concurrent consumers exactly one gets the item back.
 func (st *Store) ConsumeCompletion(ctx context.Context, id string, now time.Time) (store.PendingCompletion, error) {
 	const op = "consume pending completion"
-	cond := expression.Name(AttrPK).AttributeExists().And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(timeString(now))))
-	e, err := build(expression.NewBuilder().WithCondition(cond))
-	if err != nil {
-		return store.PendingCompletion{}, err
-	}
+	var x expr
+	cond := and(x.exists(AttrPK), x.cmp(attrExpiresAt, gt, sv(timeString(now))))
 	out, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: st.table, Key: completionKey(id),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValues: types.ReturnValueAllOld,
 	})
 	if isConditionFailed(err) {
@@ -107,13 +101,11 @@ func (st *Store) ListGrantConnections(ctx context.Context, g store.GrantRef, lim
 	if limit <= 0 || limit > MaxPageLimit {
 		limit = DefaultPageLimit
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrGSI3PK).Equal(expression.Value(grantPK(g)))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := x.cmp(AttrGSI3PK, eq, sv(grantPK(g)))
 	items, _, err := st.queryPage(ctx, &dynamodb.QueryInput{
 		TableName: st.table, IndexName: aws.String(IndexByGrant),
-		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		KeyConditionExpression: aws.String(kc), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	}, limit)
 	if err != nil {
 		return nil, wrap(op, err)

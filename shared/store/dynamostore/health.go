@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -57,15 +56,12 @@ func (st *Store) GetClientHealth(ctx context.Context, orgID, provider string) (s
 
 // ListClientHealth implements store.Health.
 func (st *Store) ListClientHealth(ctx context.Context, orgID string) (map[string]store.ClientHealth, error) {
-	e, err := build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(integrationPK(orgID))).And(expression.Key(AttrSK).BeginsWith("HEALTH#"))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := and(x.cmp(AttrPK, eq, sv(integrationPK(orgID))), x.beginsWith(AttrSK, "HEALTH#"))
 	out := map[string]store.ClientHealth{}
-	err = st.queryAll(ctx, &dynamodb.QueryInput{
-		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+	err := st.queryAll(ctx, &dynamodb.QueryInput{
+		TableName: st.table, KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values, ConsistentRead: aws.Bool(true),
 	}, func(item map[string]types.AttributeValue) error {
 		var it healthItem
 		if err := unmarshal(item, &it); err != nil {
@@ -97,27 +93,35 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 	if len(audit) > maxAuditPerChange {
 		return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: %d audit entries, at most %d", op, len(audit), maxAuditPerChange)
 	}
-	start := expression.Set(expression.Name("orgId"), expression.Value(orgID)).
-		Set(expression.Name("provider"), expression.Value(provider)).
-		Set(expression.Name(attrType), expression.Value(typeHealth)).
-		Set(expression.Name(attrStatus), expression.Value(store.HealthFailing)).
-		Set(expression.Name("cause"), expression.Value(cause)).
-		Set(expression.Name("since"), expression.Value(timeString(at))).
-		Set(expression.Name("lastSeen"), expression.Value(timeString(at))).
-		Set(expression.Name("configVersion"), expression.Value(configVersion))
-	notFailing := expression.Or(expression.Name(attrStatus).AttributeNotExists(), expression.Name(attrStatus).NotEqual(expression.Value(store.HealthFailing)))
+	// Each request gets its own expr: the maps are the request's.
+	start := func() (*expr, string, string) {
+		x := &expr{}
+		upd := x.update().set("orgId", sv(orgID)).
+			set("provider", sv(provider)).
+			set(attrType, sv(typeHealth)).
+			set(attrStatus, sv(store.HealthFailing)).
+			set("cause", sv(cause)).
+			set("since", sv(timeString(at))).
+			set("lastSeen", sv(timeString(at))).
+			set("configVersion", nv(configVersion)).
+			String()
+		return x, upd, or(x.notExists(attrStatus), x.cmp(attrStatus, ne, sv(store.HealthFailing)))
+	}
 	// LastSeen only moves forward (reports of overlapping runs arrive in
 	// any order).
-	seen := expression.Set(expression.Name("cause"), expression.Value(cause)).
-		Set(expression.Name("lastSeen"), expression.Value(timeString(at))).
-		Set(expression.Name("configVersion"), expression.Value(configVersion))
-	failingBefore := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing)).
-		And(expression.Name("lastSeen").LessThanEqual(expression.Value(timeString(at))))
+	seen := func() (*expr, string, string) {
+		x := &expr{}
+		upd := x.update().set("cause", sv(cause)).
+			set("lastSeen", sv(timeString(at))).
+			set("configVersion", nv(configVersion)).
+			String()
+		return x, upd, and(x.cmp(attrStatus, eq, sv(store.HealthFailing)), x.cmp("lastSeen", le, sv(timeString(at))))
+	}
 	var err error
 	for range maxHealthAttempts {
 		var h store.ClientHealth
 		var started bool
-		h, started, err = st.transitionHealth(ctx, op, orgID, provider, start, notFailing, audit)
+		h, started, err = st.transitionHealth(ctx, op, orgID, provider, start, audit)
 		switch {
 		case errors.Is(err, errConcurrentTransaction):
 			continue
@@ -126,7 +130,8 @@ func (st *Store) ReportClientFailure(ctx context.Context, orgID, provider, cause
 		case started:
 			return h, true, nil
 		}
-		h, err = st.updateHealth(ctx, orgID, provider, seen, &failingBefore)
+		x, upd, cond := seen()
+		h, err = st.updateHealth(ctx, orgID, provider, x, upd, cond)
 		if err == nil {
 			return h, false, nil
 		}
@@ -152,13 +157,16 @@ func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at 
 	if len(audit) > maxAuditPerChange {
 		return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: %d audit entries, at most %d", op, len(audit), maxAuditPerChange)
 	}
-	set := expression.Set(expression.Name(attrStatus), expression.Value(store.HealthOK)).
-		Set(expression.Name("recoveredAt"), expression.Value(timeString(at))).
-		Remove(expression.Name("cause")).Remove(expression.Name("since")).Remove(expression.Name("lastSeen")).
-		Remove(expression.Name("configVersion"))
-	failing := expression.Name(attrStatus).Equal(expression.Value(store.HealthFailing))
+	recovery := func() (*expr, string, string) {
+		x := &expr{}
+		upd := x.update().set(attrStatus, sv(store.HealthOK)).
+			set("recoveredAt", sv(timeString(at))).
+			remove("cause").remove("since").remove("lastSeen").remove("configVersion").
+			String()
+		return x, upd, x.cmp(attrStatus, eq, sv(store.HealthFailing))
+	}
 	for range maxHealthAttempts {
-		h, recovered, err := st.transitionHealth(ctx, op, orgID, provider, set, failing, audit)
+		h, recovered, err := st.transitionHealth(ctx, op, orgID, provider, recovery, audit)
 		switch {
 		case errors.Is(err, errConcurrentTransaction):
 			continue
@@ -173,13 +181,15 @@ func (st *Store) ReportClientOK(ctx context.Context, orgID, provider string, at 
 	return store.ClientHealth{}, false, fmt.Errorf("dynamostore: %s: still changing after %d attempts: %w", op, maxHealthAttempts, store.ErrConflict)
 }
 
-// transitionHealth applies u if cond holds, with the audit entries in the
-// same transaction when there are any. done is false when cond did not
-// hold (nothing was written); errConcurrentTransaction means another
-// transaction held the item and nothing was decided.
-func (st *Store) transitionHealth(ctx context.Context, op, orgID, provider string, u expression.UpdateBuilder, cond expression.ConditionBuilder, audit []store.AuditEntry) (h store.ClientHealth, done bool, err error) {
+// transitionHealth applies the update and condition change builds if the
+// condition holds, with the audit entries in the same transaction when
+// there are any. done is false when the condition did not hold (nothing was
+// written); errConcurrentTransaction means another transaction held the
+// item and nothing was decided.
+func (st *Store) transitionHealth(ctx context.Context, op, orgID, provider string, change func() (x *expr, upd, cond string), audit []store.AuditEntry) (h store.ClientHealth, done bool, err error) {
+	x, upd, cond := change()
 	if len(audit) == 0 {
-		h, err := st.updateHealth(ctx, orgID, provider, u, &cond)
+		h, err := st.updateHealth(ctx, orgID, provider, x, upd, cond)
 		if isConditionFailed(err) {
 			return store.ClientHealth{}, false, nil
 		}
@@ -188,14 +198,10 @@ func (st *Store) transitionHealth(ctx context.Context, op, orgID, provider strin
 		}
 		return h, true, nil
 	}
-	e, err := build(expression.NewBuilder().WithUpdate(u).WithCondition(cond))
-	if err != nil {
-		return store.ClientHealth{}, false, err
-	}
 	first := types.TransactWriteItem{Update: &types.Update{
 		TableName: st.table, Key: healthKey(orgID, provider),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		UpdateExpression: aws.String(upd), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	}}
 	err = st.transactAudited(ctx, op, first, audit)
 	switch {
@@ -209,19 +215,12 @@ func (st *Store) transitionHealth(ctx context.Context, op, orgID, provider strin
 	return h, true, err
 }
 
-func (st *Store) updateHealth(ctx context.Context, orgID, provider string, u expression.UpdateBuilder, cond *expression.ConditionBuilder) (store.ClientHealth, error) {
-	b := expression.NewBuilder().WithUpdate(u)
-	if cond != nil {
-		b = b.WithCondition(*cond)
-	}
-	e, err := build(b)
-	if err != nil {
-		return store.ClientHealth{}, err
-	}
+// updateHealth applies update upd under condition cond, both built on x.
+func (st *Store) updateHealth(ctx context.Context, orgID, provider string, x *expr, upd, cond string) (store.ClientHealth, error) {
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: healthKey(orgID, provider),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		UpdateExpression: aws.String(upd), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if err != nil {
@@ -273,13 +272,11 @@ func (st *Store) ListJobs(ctx context.Context, limit int) ([]store.Job, error) {
 	if limit <= 0 || limit > MaxPageLimit {
 		limit = DefaultPageLimit
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrPK).Equal(expression.Value(jobsPK))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := x.cmp(AttrPK, eq, sv(jobsPK))
 	items, _, err := st.queryPage(ctx, &dynamodb.QueryInput{
-		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+		TableName: st.table, KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values, ConsistentRead: aws.Bool(true),
 	}, limit)
 	if err != nil {
 		return nil, wrap("list jobs", err)
@@ -298,16 +295,13 @@ func (st *Store) ListJobs(ctx context.Context, limit int) ([]store.Job, error) {
 
 // SaveJobProgress implements store.Jobs.
 func (st *Store) SaveJobProgress(ctx context.Context, j store.Job) error {
-	e, err := build(expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("cursor"), expression.Value(j.Cursor)).Set(expression.Name("updatedAt"), expression.Value(timeString(j.UpdatedAt)))).
-		WithCondition(expression.Name("createdAt").Equal(expression.Value(timeString(j.CreatedAt)))))
-	if err != nil {
-		return err
-	}
-	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	var x expr
+	upd := x.update().set("cursor", sv(j.Cursor)).set("updatedAt", sv(timeString(j.UpdatedAt))).String()
+	cond := x.cmp("createdAt", eq, sv(timeString(j.CreatedAt)))
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: jobKey(j.ID),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		UpdateExpression: aws.String(upd), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -325,13 +319,11 @@ func (st *Store) SaveJobProgress(ctx context.Context, j store.Job) error {
 
 // FinishJob implements store.Jobs.
 func (st *Store) FinishJob(ctx context.Context, j store.Job) error {
-	e, err := build(expression.NewBuilder().WithCondition(expression.Name("createdAt").Equal(expression.Value(timeString(j.CreatedAt)))))
-	if err != nil {
-		return err
-	}
-	_, err = st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	var x expr
+	cond := x.cmp("createdAt", eq, sv(timeString(j.CreatedAt)))
+	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: st.table, Key: jobKey(j.ID),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	})
 	if isConditionFailed(err) {
 		return nil // enqueued again meanwhile (or already gone): it stays for the next run
@@ -358,15 +350,13 @@ func (st *Store) ListOffIndex(ctx context.Context, provider, reason, orgID strin
 		}
 		in.ExclusiveStartKey = startKey(c)
 	}
-	kc := expression.Key(AttrGSI4PK).Equal(expression.Value(pk))
+	var x expr
+	kc := x.cmp(AttrGSI4PK, eq, sv(pk))
 	if orgID != "" {
-		kc = kc.And(expression.Key(AttrGSI4SK).BeginsWith(join(orgID) + "#"))
+		kc = and(kc, x.beginsWith(AttrGSI4SK, join(orgID)+"#"))
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(kc))
-	if err != nil {
-		return nil, "", err
-	}
-	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.KeyCondition(), e.Names(), e.Values()
+	in.KeyConditionExpression = aws.String(kc)
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = x.names, x.values
 	items, more, err := st.queryPage(ctx, in, pageLimit(page))
 	if err != nil {
 		return nil, "", wrap(op, err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -32,24 +32,22 @@ func (st *Store) Allow(ctx context.Context, name, subject string, window time.Ti
 	if limit <= 0 {
 		return false, nil
 	}
-	cond := expression.Name(AttrPK).AttributeNotExists().Or(expression.Name(attrCount).LessThan(expression.Value(limit)))
-	upd := expression.Add(expression.Name(attrCount), expression.Value(1)).
-		Set(expression.Name(attrType), expression.Value(typeLimit)).
-		Set(expression.Name(AttrTTL), expression.Value(expires.Unix())) // a Number, as DynamoDB's TTL needs
-	e, err := build(expression.NewBuilder().WithCondition(cond).WithUpdate(upd))
-	if err != nil {
-		return false, err
-	}
-	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	var x expr
+	cond := or(x.notExists(AttrPK), x.cmp(attrCount, lt, nv(int64(limit))))
+	upd := x.update().add(attrCount, nv(1)).
+		set(attrType, sv(typeLimit)).
+		set(AttrTTL, nv(expires.Unix())). // a Number, as DynamoDB's TTL needs
+		String()
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table,
 		Key: map[string]types.AttributeValue{
 			AttrPK: sv(limitPKTag + join(name, subject)),
 			AttrSK: sv("WINDOW#" + timeString(window)),
 		},
-		ConditionExpression:       e.Condition(),
-		UpdateExpression:          e.Update(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
+		ConditionExpression:       aws.String(cond),
+		UpdateExpression:          aws.String(upd),
+		ExpressionAttributeNames:  x.names,
+		ExpressionAttributeValues: x.values,
 	})
 	if isConditionFailed(err) {
 		return false, nil

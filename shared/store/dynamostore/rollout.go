@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -55,14 +54,11 @@ func (st *Store) PutRefreshSummary(ctx context.Context, s store.RefreshSummary) 
 	if err != nil {
 		return wrap(op, err)
 	}
-	cond := expression.Name(AttrPK).AttributeNotExists().Or(expression.Name(attrStartedAt).LessThanEqual(expression.Value(timeString(s.StartedAt))))
-	e, err := build(expression.NewBuilder().WithCondition(cond))
-	if err != nil {
-		return err
-	}
+	var x expr
+	cond := or(x.notExists(AttrPK), x.cmp(attrStartedAt, le, sv(timeString(s.StartedAt))))
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: st.table, Item: item,
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	})
 	if isConditionFailed(err) {
 		return nil // a later run's summary stands
@@ -151,11 +147,9 @@ func (st *Store) ListConnectAttempts(ctx context.Context, orgID, provider string
 		}
 		in.ExclusiveStartKey = startKey(c)
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrPK).Equal(expression.Value(pk))))
-	if err != nil {
-		return nil, "", err
-	}
-	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.KeyCondition(), e.Names(), e.Values()
+	var x expr
+	in.KeyConditionExpression = aws.String(x.cmp(AttrPK, eq, sv(pk)))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = x.names, x.values
 	items, more, err := st.queryPage(ctx, in, pageLimit(page))
 	if err != nil {
 		return nil, "", wrap(op, err)

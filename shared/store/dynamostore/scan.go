@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -36,11 +35,9 @@ func (st *Store) ScanConnections(ctx context.Context, page store.Page) ([]store.
 		}
 		in.ExclusiveStartKey = startKey(map[string]string{AttrPK: c[AttrPK], AttrSK: c[AttrSK]})
 	}
-	e, err := build(expression.NewBuilder().WithFilter(expression.Name(attrType).Equal(expression.Value(typeConnection))))
-	if err != nil {
-		return nil, "", err
-	}
-	in.FilterExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.Filter(), e.Names(), e.Values()
+	var x expr
+	in.FilterExpression = aws.String(x.cmp(attrType, eq, sv(typeConnection)))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = x.names, x.values
 
 	var out []store.Connection
 	var last map[string]types.AttributeValue // key of the last item read

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -101,14 +100,6 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("dynamostore: %s: %w", op, err)
 }
 
-func build(b expression.Builder) (expression.Expression, error) {
-	e, err := b.Build()
-	if err != nil {
-		return e, fmt.Errorf("dynamostore: build expression: %w", err)
-	}
-	return e, nil
-}
-
 func required(what ...string) error {
 	for i := 0; i+1 < len(what); i += 2 {
 		if what[i+1] == "" {
@@ -119,11 +110,11 @@ func required(what ...string) error {
 }
 
 // versionCondition: the stored version equals expected (0: no item).
-func versionCondition(expected int64) expression.ConditionBuilder {
+func versionCondition(x *expr, expected int64) string {
 	if expected == 0 {
-		return expression.Name(AttrPK).AttributeNotExists()
+		return x.notExists(AttrPK)
 	}
-	return expression.Name(attrVersion).Equal(expression.Value(expected))
+	return x.cmp(attrVersion, eq, nv(expected))
 }
 
 // queryAll follows LastEvaluatedKey through a small partition.
@@ -192,15 +183,12 @@ func (st *Store) GetIntegration(ctx context.Context, orgID, provider string) (st
 // ListIntegrations implements store.Integrations.
 func (st *Store) ListIntegrations(ctx context.Context, orgID string) ([]store.Integration, error) {
 	op := "list integrations of " + orgID
-	e, err := build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(integrationPK(orgID))).And(expression.Key(AttrSK).BeginsWith("INTEG#"))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := and(x.cmp(AttrPK, eq, sv(integrationPK(orgID))), x.beginsWith(AttrSK, "INTEG#"))
 	var out []store.Integration
-	err = st.queryAll(ctx, &dynamodb.QueryInput{
-		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	err := st.queryAll(ctx, &dynamodb.QueryInput{
+		TableName: st.table, KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ConsistentRead: aws.Bool(true),
 	}, func(item map[string]types.AttributeValue) error {
 		var it integrationItem
@@ -231,14 +219,12 @@ func (st *Store) PutIntegration(ctx context.Context, cfg store.Integration, expe
 	if err != nil {
 		return store.Integration{}, wrap(op, err)
 	}
-	e, err := build(expression.NewBuilder().WithCondition(versionCondition(expectedVersion)))
-	if err != nil {
-		return store.Integration{}, err
-	}
+	var x expr
+	cond := versionCondition(&x, expectedVersion)
 	if len(audit) == 0 {
 		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: st.table, Item: item,
-			ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		})
 		if isConditionFailed(err) {
 			return store.Integration{}, fmt.Errorf("dynamostore: %s: %w", op, store.ErrConflict)
@@ -251,7 +237,7 @@ func (st *Store) PutIntegration(ctx context.Context, cfg store.Integration, expe
 
 	items := []types.TransactWriteItem{{Put: &types.Put{
 		TableName: st.table, Item: item,
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	}}}
 	for _, a := range audit {
 		put, err := st.auditPut(a)
@@ -304,11 +290,9 @@ func (st *Store) auditPut(a store.AuditEntry) (*types.Put, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := build(expression.NewBuilder().WithCondition(expression.Name(AttrPK).AttributeNotExists()))
-	if err != nil {
-		return nil, err
-	}
-	return &types.Put{TableName: st.table, Item: item, ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names()}, nil
+	var x expr
+	cond := x.notExists(AttrPK)
+	return &types.Put{TableName: st.table, Item: item, ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names}, nil
 }
 
 // AppendAudit implements store.Audit. An entry whose id (at the same time)
@@ -343,12 +327,9 @@ func (st *Store) ListAudit(ctx context.Context, orgID string, page store.Page) (
 		}
 		in.ExclusiveStartKey = startKey(c)
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(pk)).And(expression.Key(AttrSK).BeginsWith("AUDIT#"))))
-	if err != nil {
-		return nil, "", err
-	}
-	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.KeyCondition(), e.Names(), e.Values()
+	var x expr
+	in.KeyConditionExpression = aws.String(and(x.cmp(AttrPK, eq, sv(pk)), x.beginsWith(AttrSK, "AUDIT#")))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = x.names, x.values
 	items, more, err := st.queryPage(ctx, in, pageLimit(page))
 	if err != nil {
 		return nil, "", wrap(op, err)
@@ -390,12 +371,10 @@ func (st *Store) CreateState(ctx context.Context, s store.OAuthState) error {
 	if err != nil {
 		return wrap("create state", err)
 	}
-	e, err := build(expression.NewBuilder().WithCondition(expression.Name(AttrPK).AttributeNotExists()))
-	if err != nil {
-		return err
-	}
+	var x expr
+	cond := x.notExists(AttrPK)
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: st.table, Item: item, ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(),
+		TableName: st.table, Item: item, ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names,
 	})
 	if isConditionFailed(err) {
 		return fmt.Errorf("dynamostore: create state: %w", store.ErrConflict)
@@ -409,14 +388,11 @@ func (st *Store) CreateState(ctx context.Context, s store.OAuthState) error {
 // ConsumeState implements store.States with one conditional DeleteItem: of
 // concurrent consumers exactly one gets the old item back.
 func (st *Store) ConsumeState(ctx context.Context, id string, now time.Time) (store.OAuthState, error) {
-	cond := expression.Name(AttrPK).AttributeExists().And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(timeString(now))))
-	e, err := build(expression.NewBuilder().WithCondition(cond))
-	if err != nil {
-		return store.OAuthState{}, err
-	}
+	var x expr
+	cond := and(x.exists(AttrPK), x.cmp(attrExpiresAt, gt, sv(timeString(now))))
 	out, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: st.table, Key: stateKey(id),
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValues: types.ReturnValueAllOld,
 	})
 	if isConditionFailed(err) {
@@ -471,15 +447,12 @@ func (st *Store) GetConnection(ctx context.Context, k store.ConnKey) (store.Conn
 // ListUserConnections implements store.Connections.
 func (st *Store) ListUserConnections(ctx context.Context, orgID, userID string) ([]store.Connection, error) {
 	op := "list connections of " + orgID + "/" + userID
-	e, err := build(expression.NewBuilder().WithKeyCondition(
-		expression.Key(AttrPK).Equal(expression.Value(connPK(orgID, userID))).And(expression.Key(AttrSK).BeginsWith("CONN#"))))
-	if err != nil {
-		return nil, err
-	}
+	var x expr
+	kc := and(x.cmp(AttrPK, eq, sv(connPK(orgID, userID))), x.beginsWith(AttrSK, "CONN#"))
 	var out []store.Connection
-	err = st.queryAll(ctx, &dynamodb.QueryInput{
-		TableName: st.table, KeyConditionExpression: e.KeyCondition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ConsistentRead: aws.Bool(true),
+	err := st.queryAll(ctx, &dynamodb.QueryInput{
+		TableName: st.table, KeyConditionExpression: aws.String(kc),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values, ConsistentRead: aws.Bool(true),
 	}, func(item map[string]types.AttributeValue) error {
 		c, err := decodeConn(item)
 		out = append(out, c)
@@ -504,11 +477,9 @@ func (st *Store) ListProviderConnections(ctx context.Context, orgID, provider st
 		}
 		in.ExclusiveStartKey = startKey(c)
 	}
-	e, err := build(expression.NewBuilder().WithKeyCondition(expression.Key(AttrGSI1PK).Equal(expression.Value(pk))))
-	if err != nil {
-		return nil, "", err
-	}
-	in.KeyConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.KeyCondition(), e.Names(), e.Values()
+	var x expr
+	in.KeyConditionExpression = aws.String(x.cmp(AttrGSI1PK, eq, sv(pk)))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = x.names, x.values
 	items, more, err := st.queryPage(ctx, in, pageLimit(page))
 	if err != nil {
 		return nil, "", wrap(op, err)
@@ -530,19 +501,15 @@ func (st *Store) ListProviderConnections(ctx context.Context, orgID, provider st
 	return out, next, nil
 }
 
-// putConn writes c under cond.
-func (st *Store) putConn(ctx context.Context, c store.Connection, cond expression.ConditionBuilder) (store.Connection, error) {
+// putConn writes c under cond, built on x.
+func (st *Store) putConn(ctx context.Context, c store.Connection, x *expr, cond string) (store.Connection, error) {
 	item, err := marshal(newConnItem(c))
-	if err != nil {
-		return store.Connection{}, err
-	}
-	e, err := build(expression.NewBuilder().WithCondition(cond))
 	if err != nil {
 		return store.Connection{}, err
 	}
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: st.table, Item: item,
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 	})
 	if err != nil {
 		return store.Connection{}, err
@@ -557,7 +524,8 @@ func (st *Store) PutConnection(ctx context.Context, c store.Connection, expected
 		return store.Connection{}, err
 	}
 	c.Version = expectedVersion + 1
-	out, err := st.putConn(ctx, c, versionCondition(expectedVersion))
+	var x expr
+	out, err := st.putConn(ctx, c, &x, versionCondition(&x, expectedVersion))
 	if isConditionFailed(err) {
 		return store.Connection{}, fmt.Errorf("dynamostore: %s: %w", op, store.ErrConflict)
 	}
@@ -585,25 +553,23 @@ func (st *Store) ClaimLease(ctx context.Context, k store.ConnKey, owner string, 
 	if !until.After(now) {
 		return store.Connection{}, fmt.Errorf("dynamostore: %s: lease must end after now", op)
 	}
-	free := expression.Or(
-		expression.Name(attrLeaseOwner).AttributeNotExists(),
-		expression.Name(attrLeaseOwner).Equal(expression.Value(owner)),
-		expression.Name(attrLeaseUntil).AttributeNotExists(),
-		expression.Name(attrLeaseUntil).LessThanEqual(expression.Value(timeString(now))),
+	var x expr
+	free := or(
+		x.notExists(attrLeaseOwner),
+		x.cmp(attrLeaseOwner, eq, sv(owner)),
+		x.notExists(attrLeaseUntil),
+		x.cmp(attrLeaseUntil, le, sv(timeString(now))),
 	)
-	e, err := build(expression.NewBuilder().
-		WithCondition(expression.Name(AttrPK).AttributeExists().And(free)).
-		WithUpdate(expression.
-			Set(expression.Name(attrLeaseOwner), expression.Value(owner)).
-			Set(expression.Name(attrLeaseUntil), expression.Value(timeString(until))).
-			Add(expression.Name(attrVersion), expression.Value(1))))
-	if err != nil {
-		return store.Connection{}, err
-	}
+	cond := and(x.exists(AttrPK), free)
+	upd := x.update().
+		set(attrLeaseOwner, sv(owner)).
+		set(attrLeaseUntil, sv(timeString(until))).
+		add(attrVersion, nv(1)).
+		String()
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: st.table, Key: connKeyAV(k),
-		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ConditionExpression: aws.String(cond), UpdateExpression: aws.String(upd),
+		ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -634,11 +600,11 @@ func (st *Store) CompleteLease(ctx context.Context, c store.Connection, owner st
 	if err := required("lease owner", owner); err != nil {
 		return store.Connection{}, err
 	}
-	cond := expression.Name(attrLeaseOwner).Equal(expression.Value(owner)).
-		And(expression.Name(attrVersion).Equal(expression.Value(c.Version)))
+	var x expr
+	cond := and(x.cmp(attrLeaseOwner, eq, sv(owner)), x.cmp(attrVersion, eq, nv(c.Version)))
 	c.LeaseOwner, c.LeaseUntil = "", time.Time{}
 	c.Version++
-	out, err := st.putConn(ctx, c, cond)
+	out, err := st.putConn(ctx, c, &x, cond)
 	if isConditionFailed(err) {
 		return store.Connection{}, fmt.Errorf("dynamostore: %s: %w", op, store.ErrLeaseLost)
 	}
@@ -668,14 +634,11 @@ func (st *Store) ListDue(ctx context.Context, before time.Time, page store.Page)
 	bound := timeString(before)
 	var out []store.DueRef
 	for ; shard < DueShards; shard++ {
-		e, err := build(expression.NewBuilder().WithKeyCondition(
-			expression.Key(AttrGSI2PK).Equal(expression.Value(duePK(shard))).And(expression.Key(AttrGSI2SK).LessThanEqual(expression.Value(bound)))))
-		if err != nil {
-			return nil, "", err
-		}
+		var x expr
+		kc := and(x.cmp(AttrGSI2PK, eq, sv(duePK(shard))), x.cmp(AttrGSI2SK, le, sv(bound)))
 		in := &dynamodb.QueryInput{
 			TableName: st.table, IndexName: aws.String(IndexDue),
-			KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			KeyConditionExpression: aws.String(kc), ExpressionAttributeNames: x.names, ExpressionAttributeValues: x.values,
 			ExclusiveStartKey: start,
 		}
 		start = nil
