@@ -353,6 +353,25 @@ var breaks = []breakCase{
 		},
 	},
 	{
+		// Issue 14 §1: the provider stops accepting the org's client secret
+		// (rotated at the provider, not saved here) and the schedule meets
+		// it. The admin's client_healthy fails; the user is not blamed.
+		name: "the provider refuses the client", broken: "client_healthy", owner: "admin",
+		skipped: []string{"connection_healthy", "external_permission", "item_accessible"}, message: "refuses the integration's OAuth client",
+		apply: func(w *world) (string, string) {
+			w.env.Fake.RegisterClient(fakeprovider.ClientSpec{
+				Provider: w.setup.id, ClientID: w.setup.clientID, Secret: orgSecret + "-rotated-at-the-provider",
+				RedirectURIs: []string{w.env.URL + "/oauth/callback"},
+			})
+			w.env.Clock.Advance(55 * time.Minute) // the connections' tokens come due
+			out, err := w.env.InvokeRefresh(context.Background())
+			if err != nil || !strings.Contains(string(out), `"clientRefused":1`) {
+				w.t.Fatalf("refresh run: %s %v, want one client refusal", out, err)
+			}
+			return w.member, w.query(nil)
+		},
+	},
+	{
 		name: "leave the rollout group", broken: "user_in_rollout", owner: "admin", message: "pilot",
 		apply: func(w *world) (string, string) {
 			return w.env.Token(memberID, org, nil, []string{"staff"}), w.query(nil)
