@@ -52,7 +52,11 @@ type container struct {
 // configuration and clock.
 func newContainer(t *testing.T, env *localtest.Env, name string) *container {
 	t.Helper()
-	c := &container{name: name, jwt: []byte("soak-jwt-" + name)}
+	// Its authorizer's signing key, generated: no key is a fixture.
+	c := &container{name: name, jwt: make([]byte, 32)}
+	if _, err := rand.Read(c.jwt); err != nil {
+		t.Fatal(err)
+	}
 	d, err := localapp.Build(context.Background(), env.Config)
 	if err != nil {
 		t.Fatalf("%s: build dependencies: %v", name, err)

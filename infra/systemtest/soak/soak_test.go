@@ -408,7 +408,7 @@ func TestSoak(t *testing.T) {
 	refused := func() int {
 		return env.Fake.Count(fakeprovider.Filter{Provider: catalog.Salesforce, Kind: fakeprovider.KindRefresh, Outcome: fakeprovider.OutcomeRefused})
 	}
-	before := refused()
+	before, recorded := refused(), s.total.ClientRefused
 	s.event("Salesforce client secret rotated; the provider drops the old one")
 	sfSecret = secret(t)
 	env.Fake.RegisterClient(fakeprovider.ClientSpec{Provider: catalog.Salesforce, ClientID: sfClient, Secret: sfSecret, RotateRefreshTokens: true})
@@ -421,6 +421,9 @@ func TestSoak(t *testing.T) {
 	}
 	if refused() == before {
 		t.Fatal("no container presented the rotated-away secret: the stale caches were not exercised")
+	}
+	if s.total.ClientRefused != recorded {
+		t.Fatalf("%d client refusals recorded for a secret only a stale cache held", s.total.ClientRefused-recorded)
 	}
 
 	// 5. Rollout narrowed, then widened: outside it nobody can use the
@@ -452,13 +455,11 @@ func TestSoak(t *testing.T) {
 	}
 	s.event("Microsoft: back to the default client")
 	s.save(c1, orgMS, catalog.Microsoft365, func(b map[string]any) { b["configMode"] = "default"; delete(b, "clientId") })
-	s.ticks(1)
-	s.offSchedule(orgMS, catalog.Microsoft365, store.ReasonClientChanged)
-
-	// 7. The provider disabled, then enabled.
+	// 7. Meanwhile, the provider disabled, then enabled.
 	s.event("Salesforce disabled")
 	s.save(c2, orgSF, catalog.Salesforce, func(b map[string]any) { b["enabled"] = false })
 	s.ticks(1)
+	s.offSchedule(orgMS, catalog.Microsoft365, store.ReasonClientChanged)
 	s.event("Salesforce enabled")
 	s.save(c0, orgSF, catalog.Salesforce, func(b map[string]any) { b["enabled"] = true })
 	s.ticks(1)
