@@ -455,15 +455,20 @@ func TestSoak(t *testing.T) {
 	}
 	s.event("Microsoft: back to the default client")
 	s.save(c1, orgMS, catalog.Microsoft365, func(b map[string]any) { b["configMode"] = "default"; delete(b, "clientId") })
-	// 7. Meanwhile, the provider disabled, then enabled.
-	s.event("Salesforce disabled")
+	// 7. Meanwhile, the provider disabled, then enabled: Salesforce, and
+	// Google, whose narrowed hosted domain still excludes some of the
+	// connections the re-enabling puts back.
+	s.event("Salesforce and Google disabled")
 	s.save(c2, orgSF, catalog.Salesforce, func(b map[string]any) { b["enabled"] = false })
+	s.save(c0, orgGoogle, catalog.GoogleWorkspace, func(b map[string]any) { b["enabled"] = false })
 	s.ticks(1)
 	s.offSchedule(orgMS, catalog.Microsoft365, store.ReasonClientChanged)
-	s.event("Salesforce enabled")
+	s.event("Salesforce and Google enabled")
 	s.save(c0, orgSF, catalog.Salesforce, func(b map[string]any) { b["enabled"] = true })
+	s.save(c1, orgGoogle, catalog.GoogleWorkspace, func(b map[string]any) { b["enabled"] = true })
 	s.ticks(1)
 	s.offSchedule(orgSF, catalog.Salesforce, store.ReasonProviderDisabled)
+	s.offSchedule(orgGoogle, catalog.GoogleWorkspace, store.ReasonProviderDisabled)
 
 	// 8. One user of the shared mailbox disconnects: only their stored
 	// tokens go; the other's grant is the same one and stays.
