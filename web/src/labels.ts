@@ -115,6 +115,8 @@ const auditAction: Record<string, string> = {
   "integration.updated": "Integration changed",
   "client_secret.set": "Client secret set",
   "client_secret.removed": "Client secret removed",
+  "integration.write_test": "Write test run (test items created and deleted)",
+  "integration.admin_consent": "Admin consent answered",
 };
 export const auditActionLabel = (a: string): string => auditAction[a] ?? a;
 
