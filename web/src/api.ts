@@ -38,6 +38,10 @@ export interface ProviderInfo {
   fields: { name: "tenant" | "authBaseUrl" | "hostedDomain"; label: string; help: string; required: boolean; example: string }[];
   available: boolean;
   defaultClientAvailable: boolean;
+  /** Each user connects their own account (true for every provider today). */
+  requiresUserConnection?: boolean;
+  /** An administrator of the provider can grant the permissions for the whole organization (Microsoft 365). */
+  adminConsent?: boolean;
 }
 
 export interface ClientHealth {
@@ -88,6 +92,31 @@ export interface Integration {
   supportContact?: SupportContact | null;
   userGuidance?: string;
   testAccount?: TestAccount | null;
+  /** Microsoft 365: the outcome of the last org-wide admin consent; absent when none was asked for. */
+  adminConsent?: AdminConsent;
+}
+
+/** AdminConsent is what Microsoft answered an org-wide admin consent. */
+export interface AdminConsent {
+  granted: boolean;
+  /** The directory (tenant) id it was granted for. */
+  tenant?: string;
+  /** The permissions granted (or asked for, when refused). */
+  scopes: string[];
+  at: string;
+  /** The admin who asked. */
+  by?: string;
+  /** Microsoft's error code when refused. */
+  error?: string;
+}
+
+/** AdminConsentStart is the answer of POST .../integrations/{provider}/admin-consent. */
+export interface AdminConsentStart {
+  authorizationUrl: string;
+  expiresAt: string;
+  provider: string;
+  tenant: string;
+  scopes: string[];
 }
 
 /** SupportContact is who owns support for connection failures: a name and an email address or an https URL. */
@@ -149,6 +178,21 @@ export interface Check {
   message: string;
   remediation: string;
   owner: "admin" | "user" | "external_admin";
+  /** A write step's confirmations ("Test after changes" with writes confirmed). */
+  write?: WriteConfirmation;
+}
+
+/** WriteConfirmation is what a write step created and deleted in the test account. */
+export interface WriteConfirmation {
+  /** What the step writes, e.g. a draft message to the account itself. */
+  item: string;
+  created: boolean;
+  /** The id the provider gave the item. */
+  id?: string;
+  createdAt?: string;
+  /** Created and not deleted: it is still in the test account, under id. */
+  deleted: boolean;
+  deletedAt?: string;
 }
 
 export interface DiagnosticsReport {
@@ -164,6 +208,7 @@ export interface TestReport {
   provider: string;
   user: string;
   overall: "ok" | "blocked" | "degraded";
+  /** True only when the test created an item at the provider; each is in its step's write. */
   writesPerformed: boolean;
   steps: Check[];
   /** Which account the test ran as. */

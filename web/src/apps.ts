@@ -161,6 +161,8 @@ export interface ConnectReturn {
   status: string;
   completion: string | null;
   code: string | null;
+  /** The console's own mark on returnTo: admin_consent for an org-wide admin consent. */
+  flow: string | null;
 }
 
 /**
@@ -175,7 +177,7 @@ export function takeConnectReturn(): ConnectReturn | null {
   const status = q.get("status");
   if (!provider || !status) return null;
   history.replaceState(null, "", location.pathname + location.hash);
-  return { provider, status, completion: q.get("completion"), code: q.get("code") };
+  return { provider, status, completion: q.get("completion"), code: q.get("code"), flow: q.get("flow") };
 }
 
 /**

@@ -2,7 +2,7 @@
 // settings form that follows the product page's steps, the write-only client
 // secret, "Test after changes" and the rollout figures.
 
-import { allActions, problemText, type Card, type Check, type DisconnectResponse, type Integration, type Problem, type ProviderInfo, type Result, type StartResponse, type TestReport } from "./api.js";
+import { allActions, problemText, type AdminConsent, type AdminConsentStart, type Card, type Check, type DisconnectResponse, type Integration, type Problem, type ProviderInfo, type Result, type StartResponse, type TestReport } from "./api.js";
 import { checklist } from "./checklist.js";
 import { providerPath, orgPath, type Ctx } from "./context.js";
 import { append, busy, confirmDialog, h, replace, when } from "./dom.js";
@@ -80,6 +80,8 @@ function integrationCard(ctx: Ctx, initial: Card, p: ProviderInfo | undefined): 
     testSlot.querySelector<HTMLElement>("button[type=submit]")?.focus();
   });
 
+  const consentButton = p?.adminConsent ? adminConsentButton(ctx, card) : null;
+
   const rollout = h("details", { class: "rollout" }, h("summary", {}, "Rollout progress"));
   const rolloutBody = h("div", {}, h("p", {}, "Loading…"));
   append(rollout, rolloutBody);
@@ -87,7 +89,22 @@ function integrationCard(ctx: Ctx, initial: Card, p: ProviderInfo | undefined): 
     if (rollout.open) void rolloutFigures(ctx, card.provider, rolloutBody);
   });
 
-  append(section, h("h3", { id: headingId }, card.displayName), summary, h("p", { class: "buttons" }, editButton, " ", testButton), rollout, editorSlot, testSlot);
+  append(
+    section,
+    h("h3", { id: headingId }, card.displayName),
+    summary,
+    h("p", { class: "buttons" }, editButton, " ", testButton, consentButton ? [" ", consentButton] : null),
+    consentButton
+      ? h(
+          "p",
+          { class: "help", id: `integration-${card.provider}-admin-consent-help` },
+          "Where your Microsoft tenant does not let users consent to apps, a Microsoft 365 administrator grants the permissions of the enabled capabilities for everyone, once, at Microsoft.",
+        )
+      : null,
+    rollout,
+    editorSlot,
+    testSlot,
+  );
   return section;
 }
 
@@ -131,6 +148,7 @@ function facts(card: Card, cfg: Integration | undefined, p: ProviderInfo | undef
     append(dl, fact("Rollout", rollout.mode === "groups" ? `Pilot groups: ${(rollout.groups ?? []).join(", ")}` : "Everyone in the organization"));
   }
   append(dl, fact("Write actions", card.allowWriteActions ? "Allowed (create, update, send, delete external items)" : "Not allowed: read only"));
+  if (p?.adminConsent) append(dl, fact("Admin consent", adminConsentState(cfg?.adminConsent)));
   if (cfg?.testAccount) {
     const acct = cfg.testAccount.account;
     append(dl, fact("Test account", `${acct?.email ?? acct?.name ?? "connected"}${cfg.testAccount.status ? ` (${cfg.testAccount.status})` : ""}`));
@@ -142,6 +160,59 @@ function facts(card: Card, cfg: Integration | undefined, p: ProviderInfo | undef
   if (cfg?.updatedAt) append(dl, fact("Last changed", `${when(cfg.updatedAt)}${cfg.updatedBy ? ` by ${cfg.updatedBy}` : ""}`));
   return dl;
 }
+
+/** adminConsentState is the recorded org-wide admin consent in words. */
+function adminConsentState(ac: AdminConsent | undefined): HTMLElement {
+  if (!ac) return h("span", { "data-admin-consent": "none" }, "Not granted: no administrator has been asked yet");
+  const by = ac.by ? ` by ${ac.by}` : "";
+  const n = ac.scopes.length;
+  if (ac.granted) {
+    return h(
+      "span",
+      { class: "good", "data-admin-consent": "granted" },
+      `Granted for tenant ${ac.tenant ?? "(unknown)"} on ${when(ac.at)}${by} (${n} ${n === 1 ? "permission" : "permissions"})`,
+    );
+  }
+  return h("span", { class: "bad", "data-admin-consent": "refused" }, `Refused${ac.error ? ` (${ac.error})` : ""} on ${when(ac.at)}${by}: users who may not consent themselves cannot connect`);
+}
+
+/**
+ * adminConsentButton starts Microsoft's org-wide admin consent: the API
+ * answers Microsoft's admin consent URL, Microsoft comes back to the
+ * service's callback, which records the answer and returns to this page
+ * (main.ts says the outcome and clears it from the address bar).
+ */
+function adminConsentButton(ctx: Ctx, card: Card): HTMLButtonElement {
+  const b = h(
+    "button",
+    { type: "button", "data-action": "admin-consent", "aria-describedby": `integration-${card.provider}-admin-consent-help` },
+    "Grant admin consent for the organization",
+  );
+  b.addEventListener("click", () =>
+    void busy(b, async () => {
+      const res = await ctx.api.call<AdminConsentStart>("POST", providerPath(ctx, "integrations", card.provider, "/admin-consent"), {
+        body: { returnTo: adminConsentReturnTo() },
+      });
+      if (!res.ok) {
+        ctx.notify(`${card.displayName}: ${problemText(res.problem)}`, "error");
+        return;
+      }
+      location.assign(res.data.authorizationUrl);
+    }),
+  );
+  return b;
+}
+
+/**
+ * adminConsentReturnTo is this page, marked as the return of an admin
+ * consent: its refusals (status=error&code=...) look like a connection's,
+ * and the console words them differently.
+ */
+export function adminConsentReturnTo(): string {
+  return `${location.origin}${location.pathname}?flow=${adminConsentFlow}`;
+}
+
+export const adminConsentFlow = "admin_consent";
 
 function secretState(cfg: Integration): string {
   return cfg.clientSecretConfigured ? `Set${cfg.clientSecretSetAt ? ` (${when(cfg.clientSecretSetAt)})` : ""}` : "Not set";
@@ -557,19 +628,44 @@ function testForm(ctx: Ctx, card: Card, p: ProviderInfo | undefined): HTMLElemen
   const itemCap = h("select", { id: `${base}-itemCapability` }, enabledCaps.map((c) => h("option", { value: c.id }, c.label)));
   const importItem = h("input", { type: "text", id: `${base}-importItem`, autocomplete: "off" });
   const hasFiles = enabledCaps.some((c) => c.id === "files");
+  // Only when the organization allows write actions: the API refuses a
+  // write test otherwise (409 writes_not_allowed).
+  const writes = card.allowWriteActions
+    ? h("input", { type: "checkbox", id: `${base}-writes`, "aria-describedby": `${base}-writes-help` })
+    : null;
   const out = h("div", { class: "test-result", "aria-live": "polite" });
   const run = h("button", { type: "submit", class: "primary" }, "Run the test");
   const form = h(
     "form",
     { class: "test-form", "aria-labelledby": `${base}-title` },
     h("h4", { id: `${base}-title` }, `Test ${card.displayName} after changes`),
-    h("p", { class: "help" }, "Runs as the test account (or your own connection): reads for every enabled capability, write permissions without writing anything, and the workspace import."),
+    h(
+      "p",
+      { class: "help" },
+      `Runs as the test account (or your own connection): reads for every enabled capability, write permissions${writes ? " (without writing anything unless you also test write actions below)" : " without writing anything"}, and the workspace import.`,
+    ),
     testAccountControls(ctx, card),
     h("label", { for: `${base}-item` }, "Item to read (optional)"),
     item,
     h("p", { class: "help", id: `${base}-item-help` }, "An id of a message, event, file, contact or record the test account can see."),
     enabledCaps.length > 1 ? [h("label", { for: `${base}-itemCapability` }, "The item is a"), itemCap] : null,
     hasFiles ? [h("label", { for: `${base}-importItem` }, "File to import into a Workspace (optional)"), importItem] : null,
+    writes
+      ? [
+          h(
+            "div",
+            { class: "choice" },
+            writes,
+            " ",
+            h("label", { for: `${base}-writes` }, "Also test write actions (creates and deletes one test item per capability in the test account)"),
+          ),
+          h(
+            "p",
+            { class: "help", id: `${base}-writes-help` },
+            "Only as the organization's test account: a draft to itself, a tentative event without attendees, a small text file, a contact or a task, each deleted at once. Review every confirmation in the results.",
+          ),
+        ]
+      : null,
     h("p", { class: "buttons" }, run),
     out,
   );
@@ -577,15 +673,18 @@ function testForm(ctx: Ctx, card: Card, p: ProviderInfo | undefined): HTMLElemen
     ev.preventDefault();
     void busy(run, async () => {
       replace(out, h("p", {}, "Testing…"));
-      const body: Record<string, string> = {};
+      const body: Record<string, unknown> = {};
       if (item.value.trim()) {
         body.item = item.value.trim();
         if (enabledCaps.length > 1) body.itemCapability = itemCap.value;
       }
       if (hasFiles && importItem.value.trim()) body.importItem = importItem.value.trim();
+      if (writes?.checked) body.writes = { confirm: true };
       const res = await ctx.api.call<TestReport>("POST", providerPath(ctx, "integrations", card.provider, "/test"), { body });
       if (!res.ok) {
-        replace(out, h("p", { class: "error", role: "alert" }, problemText(res.problem)));
+        // A refused write test (writes_not_allowed, test_account_required)
+        // says why in the API's own words.
+        replace(out, h("p", { class: "error", role: "alert", "data-code": res.problem.code ?? "" }, problemText(res.problem)));
         return;
       }
       const r = res.data;
@@ -596,7 +695,13 @@ function testForm(ctx: Ctx, card: Card, p: ProviderInfo | undefined): HTMLElemen
           : acct
             ? `Ran as your own connection (${acct}): connect a test account to test with limited access.`
             : "There is no test account and you have no connection: connect a test account.";
-      const notes = [ranAs, r.writesPerformed ? "Writes were performed and undone (see each step)." : "Nothing was written to the provider."];
+      const leftOver = r.steps.filter((c) => c.write?.created && !c.write.deleted).length;
+      const wrote = r.writesPerformed
+        ? leftOver > 0
+          ? `Test items were created; ${leftOver === 1 ? "one was" : `${leftOver} were`} not deleted: see the steps for the ids to clean up.`
+          : "Test items were created and deleted (see each write step's confirmations)."
+        : "Nothing was written to the provider.";
+      const notes = [ranAs, wrote];
       replace(out, checklist(`Test after changes: ${card.displayName}`, r.overall, r.steps as Check[], p, notes));
     });
   });

@@ -72,11 +72,13 @@ const checks: Record<string, string> = {
   test_account_connected: "Test account connected",
   workspace_import: "Workspace import",
 };
-export function checkLabel(id: string, caps: ProviderInfo["capabilities"] = []): string {
+/** checkLabel names a check; written: a write step that wrote (it carries confirmations). */
+export function checkLabel(id: string, caps: ProviderInfo["capabilities"] = [], written = false): string {
   const m = /^(read|write)_([a-z]+)$/.exec(id);
   if (m) {
     const cap = caps.find((c) => c.id === m[2])?.label ?? m[2];
-    return m[1] === "read" ? `Read ${cap}` : `Write ${cap} (checked, never performed)`;
+    if (m[1] === "read") return `Read ${cap}`;
+    return written ? `Write ${cap} (with a test item)` : `Write ${cap} (checked, never performed)`;
   }
   return lookup(checks, id);
 }
@@ -96,11 +98,25 @@ const callbackError: Record<string, string> = {
 export const callbackErrorLabel = (code: string): string =>
   callbackError[code] ?? `The connection failed (${code}). Try again, or run "Why doesn't this work?".`;
 
+const adminConsentError: Record<string, string> = {
+  access_denied: "The administrator declined to grant the permissions.",
+  admin_consent_tenant_mismatch: "The administrator consented in another Microsoft directory than the integration's tenant. Sign in as an administrator of that tenant and grant consent again.",
+  admin_consent_invalid: "Microsoft's answer named no valid directory. Start the admin consent again.",
+  integration_changed: "The integration's app changed while the administrator was consenting. Start the admin consent again.",
+  state_invalid: "The admin consent attempt expired or was already used. Start it again.",
+  provider_disabled: "The integration was turned off meanwhile.",
+};
+/** adminConsentErrorLabel explains a refused admin consent (status=error&code=...), naming the code. */
+export const adminConsentErrorLabel = (code: string): string =>
+  `${adminConsentError[code] ?? "Start the admin consent again from the Integrations tab."} (code ${code})`;
+
 const auditAction: Record<string, string> = {
   "integration.created": "Integration set up",
   "integration.updated": "Integration changed",
   "client_secret.set": "Client secret set",
   "client_secret.removed": "Client secret removed",
+  "integration.write_test": "Write test run (test items created and deleted)",
+  "integration.admin_consent": "Admin consent answered",
 };
 export const auditActionLabel = (a: string): string => auditAction[a] ?? a;
 

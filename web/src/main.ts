@@ -3,12 +3,12 @@
 
 import { Api, problemText, type ProviderInfo } from "./api.js";
 import { appsView, finishConnect, takeConnectReturn, type ConnectReturn } from "./apps.js";
-import { callbackErrorLabel } from "./labels.js";
+import { adminConsentErrorLabel, callbackErrorLabel } from "./labels.js";
 import { auditView } from "./audit.js";
 import { loadConfig, type Config } from "./config.js";
 import type { Ctx } from "./context.js";
 import { busy, h, replace } from "./dom.js";
-import { integrationsView } from "./integrations.js";
+import { adminConsentFlow, integrationsView } from "./integrations.js";
 import { adopt, currentIdentity, currentToken, devSignIn, oidcSignIn, signOut, type Identity } from "./session.js";
 
 const main = document.getElementById("main") as HTMLElement;
@@ -32,6 +32,8 @@ const routes: Route[] = [
 let cfg: Config;
 let ctx: Ctx | null = null;
 let pending: ConnectReturn | null = null;
+/** Set on the return from an org-wide admin consent: the outcome is shown, and the Integrations tab after sign-in. */
+let consentReturn: { text: string; kind: "info" | "error" } | null = null;
 
 function notify(text: string, kind: "info" | "error" = "info"): void {
   replace(notice, h("p", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : null }, text));
@@ -70,7 +72,9 @@ function showSignIn(message?: string): void {
   replace(nav);
   const intro = pending
     ? h("p", { class: "pending", role: "status" }, "Sign in to finish connecting your account.")
-    : message
+    : consentReturn
+      ? h("p", { class: "pending", role: "status" }, "Sign in to see the recorded admin consent on the Integrations tab.")
+      : message
       ? h("p", { class: "notice notice-error", role: "alert" }, message)
       : null;
   replace(main, cfg.signIn === "local" ? devSignInForm(intro) : oidcSignInPanel(intro));
@@ -195,6 +199,13 @@ async function signedIn(tok: string): Promise<void> {
   if (r) {
     target = (await finishConnect(ctx, r)) === "test_account" ? "#/integrations" : "#/apps";
   }
+  if (consentReturn) {
+    // The Integrations tab reads the integration again: its card shows
+    // the admin consent as recorded.
+    notify(consentReturn.text, consentReturn.kind);
+    consentReturn = null;
+    target = "#/integrations";
+  }
   if (!routes.some((x) => x.hash === target && (id.admin || !x.admin))) target = id.admin ? "#/integrations" : "#/apps";
   if (location.hash !== target) history.replaceState(null, "", target);
   await render(false);
@@ -242,6 +253,17 @@ async function start(): Promise<void> {
     return;
   }
   document.documentElement.dataset.signIn = cfg.signIn;
+  if (pending && (pending.flow === adminConsentFlow || pending.status === "admin_consent_granted")) {
+    // An org-wide admin consent: nothing to complete, the callback
+    // recorded Microsoft's answer on the integration.
+    const name = pending.provider === "microsoft365" ? "Microsoft 365" : pending.provider;
+    consentReturn =
+      pending.status === "admin_consent_granted"
+        ? { text: `Admin consent granted: an administrator granted the ${name} permissions for the whole organization. Users can connect without being asked to consent.`, kind: "info" }
+        : { text: `Admin consent for ${name} was not granted. ${adminConsentErrorLabel(pending.code ?? "unknown")}`, kind: "error" };
+    notify(consentReturn.text, consentReturn.kind);
+    pending = null;
+  }
   if (pending && pending.status !== "pending") {
     // Nothing to finish: say what the provider or the callback refused.
     notify(`The connection did not succeed. ${callbackErrorLabel(pending.code ?? "unknown")}`, "error");
