@@ -72,10 +72,7 @@ func (s *Service) List(ctx context.Context, who auth.Principal) ([]View, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list connections of %s/%s: %w", who.OrgID, who.UserID, err)
 	}
-	order := s.opts.Catalog.IDs()
-	slices.SortStableFunc(conns, func(a, b store.Connection) int {
-		return slices.Index(order, a.Provider) - slices.Index(order, b.Provider)
-	})
+	conns = inCatalogOrder(conns, s.opts.Catalog.IDs())
 	out := make([]View, 0, len(conns))
 	offered := func(id string) bool { return slices.Contains(s.opts.AvailableProviders, id) }
 	for _, c := range conns {
@@ -144,4 +141,28 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// inCatalogOrder returns conns ordered by their provider's place in order,
+// keeping the store's order among one provider's, those of providers not in
+// order first: what a stable sort by that place gives, without the stable
+// sort's instantiation for the large Connection type (issue 13 §1).
+func inCatalogOrder(conns []store.Connection, order []string) []store.Connection {
+	out := make([]store.Connection, 0, len(conns))
+	for i := range conns {
+		if !slices.Contains(order, conns[i].Provider) {
+			out = append(out, conns[i])
+		}
+	}
+	for j, id := range order {
+		if slices.Index(order, id) != j {
+			continue // listed twice: placed at its first place
+		}
+		for i := range conns {
+			if conns[i].Provider == id {
+				out = append(out, conns[i])
+			}
+		}
+	}
+	return out
 }
