@@ -132,6 +132,12 @@ var routeCases = []routeCase{
 		expect(b, s.env.Do("POST", orgPath+"/connections/"+catalog.GoogleWorkspace+"/complete", s.admin, map[string]string{"completion": handle}), 200)
 		return request{method: "DELETE", target: googlePath + "/test-account", token: p.admin(b, org)}
 	}},
+	// The admin asks for Microsoft's org-wide admin consent (a state bound
+	// to the admin, the adminconsent URL).
+	{"POST /v1/orgs/{orgId}/integrations/{provider}/admin-consent", 201, func(b *testing.B, s *scenario, p *probe, i int) request {
+		return request{method: "POST", target: microsoftPath + "/admin-consent", token: p.admin(b, org),
+			body: jsonBody(map[string]string{"returnTo": localtest.ReturnURL + "settings"})}
+	}},
 	// The rollout view of the org's Google Workspace (every connection the
 	// benchmark made).
 	{"GET /v1/orgs/{orgId}/integrations/{provider}/rollout", 200, func(b *testing.B, s *scenario, p *probe, i int) request {
