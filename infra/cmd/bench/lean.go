@@ -28,7 +28,7 @@ const (
 
 // commands are the function commands under functions/, by logical id.
 var commands = map[string]string{
-	"AdminFunction": "admin", "OAuthFunction": "oauth", "RefreshFunction": "refresh", "DiagnosticsFunction": "diagnostics",
+	"AdminFunction": "admin", "OAuthFunction": "oauth", "RefreshFunction": "refresh", "DiagnosticsFunction": "diagnostics", "EventsFunction": "events",
 }
 
 // initCost is a binary's package initialisation, as GODEBUG=inittrace=1
