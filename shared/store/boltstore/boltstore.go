@@ -277,6 +277,46 @@ func decodeCursor(c string, want []byte) ([]byte, error) {
 	return k, nil
 }
 
+// pageForward walks bucket b in key order from start (the first key when
+// nil), or from just past after when a cursor named one, while within(k)
+// holds, handing each entry to take until limit are taken. It returns the
+// cursor of the last entry taken when more remain, else "". The listings
+// that page forward share it; a missing bucket is an empty one.
+func pageForward(b *bolt.Bucket, start, after []byte, within func(k []byte) bool, limit int, take func(k, v []byte) error) (string, error) {
+	if b == nil {
+		return "", nil
+	}
+	c := b.Cursor()
+	var k, v []byte
+	switch {
+	case after != nil:
+		if k, v = c.Seek(after); bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+	case start != nil:
+		k, v = c.Seek(start)
+	default:
+		k, v = c.First()
+	}
+	var last []byte
+	for taken := 0; k != nil && within(k); k, v = c.Next() {
+		if taken == limit {
+			return encodeCursor(last), nil
+		}
+		if err := take(k, v); err != nil {
+			return "", err
+		}
+		taken++
+		last = k
+	}
+	return "", nil
+}
+
+// hasPrefix is pageForward's bound for a listing of the keys under p.
+func hasPrefix(p []byte) func(k []byte) bool {
+	return func(k []byte) bool { return bytes.HasPrefix(k, p) }
+}
+
 func pageLimit(p store.Page) int {
 	switch {
 	case p.Limit <= 0:

@@ -314,29 +314,16 @@ func (s *Store) ListOffIndex(ctx context.Context, provider, reason, orgID string
 	limit := pageLimit(page)
 	var out []store.OffIndexRef
 	next := ""
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bConnsOff).Cursor()
-		k, _ := c.Seek(p)
-		if after != nil {
-			k, _ = c.Seek(after)
-			if bytes.Equal(k, after) {
-				k, _ = c.Next()
-			}
-		}
-		var last []byte
-		for ; k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			if len(out) == limit {
-				next = encodeCursor(last)
-				break
-			}
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		next, err = pageForward(tx.Bucket(bConnsOff), p, after, hasPrefix(p), limit, func(k, _ []byte) error {
 			parts := splitKey(k)
 			if len(parts) != 4 {
 				return fmt.Errorf("bad off-index key")
 			}
 			out = append(out, store.OffIndexRef{ConnKey: store.ConnKey{OrgID: parts[2], UserID: parts[3], Provider: parts[0]}, Reason: parts[1]})
-			last = bytes.Clone(k)
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("boltstore: list off-index: %w", err)

@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -133,33 +132,16 @@ func (s *Store) ListConnectAttempts(ctx context.Context, orgID, provider string,
 	limit := pageLimit(page)
 	out := []store.ConnectAttempt{}
 	next := ""
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bAttempts)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		k, v := c.Seek(p)
-		if after != nil {
-			k, v = c.Seek(after)
-			if bytes.Equal(k, after) {
-				k, v = c.Next()
-			}
-		}
-		var last []byte
-		for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			if len(out) == limit {
-				next = encodeCursor(last)
-				break
-			}
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		next, err = pageForward(tx.Bucket(bAttempts), p, after, hasPrefix(p), limit, func(_, v []byte) error {
 			var a store.ConnectAttempt
 			if err := jsonUnmarshal(v, &a); err != nil {
 				return err
 			}
 			out = append(out, a)
-			last = bytes.Clone(k)
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("boltstore: list connect attempts of %s/%s: %w", orgID, provider, err)

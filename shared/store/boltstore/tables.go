@@ -354,21 +354,8 @@ func (s *Store) ListProviderConnections(ctx context.Context, orgID, provider str
 	limit := pageLimit(page)
 	var out []store.Connection
 	next := ""
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bConnsByProv).Cursor()
-		k, _ := c.Seek(p)
-		if after != nil {
-			k, _ = c.Seek(after)
-			if bytes.Equal(k, after) {
-				k, _ = c.Next()
-			}
-		}
-		var last []byte
-		for ; k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			if len(out) == limit {
-				next = encodeCursor(last)
-				break
-			}
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		next, err = pageForward(tx.Bucket(bConnsByProv), p, after, hasPrefix(p), limit, func(k, _ []byte) error {
 			parts := splitKey(k)
 			conn, ok, err := getConn(tx, store.ConnKey{OrgID: parts[0], Provider: parts[1], UserID: parts[2]})
 			if err != nil {
@@ -378,9 +365,9 @@ func (s *Store) ListProviderConnections(ctx context.Context, orgID, provider str
 				return fmt.Errorf("index entry without connection")
 			}
 			out = append(out, conn)
-			last = bytes.Clone(k)
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("boltstore: list %s connections of %s: %w", provider, orgID, err)
@@ -539,30 +526,18 @@ func (s *Store) ListDue(ctx context.Context, before time.Time, page store.Page) 
 	bound := []byte(timeKey(before) + "$")
 	var out []store.DueRef
 	next := ""
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bDue).Cursor()
-		k, _ := c.First()
-		if after != nil {
-			k, _ = c.Seek(after)
-			if bytes.Equal(k, after) {
-				k, _ = c.Next()
-			}
-		}
-		var last []byte
-		for ; k != nil && bytes.Compare(k, bound) < 0; k, _ = c.Next() {
-			if len(out) == limit {
-				next = encodeCursor(last)
-				break
-			}
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		below := func(k []byte) bool { return bytes.Compare(k, bound) < 0 }
+		next, err = pageForward(tx.Bucket(bDue), nil, after, below, limit, func(k, _ []byte) error {
 			parts := splitKey(k)
 			due, err := time.Parse(timeLayout, parts[0])
 			if err != nil {
 				return fmt.Errorf("bad due-index key: %w", err)
 			}
 			out = append(out, store.DueRef{ConnKey: store.ConnKey{OrgID: parts[1], UserID: parts[2], Provider: parts[3]}, DueAt: due})
-			last = bytes.Clone(k)
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("boltstore: list due: %w", err)
