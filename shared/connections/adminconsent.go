@@ -14,7 +14,6 @@ import (
 
 	"github.com/sofie/integrations/shared/auth"
 	"github.com/sofie/integrations/shared/catalog"
-	"github.com/sofie/integrations/shared/httpapi"
 	"github.com/sofie/integrations/shared/problem"
 	"github.com/sofie/integrations/shared/providers"
 	"github.com/sofie/integrations/shared/store"
@@ -260,25 +259,8 @@ func errorCode(s string) string {
 // StartAdminConsent serves POST
 // /v1/orgs/{orgId}/integrations/{provider}/admin-consent (admins).
 func (a *API) StartAdminConsent(w http.ResponseWriter, r *http.Request) {
-	who, prob := auth.OrgAdmin(r)
-	if prob != nil {
-		problem.Write(w, r, prob)
-		return
-	}
 	var req AdminConsentRequest
-	if prob := httpapi.DecodeJSON(r, &req, true); prob != nil {
-		problem.Write(w, r, prob)
-		return
-	}
-	redirectURI, err := a.RedirectURI(r)
-	if err != nil {
-		problem.WriteError(w, r, err)
-		return
-	}
-	res, err := a.Service.StartAdminConsent(r.Context(), who, r.PathValue("provider"), req, redirectURI)
-	if err != nil {
-		problem.WriteError(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusCreated, res)
+	a.startFlow(w, r, auth.OrgAdmin, &req, func(ctx context.Context, who auth.Principal, provider, redirectURI string) (any, error) {
+		return a.Service.StartAdminConsent(ctx, who, provider, req, redirectURI)
+	})
 }

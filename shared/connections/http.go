@@ -1,6 +1,7 @@
 package connections
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -35,15 +36,26 @@ func (a *API) RedirectURI(r *http.Request) (string, error) {
 
 // Start serves POST /v1/orgs/{orgId}/connections/{provider}.
 func (a *API) Start(w http.ResponseWriter, r *http.Request) {
-	who, prob := auth.OrgMember(r)
+	// An empty body decodes to no returnTo, which Start refuses with a
+	// field error that says what is missing.
+	var req StartRequest
+	a.startFlow(w, r, auth.OrgMember, &req, func(ctx context.Context, who auth.Principal, provider, redirectURI string) (any, error) {
+		return a.Service.Start(ctx, who, provider, req, redirectURI)
+	})
+}
+
+// startFlow serves the routes that start a flow through the provider and
+// the callback (a connection, the test account, Microsoft admin consent):
+// the caller's role, the JSON body into req, the callback's URL, then
+// start, whose answer is a 201.
+func (a *API) startFlow(w http.ResponseWriter, r *http.Request, role func(*http.Request) (auth.Principal, *problem.Problem), req any,
+	start func(ctx context.Context, who auth.Principal, provider, redirectURI string) (any, error)) {
+	who, prob := role(r)
 	if prob != nil {
 		problem.Write(w, r, prob)
 		return
 	}
-	var req StartRequest
-	// An empty body decodes to no returnTo, which Start refuses with a
-	// field error that says what is missing.
-	if prob := httpapi.DecodeJSON(r, &req, true); prob != nil {
+	if prob := httpapi.DecodeJSON(r, req, true); prob != nil {
 		problem.Write(w, r, prob)
 		return
 	}
@@ -52,7 +64,7 @@ func (a *API) Start(w http.ResponseWriter, r *http.Request) {
 		problem.WriteError(w, r, err)
 		return
 	}
-	res, err := a.Service.Start(r.Context(), who, r.PathValue("provider"), req, redirectURI)
+	res, err := start(r.Context(), who, r.PathValue("provider"), redirectURI)
 	if err != nil {
 		problem.WriteError(w, r, err)
 		return

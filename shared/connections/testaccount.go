@@ -201,27 +201,10 @@ func auditEntry(who auth.Principal, provider, action string, at time.Time, chang
 // (admins): the body is a start's ({"returnTo": ..., "loginHint": ...}),
 // the answer the authorization URL.
 func (a *API) StartTestAccount(w http.ResponseWriter, r *http.Request) {
-	who, prob := auth.OrgAdmin(r)
-	if prob != nil {
-		problem.Write(w, r, prob)
-		return
-	}
 	var req StartRequest
-	if prob := httpapi.DecodeJSON(r, &req, true); prob != nil {
-		problem.Write(w, r, prob)
-		return
-	}
-	redirectURI, err := a.RedirectURI(r)
-	if err != nil {
-		problem.WriteError(w, r, err)
-		return
-	}
-	res, err := a.Service.StartTestAccount(r.Context(), who, r.PathValue("provider"), req, redirectURI)
-	if err != nil {
-		problem.WriteError(w, r, err)
-		return
-	}
-	httpapi.WriteJSON(w, http.StatusCreated, res)
+	a.startFlow(w, r, auth.OrgAdmin, &req, func(ctx context.Context, who auth.Principal, provider, redirectURI string) (any, error) {
+		return a.Service.StartTestAccount(ctx, who, provider, req, redirectURI)
+	})
 }
 
 // DisconnectTestAccount serves DELETE
