@@ -81,6 +81,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sofie/integrations/shared/oauthfail"
 	"github.com/sofie/integrations/shared/store"
 )
 
@@ -107,12 +108,12 @@ var DetailTypes = []string{
 	IntegrationEnabled, IntegrationDisabled, IntegrationSettingsChanged,
 }
 
-// Owners: who must act on an event (as diagnostics and
+// Owners: who must act on an event (oauthfail's, as diagnostics and
 // store.ConnError.Owner name them).
 const (
-	OwnerUser          = "user"
-	OwnerAdmin         = "admin"
-	OwnerExternalAdmin = "external_admin"
+	OwnerUser          = string(oauthfail.OwnerUser)
+	OwnerAdmin         = string(oauthfail.OwnerAdmin)
+	OwnerExternalAdmin = string(oauthfail.OwnerExternalAdmin)
 )
 
 // CauseUserDisconnected is the cause of a disconnection.
@@ -277,7 +278,7 @@ func statusEvent(typ string, c store.Connection) Event {
 		if e.Cause == "" {
 			e.Cause = le.Code
 		}
-		if le.Owner != "" && le.Owner != "none" {
+		if le.Owner != "" && le.Owner != string(oauthfail.OwnerNone) {
 			e.Owner = le.Owner
 		}
 		e.At = le.At

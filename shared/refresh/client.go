@@ -243,8 +243,8 @@ func (s *Service) freshClient(ctx context.Context, e *gateEntry, in store.Integr
 func (s *Service) clientRefused(ctx context.Context, c store.Connection, l lease, e *gateEntry, in store.Integration, f oauthfail.Failure, now time.Time) result {
 	s.reportClientFailure(ctx, in, f.Code, now)
 	e.gate.refused(f, now)
-	c = clientPaused(c, f, now, now, true)
-	return s.finish(ctx, c, l, result{outcome: OutcomeClientRefused, failure: &f})
+	c, outcome := failed(c, f, 0, now) // a refused client pauses c (bookkeeping.go)
+	return s.finish(ctx, c, l, result{outcome: outcome, failure: &f})
 }
 
 // reportClientFailure records the failure on the integration, audited when

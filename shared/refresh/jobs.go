@@ -107,9 +107,7 @@ func (s *Service) reinstateJob(ctx context.Context, j store.Job, gates *gateCach
 	for reason < len(j.Reasons) {
 		if time.Now().After(until) || ctx.Err() != nil {
 			j.Cursor, j.UpdatedAt = strconv.Itoa(reason)+"|"+cursor, s.now()
-			if err := s.o.Store.SaveJobProgress(ctx, j); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-				s.o.Logger.ErrorContext(ctx, "save job progress", "job", j.ID, "err", err.Error())
-			}
+			s.saveProgress(ctx, j)
 			return n
 		}
 		refs, next, err := s.o.Store.ListOffIndex(ctx, j.Provider, j.Reasons[reason], j.OrgID, store.Page{Cursor: cursor, Limit: drainPage})
@@ -144,9 +142,7 @@ func (s *Service) reinstateJob(ctx context.Context, j store.Job, gates *gateCach
 		// state may take them off again after this walked past. The next
 		// run walks the job again (what it put back is no longer listed).
 		j.Cursor, j.UpdatedAt = "", s.now()
-		if err := s.o.Store.SaveJobProgress(ctx, j); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-			s.o.Logger.ErrorContext(ctx, "save job progress", "job", j.ID, "err", err.Error())
-		}
+		s.saveProgress(ctx, j)
 	} else if err := s.o.Store.FinishJob(ctx, j); err != nil {
 		s.o.Logger.ErrorContext(ctx, "finish job", "job", j.ID, "err", err.Error())
 	}
