@@ -87,17 +87,9 @@ func (s *Service) StartAdminConsent(ctx context.Context, who auth.Principal, pro
 		return AdminConsentStart{}, problem.New(http.StatusConflict, CodeAdminConsentUnsupported,
 			p.DisplayName+" has no organization-wide admin consent: each user approves the app when connecting. Admin consent is Microsoft 365's.")
 	}
-	if req.ReturnTo == "" {
-		return AdminConsentStart{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: "required",
-			Message: "Give returnTo: the app's page the browser returns to when Microsoft has the administrator's answer."})
-	}
-	returnTo, err := s.checkReturnTo(req.ReturnTo)
+	returnTo, err := s.startReturnTo(req.ReturnTo, "the app's page the browser returns to when Microsoft has the administrator's answer")
 	if err != nil {
-		code := "invalid_format"
-		if errors.Is(err, errReturnToNotAllowed) {
-			code = "not_allowed"
-		}
-		return AdminConsentStart{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: code, Message: err.Error() + "."})
+		return AdminConsentStart{}, err
 	}
 	v, in, cl, err := s.connectable(ctx, who, p, store.PurposeAdminConsent)
 	if err != nil {

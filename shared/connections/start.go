@@ -83,17 +83,9 @@ func (s *Service) start(ctx context.Context, who auth.Principal, providerID stri
 	if !ok {
 		return StartResult{}, problem.New(http.StatusNotFound, problem.CodeUnknownProvider, "No such provider.")
 	}
-	if req.ReturnTo == "" {
-		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: "required",
-			Message: "Give returnTo: the app's page that completes the connection when the provider sends the browser back."})
-	}
-	returnTo, err := s.checkReturnTo(req.ReturnTo)
+	returnTo, err := s.startReturnTo(req.ReturnTo, "the app's page that completes the connection when the provider sends the browser back")
 	if err != nil {
-		code := "invalid_format"
-		if errors.Is(err, errReturnToNotAllowed) {
-			code = "not_allowed"
-		}
-		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: code, Message: err.Error() + "."})
+		return StartResult{}, err
 	}
 	if !validLoginHint(req.LoginHint) {
 		return StartResult{}, problem.Validation("The request has invalid fields.", problem.FieldError{Field: "loginHint", Code: "invalid_format", Message: "loginHint must be an account name such as an email address, without spaces."})
@@ -251,4 +243,23 @@ const MaxStateLength = 128
 // spaces or control characters.
 func validLoginHint(h string) bool {
 	return len(h) <= MaxLoginHintLength && strings.IndexFunc(h, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) < 0
+}
+
+// startReturnTo checks a flow start's returnTo (required: what names the
+// page it is for) and answers it as checkReturnTo normalizes it, or the
+// field error that says why not.
+func (s *Service) startReturnTo(raw, required string) (string, error) {
+	if raw == "" {
+		return "", problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: "required",
+			Message: "Give returnTo: " + required + "."})
+	}
+	returnTo, err := s.checkReturnTo(raw)
+	if err != nil {
+		code := "invalid_format"
+		if errors.Is(err, errReturnToNotAllowed) {
+			code = "not_allowed"
+		}
+		return "", problem.Validation("The request has invalid fields.", problem.FieldError{Field: "returnTo", Code: code, Message: err.Error() + "."})
+	}
+	return returnTo, nil
 }

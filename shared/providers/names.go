@@ -48,17 +48,7 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
 // IsAlnum reports whether s is non-empty and only ASCII letters and digits.
-func IsAlnum(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isLetter(s[i]) && !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
+func IsAlnum(s string) bool { return OnlyBytes(s, "") }
 
 // OnlyBytes reports whether s is non-empty and every byte of it is an ASCII
 // letter, a digit, or one of extra.

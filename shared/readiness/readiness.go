@@ -299,16 +299,10 @@ func (v Value) Connection(c store.Connection) string {
 // (Write actions also need the org's allowWriteActions and the action's
 // scopes: see ActionUsable.)
 func (v Value) UsableCapabilities(p catalog.Provider, c store.Connection, who auth.Principal) []catalog.Capability {
-	out := []catalog.Capability{}
-	if v.Connection(c) != "" || !InRollout(v.integration.Rollout, who) {
-		return out
+	if !InRollout(v.integration.Rollout, who) {
+		return []catalog.Capability{}
 	}
-	for _, cs := range p.Capabilities {
-		if slices.Contains(v.integration.Capabilities, string(cs.ID)) && p.Covers(c.GrantedScopes, cs.ReadScopes) {
-			out = append(out, cs.ID)
-		}
-	}
-	return out
+	return v.OrgUsableCapabilities(p, c)
 }
 
 // ActionUsable reports whether granted scopes and the org's policy allow
