@@ -178,11 +178,12 @@ func (s *Service) gate(p catalog.Provider, in store.Integration, found bool, c s
 
 // attemptContext bounds the work on one claimed connection (see the package
 // doc): it survives the caller's cancellation, and ends WriteBudget before
-// the lease, and WriteBudget before the caller's deadline (Lambda's).
+// the lease, and WriteBudget before the caller's deadline (Lambda's) less
+// returnReserve.
 func (s *Service) attemptContext(parent context.Context, claimedAt time.Time) (context.Context, context.CancelFunc) {
 	end := claimedAt.Add(s.o.Lease - s.o.WriteBudget)
 	if d, ok := parent.Deadline(); ok {
-		if cut := d.Add(-s.o.WriteBudget); cut.Before(end) {
+		if cut := d.Add(-s.o.WriteBudget - returnReserve); cut.Before(end) {
 			end = cut
 		}
 	}
@@ -193,18 +194,25 @@ func (s *Service) attemptContext(parent context.Context, claimedAt time.Time) (c
 type lease struct {
 	owner string
 	// writeBy is until when the final write is tried (wall clock): the
-	// lease's end, or the Lambda deadline when that comes first, and at
-	// least WriteBudget from when the write starts.
+	// lease's end, or the Lambda deadline less returnReserve when that
+	// comes first, and at least WriteBudget from when the write starts.
 	writeBy time.Time
+	// stopBy is the Lambda deadline less returnReserve (zero without a
+	// deadline): no write goes past it, WriteBudget or not, since at the
+	// deadline Lambda kills the run and its answer is lost with it.
+	stopBy time.Time
 }
 
 // newLease describes a claim made at claimedAt (wall clock) under parent.
 func (s *Service) newLease(parent context.Context, owner string, claimedAt time.Time) lease {
-	by := claimedAt.Add(s.o.Lease)
-	if d, ok := parent.Deadline(); ok && d.Before(by) {
-		by = d
+	l := lease{owner: owner, writeBy: claimedAt.Add(s.o.Lease)}
+	if d, ok := parent.Deadline(); ok {
+		l.stopBy = d.Add(-returnReserve)
+		if l.stopBy.Before(l.writeBy) {
+			l.writeBy = l.stopBy
+		}
 	}
-	return lease{owner: owner, writeBy: by}
+	return l
 }
 
 // write stores c and releases the lease in one conditional write. Giving up
@@ -218,6 +226,9 @@ func (s *Service) write(ctx context.Context, c store.Connection, l lease) (store
 	by := l.writeBy
 	if floor := time.Now().Add(s.o.WriteBudget); by.Before(floor) {
 		by = floor
+	}
+	if !l.stopBy.IsZero() && l.stopBy.Before(by) {
+		by = l.stopBy
 	}
 	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), by)
 	defer cancel()

@@ -36,14 +36,16 @@
 //     shorter than one provider call plus WriteBudget.
 //   - Every attempt runs under its own deadline: the claim time plus Lease
 //     minus WriteBudget, and never later than the Lambda deadline minus
-//     WriteBudget. Provider calls end (answered or cancelled) before it, so
-//     at least WriteBudget of lease is left for the write.
+//     WriteBudget and a small returnReserve. Provider calls end (answered
+//     or cancelled) before it, so at least WriteBudget of lease is left for
+//     the write, and the run answers before Lambda's deadline.
 //   - Cancelling the run (SIGTERM, a caller giving up) stops new claims but
 //     does not abort an attempt in flight: its provider call and its write
 //     run to the end under that deadline, so a rotated token reaching this
 //     process is always written.
 //   - The write is not given up lightly: it is retried until the lease ends
-//     (at least WriteBudget), and a failure whose outcome is unknown (a
+//     (at least WriteBudget, but never past the Lambda deadline less
+//     returnReserve, where Lambda would kill it anyway), and a failure whose outcome is unknown (a
 //     timeout; the SDK retrying a write that had landed, which the condition
 //     then refuses) is settled by reading the record back.
 //   - The write is conditional on the lease owner and the version returned by

@@ -35,10 +35,19 @@ func (o orgTally) add(k store.ConnKey, outcome string) {
 	m[outcome]++
 }
 
+// returnReserve is the time a run keeps, after its summaries, before the
+// caller's deadline (Lambda's): enough to log, emit its metrics and answer
+// the runtime. A run still busy at the deadline is killed, and its result
+// and metrics are lost with it.
+const returnReserve = 100 * time.Millisecond
+
 // writeSummaries stores what the run that started at startedAt (the
 // service's clock) did for each org and provider. The writes get
 // WriteBudget of their own, past the caller's cancellation (the run's work
-// is done; only its record remains), Concurrency at a time.
+// is done; only its record remains), Concurrency at a time, but never past
+// the caller's deadline less returnReserve: the last attempts' writes may
+// have used the time up to it, and a summary is worth less than the run's
+// answer.
 func (s *Service) writeSummaries(ctx context.Context, runID string, startedAt time.Time, t *tally) {
 	t.mu.Lock()
 	sums := make([]store.RefreshSummary, 0, len(t.orgs))
@@ -53,7 +62,11 @@ func (s *Service) writeSummaries(ctx context.Context, runID string, startedAt ti
 	if len(sums) == 0 {
 		return
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.WriteBudget)
+	end := time.Now().Add(s.o.WriteBudget)
+	if d, ok := ctx.Deadline(); ok && d.Add(-returnReserve).Before(end) {
+		end = d.Add(-returnReserve)
+	}
+	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
 	defer cancel()
 	work := make(chan store.RefreshSummary)
 	var failed atomic.Int64
