@@ -46,33 +46,40 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(profile)
-	// Without the background-networking flags Chromium keeps reaching for
-	// Google's services, which a closed network refuses slowly.
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	// chromedp's defaults (Puppeteer's) first: no hang monitor, no renderer
+	// backgrounding or timer throttling, so a page on a loaded machine runs
+	// as it would for a person; without the background-networking flag
+	// Chromium keeps reaching for Google's services, which a closed network
+	// refuses slowly.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("password-store", "basic"),
 	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
-	start, cancelStart := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelStart()
-	if err := chromedp.Do(start); err != nil {
-		fmt.Fprintln(os.Stderr, "browsertest: Chromium does not start:", err)
+	// The first Run starts Chromium and binds its life to the context it is
+	// given, so it gets ctx itself: a start bounded with a timeout context
+	// would kill the browser when that timeout ends, mid-suite on a loaded
+	// machine (every later test then failed with "context canceled"). The
+	// start is bounded by cancelling ctx instead.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "browsertest: Chromium does not start:", err)
+			return 1
+		}
+	case <-time.After(60 * time.Second):
+		cancel()
+		fmt.Fprintln(os.Stderr, "browsertest: Chromium did not start within 60 s")
 		return 1
 	}
 	browserCtx = ctx
