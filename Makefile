@@ -27,13 +27,21 @@ FUNCTIONS := AdminFunction:admin OAuthFunction:oauth RefreshFunction:refresh Dia
 MOTO_VERSION    := 5.2.1
 CFN_LINT_VERSION := 1.51.0
 
-# Packages where concurrency matters (stores, leases, refresh, the local
-# server, the end-to-end harness and the fault suite) run with the race
-# detector.
-RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/... ./infra/systemtest/...
-RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest)(/|$$)
+# Packages where concurrency matters (stores, leases, the client gate, the
+# local server, the end-to-end harness, and the refresh suite's concurrent
+# runs, leases and deadlines end to end) run with the race detector. The
+# other end-to-end suites run without it: they are bound by moto_server
+# (Python, one request at a time), and the detector would triple their Go
+# side to check again code the packages above already check under -race.
+# Listed slowest first, so that go test starts the long ones first.
+RACE_PKGS  := ./infra/systemtest/refresh ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/...
+RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest/refresh)(/|$$)
+SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/browsertest ./infra/systemtest/admin
+# Test binaries link without DWARF, which halves their link time; stack
+# traces do not need it.
+GOTEST     := $(GO) test -tags moto -count=1 -ldflags=-w
 
-.PHONY: help run token smoke build bench test test-static test-go test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
+.PHONY: help run token smoke build bench test checks test-static test-go test-go-race test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction build-EventsFunction clean
 
 help:
@@ -145,12 +153,20 @@ tools:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
-# The checks before the Go tests wait mostly on npm, Node and Python, so
-# they run side by side with go vet (make -j); the Go tests and the fuzzing
-# keep both cores to themselves.
+# Two phases, each of which runs to its end even when a part fails, so one
+# run shows every failure. First the checks (npm, Node, Python and go vet:
+# mostly waiting, about 10-30 s) side by side with the race set, whose long
+# end-to-end suite waits on moto_server; the checks build the console
+# before the browser tests need it. Then the other packages, then the
+# fuzzing, which keeps both cores to itself.
 test: tools
-	@$(MAKE) --no-print-directory -j4 --output-sync=target web test-static lint-template lint-openapi
-	@$(MAKE) --no-print-directory test-go test-fuzz
+	@status=0; \
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target checks test-go-race || status=1; \
+	$(MAKE) --no-print-directory -k test-go-rest test-fuzz || status=1; \
+	exit $$status
+
+checks:
+	@$(MAKE) --no-print-directory -k -j4 --output-sync=target web test-static lint-template lint-openapi
 
 test-static:
 	$(GO) vet ./...
@@ -171,18 +187,26 @@ lint-openapi: tools/openapi-lint/node_modules/.package-lock.json
 tools/openapi-lint/node_modules/.package-lock.json: tools/openapi-lint/package.json tools/openapi-lint/package-lock.json
 	cd tools/openapi-lint && npm ci --no-audit --no-fund --loglevel=error
 
-# Both sets run even when the first fails, so one run shows every failure.
+# Both sets run even when the first fails (make -k), so one run shows every
+# failure.
 test-go:
-	@status=0; \
-	echo "go test -race -tags moto $(RACE_PKGS)"; $(GO) test -race -tags moto -count=1 $(RACE_PKGS) || status=1; \
-	echo "go test -tags moto (the other packages)"; $(GO) test -tags moto -count=1 $$($(GO) list ./... | grep -Ev '$(RACE_EXCL)') || status=1; \
-	exit $$status
+	@$(MAKE) --no-print-directory -k test-go-race test-go-rest
+
+test-go-race:
+	$(GOTEST) -race $(RACE_PKGS)
+
+test-go-rest:
+	$(GOTEST) $(SLOW_PKGS) $$($(GO) list ./... | grep -Ev '$(RACE_EXCL)' | sed 's|^github.com/sofie/integrations|.|' | grep -vxF $(SLOW_PKGS:%=-e %))
 
 # Every fuzz target of the module (found by name, so a new one is never
-# left out) runs for a fixed number of executions; go test -fuzz takes one
-# target per invocation. go test alone (test-go) runs their committed seeds
-# (testdata/fuzz/). A failing input is written to the package's
-# testdata/fuzz/<target>/ and then fails test-go too, until fixed.
+# left out) runs for a fixed number of executions. go test -fuzz takes one
+# target per invocation and links the package's instrumented test binary
+# each time, so each package's binary is built once (go test -c -fuzz) and
+# run once per target, as go test would run it: in the package's directory
+# (a failing input goes to its testdata/fuzz/<target>/) with go test's own
+# fuzz cache (GOCACHE/fuzz/<import path>). go test alone (test-go) runs the
+# committed seeds (testdata/fuzz/), so a failing input fails test-go too,
+# until fixed.
 #
 # Budgets are counts, not durations: with a duration, Go 1.26's fuzz
 # coordinator can report its own stop as "context deadline exceeded" and
@@ -207,14 +231,22 @@ FUZZ_TARGETS = $(shell grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*'
 	sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz.*)$$|./\1:\2|' | sort -u)
 
 test-fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; log=$$(mktemp); \
+	@bin=$$(mktemp -d); trap 'rm -rf "$$bin"' EXIT; \
+	cache=$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m); built=; \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; log=$$bin/log; \
+		if [ "$$pkg" != "$$built" ]; then \
+			echo "go test -c -fuzz . $$pkg"; \
+			$(GO) test -c -fuzz . -ldflags=-w -o "$$bin/fuzz.test" $$pkg || exit 1; \
+			built=$$pkg; \
+		fi; \
 		case $$pkg in ./infra/*) budget=$(FUZZ_SYSTEM);; *) budget=$(FUZZ_UNIT);; esac; \
 		echo "go test -fuzz $$name -fuzztime $$budget $$pkg"; \
-		if ! $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget -fuzzminimizetime $(FUZZ_MINIMIZE) $$pkg >$$log 2>&1; then \
-			tail -40 $$log; rm -f $$log; exit 1; \
+		if ! (cd $$pkg && "$$bin/fuzz.test" -test.run '^$$' -test.fuzz "^$$name\$$" -test.fuzztime $$budget \
+			-test.fuzzminimizetime $(FUZZ_MINIMIZE) -test.fuzzcachedir "$$cache/$${pkg#./}" -test.timeout 10m) >$$log 2>&1; then \
+			tail -40 $$log; exit 1; \
 		fi; \
-		grep -E '^fuzz: elapsed' $$log | tail -1; rm -f $$log; \
+		grep -E '^fuzz: elapsed' $$log | tail -1; \
 	done
 
 clean:
