@@ -41,7 +41,7 @@ SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/browsertest ./i
 # traces do not need it.
 GOTEST     := $(GO) test -tags moto -count=1 -ldflags=-w
 
-.PHONY: help run token smoke build bench test checks test-static test-go test-go-race test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
+.PHONY: help run token smoke build bench test checks test-fuzz-nice test-static test-go test-go-race test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction build-EventsFunction clean
 
 help:
@@ -154,16 +154,21 @@ tools:
 		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
 # Two phases, each of which runs to its end even when a part fails, so one
-# run shows every failure. First the checks (npm, Node, Python and go vet:
-# mostly waiting, about 10-30 s) side by side with the race set, whose long
-# end-to-end suite waits on moto_server; the checks build the console
-# before the browser tests need it. Then the other packages, then the
-# fuzzing, which keeps both cores to itself.
+# run shows every failure. The test packages spend much of their time
+# waiting (on moto_server, one request at a time; on the browser; on the
+# SDK's retry backoff), so each phase pairs them with CPU work that fills
+# the gaps: first the checks (npm, Node, Python and go vet; they build the
+# console before the browser tests need it) beside the race set, then the
+# fuzzing beside the other packages, at a lower priority (nice), so that the
+# tests' timing stays as it would be without it.
 test: tools
 	@status=0; \
 	$(MAKE) --no-print-directory -k -j2 --output-sync=target checks test-go-race || status=1; \
-	$(MAKE) --no-print-directory -k test-go-rest test-fuzz || status=1; \
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target test-go-rest test-fuzz-nice || status=1; \
 	exit $$status
+
+test-fuzz-nice:
+	@nice -n 10 $(MAKE) --no-print-directory test-fuzz
 
 checks:
 	@$(MAKE) --no-print-directory -k -j4 --output-sync=target web test-static lint-template lint-openapi
