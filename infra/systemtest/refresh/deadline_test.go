@@ -37,11 +37,13 @@ func TestShortDeadlineLeavesTheRestForTheNextRun(t *testing.T) {
 			f := newFixture(t, b.opts...)
 			now := f.env.Clock.Now()
 			in := f.enable(integrationSpec{org: "o1", provider: catalog.GoogleWorkspace})
-			const n = 60
+			const n = 80
 			conns := f.seed(in, "u-", n, now.Add(-time.Minute))
-			// Two workers and 150 ms a refresh: 4.5 s of work, 2 s to do it in.
+			// Two workers and 150 ms a refresh: 6 s of work, 2 s (4 s on
+			// moto_server) to do it in.
 			f.env.Fake.SetLatency(150 * time.Millisecond)
 			margin := 800 * time.Millisecond
+			window := 2 * time.Second // from the run's start until it stops claiming
 			s := f.service(func(o *refresh.Options) {
 				quick(o)
 				o.Concurrency = 2
@@ -55,10 +57,15 @@ func TestShortDeadlineLeavesTheRestForTheNextRun(t *testing.T) {
 					o.DeadlineMargin = 2 * time.Second
 					o.Lease = 3 * time.Second
 					margin = o.DeadlineMargin
+					// And listing the due-index there took 2.4 s once,
+					// on a loaded machine, which left no time to claim
+					// any: 4 s is still less than the 80 refreshes need
+					// (two workers, 150 ms each, plus the writes).
+					window = 4 * time.Second
 				}
 			})
 
-			deadline := time.Now().Add(margin + 2*time.Second)
+			deadline := time.Now().Add(margin + window)
 			ctx, cancel := context.WithDeadline(context.Background(), deadline)
 			defer cancel()
 			r := f.run(ctx, s)
