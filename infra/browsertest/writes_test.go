@@ -222,3 +222,37 @@ func (p *page) returnFromAdminConsent(env *localtest.Env) {
 		p.t.Errorf("the console left the callback's parameters in the address bar: %s", u.Redacted())
 	}
 }
+
+// TestAdminConsentWaitsForTheIntegration: before Microsoft 365 is enabled
+// the admin consent button is there but disabled, and its help says to
+// enable the integration first (the API would refuse the consent); once it
+// is enabled, the button works and the help no longer says so.
+func TestAdminConsentWaitsForTheIntegration(t *testing.T) {
+	env := localtest.New(t, localtest.WithConsole(consoleDir(t)))
+	seedGoogle(t, env)
+	button := msCard + " button[data-action=admin-consent]"
+	help := "#integration-microsoft365-admin-consent-help"
+
+	admin := newPage(t, "admin")
+	admin.navigate(env.URL + "/")
+	admin.devSignIn("u-alice", org, true, "")
+	admin.waitText(help, "Enable Microsoft 365 first.")
+	if !eval[bool](admin, `document.querySelector(`+js(button)+`).disabled`) {
+		t.Fatal("the admin consent button is enabled while Microsoft 365 is not")
+	}
+
+	if resp := env.Do("PUT", "/v1/orgs/"+org+"/integrations/"+microsoft, env.AdminToken("u-seed", org), map[string]any{
+		"enabled": true, "configMode": "default", "tenant": fakeprovider.DefaultMicrosoftTenantID,
+		"capabilities": []string{"email"}, "rollout": map[string]any{"mode": "everyone"},
+	}); resp.Status != 201 {
+		t.Fatalf("enable Microsoft 365: %s", resp)
+	}
+	admin.navigate(env.URL + "/")
+	admin.devSignIn("u-alice", org, true, "")
+	admin.waitText(help, "grants the permissions of the enabled capabilities")
+	admin.waitFor("the admin consent button to be enabled", `!document.querySelector(`+js(button)+`).disabled`)
+	if strings.Contains(admin.text(help), "first") {
+		t.Errorf("the help still asks to enable Microsoft 365: %q", admin.text(help))
+	}
+	admin.noExceptions()
+}

@@ -54,6 +54,7 @@ function integrationCard(ctx: Ctx, initial: Card, p: ProviderInfo | undefined): 
     if (fresh) {
       card = fresh;
       renderSummary();
+      showConsent();
     }
   };
 
@@ -81,6 +82,18 @@ function integrationCard(ctx: Ctx, initial: Card, p: ProviderInfo | undefined): 
   });
 
   const consentButton = p?.adminConsent ? adminConsentButton(ctx, card) : null;
+  const consentHelp = consentButton ? h("p", { class: "help", id: `integration-${card.provider}-admin-consent-help` }) : null;
+  // Admin consent asks Microsoft for the enabled integration's permissions,
+  // so it waits until the integration is enabled (the API refuses it
+  // before), and says so.
+  const showConsent = () => {
+    if (!consentButton || !consentHelp) return;
+    consentButton.disabled = !card.enabled;
+    consentHelp.textContent =
+      "Where your Microsoft tenant does not let users consent to apps, a Microsoft 365 administrator grants the permissions of the enabled capabilities for everyone, once, at Microsoft." +
+      (card.enabled ? "" : ` Enable ${card.displayName} first.`);
+  };
+  showConsent();
 
   const rollout = h("details", { class: "rollout" }, h("summary", {}, "Rollout progress"));
   const rolloutBody = h("div", {}, h("p", {}, "Loading…"));
@@ -94,13 +107,7 @@ function integrationCard(ctx: Ctx, initial: Card, p: ProviderInfo | undefined): 
     h("h3", { id: headingId }, card.displayName),
     summary,
     h("p", { class: "buttons" }, editButton, " ", testButton, consentButton ? [" ", consentButton] : null),
-    consentButton
-      ? h(
-          "p",
-          { class: "help", id: `integration-${card.provider}-admin-consent-help` },
-          "Where your Microsoft tenant does not let users consent to apps, a Microsoft 365 administrator grants the permissions of the enabled capabilities for everyone, once, at Microsoft.",
-        )
-      : null,
+    consentHelp,
     rollout,
     editorSlot,
     testSlot,
