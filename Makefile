@@ -43,7 +43,7 @@ SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/browsertest ./i
 # traces do not need it.
 GOTEST     := $(GO) test -tags moto -count=1 -ldflags=-w
 
-.PHONY: help run token smoke build bench test checks test-static test-go test-go-race test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
+.PHONY: help run token smoke build bench test checks fuzz-build fuzz-run test-static test-go test-go-race test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction build-EventsFunction clean
 
 help:
@@ -158,14 +158,15 @@ tools:
 # Each phase runs to its end even when a part fails, so one run shows every
 # failure. The checks (npm, Node, Python and go vet: mostly waiting, and
 # they build the console before the browser tests need it) run beside the
-# race set, whose long end-to-end suite waits on moto_server; then the other
-# packages, then the fuzzing, which has both cores to itself. (Running the
-# fuzzing beside the packages, even niced, saved nothing: the whole suite
-# is bound by the two cores.)
+# race set, whose long end-to-end suite waits on moto_server, and once they
+# are done the fuzz binaries build in their place; then the other packages,
+# then the fuzzing, which has both cores to itself. (Running the fuzzing
+# beside the packages, even niced, saved nothing: the whole suite is bound
+# by the two cores.)
 test: tools
 	@status=0; \
-	$(MAKE) --no-print-directory -k -j2 --output-sync=target checks test-go-race || status=1; \
-	$(MAKE) --no-print-directory -k test-go-rest test-fuzz || status=1; \
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target checks test-go-race fuzz-build || status=1; \
+	$(MAKE) --no-print-directory -k test-go-rest fuzz-run || status=1; \
 	exit $$status
 
 checks:
@@ -233,19 +234,29 @@ FUZZ_MINIMIZE ?= 10s
 FUZZ_TARGETS = $(shell grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' shared infra | \
 	sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz.*)$$|./\1:\2|' | sort -u)
 
+FUZZ_BIN = $(BUILD_DIR)/fuzz
+
 test-fuzz:
-	@bin=$$(mktemp -d); trap 'rm -rf "$$bin"' EXIT; \
-	cache=$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m); built=; \
+	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run
+
+# One instrumented test binary per package with fuzz targets, built afresh
+# every time (a stale one would fuzz old code).
+fuzz-build:
+	@rm -rf $(FUZZ_BIN) && mkdir -p $(FUZZ_BIN); \
+	for pkg in $(sort $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))); do \
+		echo "go test -c -fuzz . $$pkg"; \
+		$(GO) test -c -fuzz . -ldflags=-w -o "$(FUZZ_BIN)/$$(echo $${pkg#./} | tr / _).test" $$pkg || exit 1; \
+	done
+
+fuzz-run:
+	@cache=$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m); log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
 	for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; log=$$bin/log; \
-		if [ "$$pkg" != "$$built" ]; then \
-			echo "go test -c -fuzz . $$pkg"; \
-			$(GO) test -c -fuzz . -ldflags=-w -o "$$bin/fuzz.test" $$pkg || exit 1; \
-			built=$$pkg; \
-		fi; \
+		pkg=$${t%%:*}; name=$${t##*:}; bin=$(CURDIR)/$(FUZZ_BIN)/$$(echo $${pkg#./} | tr / _).test; \
+		test -x "$$bin" || { echo "$$bin is missing: make fuzz-build"; exit 1; }; \
 		case $$pkg in ./infra/*) budget=$(FUZZ_SYSTEM);; *) budget=$(FUZZ_UNIT);; esac; \
 		echo "go test -fuzz $$name -fuzztime $$budget $$pkg"; \
-		if ! (cd $$pkg && "$$bin/fuzz.test" -test.run '^$$' -test.fuzz "^$$name\$$" -test.fuzztime $$budget \
+		if ! (cd $$pkg && "$$bin" -test.run '^$$' -test.fuzz "^$$name\$$" -test.fuzztime $$budget \
 			-test.fuzzminimizetime $(FUZZ_MINIMIZE) -test.fuzzcachedir "$$cache/$${pkg#./}" -test.timeout 10m) >$$log 2>&1; then \
 			tail -40 $$log; exit 1; \
 		fi; \
