@@ -45,9 +45,10 @@
 //     process is always written.
 //   - The write is not given up lightly: it is retried until the lease ends
 //     (at least WriteBudget, but never past the Lambda deadline less
-//     returnReserve, where Lambda would kill it anyway), and a failure whose outcome is unknown (a
-//     timeout; the SDK retrying a write that had landed, which the condition
-//     then refuses) is settled by reading the record back.
+//     returnReserve, where Lambda would kill it anyway), and a failure whose
+//     outcome is unknown (a timeout; the SDK retrying a write that had
+//     landed, which the condition then refuses) is settled by reading the
+//     record back.
 //   - The write is conditional on the lease owner and the version returned by
 //     the claim, so every retry is safe. If the lease was lost anyway (the
 //     store stalled past the lease and someone else claimed), the write is
