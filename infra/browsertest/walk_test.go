@@ -181,8 +181,16 @@ func TestWalk(t *testing.T) {
 // to finish and has left the address bar (and the tab's history).
 func (p *page) returnFromProvider(env *localtest.Env) {
 	p.t.Helper()
-	p.waitFor("the console after the provider", `location.origin === `+js(env.URL)+` && !!document.querySelector("#dev-sign-in")`)
-	p.waitText("#main", "Sign in to finish connecting your account.")
+	p.returnToConsole(env, "the provider", "Sign in to finish connecting your account.")
+}
+
+// returnToConsole waits for the console, back from the provider's page
+// (after), to ask for a sign-in with says, and checks that the callback's
+// parameters have left the address bar.
+func (p *page) returnToConsole(env *localtest.Env, after, says string) {
+	p.t.Helper()
+	p.waitFor("the console after "+after, `location.origin === `+js(env.URL)+` && !!document.querySelector("#dev-sign-in")`)
+	p.waitText("#main", says)
 	u, err := url.Parse(p.location())
 	if err != nil {
 		p.t.Fatal(err)

@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -212,15 +211,7 @@ func TestAdminConsentInTheConsole(t *testing.T) {
 // address bar.
 func (p *page) returnFromAdminConsent(env *localtest.Env) {
 	p.t.Helper()
-	p.waitFor("the console after the admin consent", `location.origin === `+js(env.URL)+` && !!document.querySelector("#dev-sign-in")`)
-	p.waitText("#main", "Sign in to see the recorded admin consent")
-	u, err := url.Parse(p.location())
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if u.RawQuery != "" {
-		p.t.Errorf("the console left the callback's parameters in the address bar: %s", u.Redacted())
-	}
+	p.returnToConsole(env, "the admin consent", "Sign in to see the recorded admin consent")
 }
 
 // TestAdminConsentWaitsForTheIntegration: before Microsoft 365 is enabled

@@ -182,8 +182,8 @@ func (s *Service) gate(p catalog.Provider, in store.Integration, found bool, c s
 // returnReserve.
 func (s *Service) attemptContext(parent context.Context, claimedAt time.Time) (context.Context, context.CancelFunc) {
 	end := claimedAt.Add(s.o.Lease - s.o.WriteBudget)
-	if d, ok := parent.Deadline(); ok {
-		if cut := d.Add(-s.o.WriteBudget - returnReserve); cut.Before(end) {
+	if by, ok := answerBy(parent); ok {
+		if cut := by.Add(-s.o.WriteBudget); cut.Before(end) {
 			end = cut
 		}
 	}
@@ -206,8 +206,8 @@ type lease struct {
 // newLease describes a claim made at claimedAt (wall clock) under parent.
 func (s *Service) newLease(parent context.Context, owner string, claimedAt time.Time) lease {
 	l := lease{owner: owner, writeBy: claimedAt.Add(s.o.Lease)}
-	if d, ok := parent.Deadline(); ok {
-		l.stopBy = d.Add(-returnReserve)
+	if by, ok := answerBy(parent); ok {
+		l.stopBy = by
 		if l.stopBy.Before(l.writeBy) {
 			l.writeBy = l.stopBy
 		}

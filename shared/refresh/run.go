@@ -185,6 +185,20 @@ func (s *Service) Run(ctx context.Context) (Result, error) {
 	return res, listErr
 }
 
+// returnReserve is the time a run keeps after all its writes, before the
+// caller's deadline (Lambda's): enough to log, emit its metrics and answer
+// the runtime. A run still busy at the deadline is killed, and its result
+// and metrics are lost with it.
+const returnReserve = 100 * time.Millisecond
+
+// answerBy is when the run's last write must end, if the caller has a
+// deadline: that deadline less returnReserve. Like the deadline, it is
+// wall-clock time.
+func answerBy(ctx context.Context) (time.Time, bool) {
+	d, ok := ctx.Deadline()
+	return d.Add(-returnReserve), ok
+}
+
 // stopClaiming reports whether the run must not claim more: cancelled, or
 // the deadline (Lambda's, from the context) is within DeadlineMargin. The
 // deadline is wall-clock time, so it is compared with time.Now, never with

@@ -35,12 +35,6 @@ func (o orgTally) add(k store.ConnKey, outcome string) {
 	m[outcome]++
 }
 
-// returnReserve is the time a run keeps, after its summaries, before the
-// caller's deadline (Lambda's): enough to log, emit its metrics and answer
-// the runtime. A run still busy at the deadline is killed, and its result
-// and metrics are lost with it.
-const returnReserve = 100 * time.Millisecond
-
 // writeSummaries stores what the run that started at startedAt (the
 // service's clock) did for each org and provider. The writes get
 // WriteBudget of their own, past the caller's cancellation (the run's work
@@ -63,8 +57,8 @@ func (s *Service) writeSummaries(ctx context.Context, runID string, startedAt ti
 		return
 	}
 	end := time.Now().Add(s.o.WriteBudget)
-	if d, ok := ctx.Deadline(); ok && d.Add(-returnReserve).Before(end) {
-		end = d.Add(-returnReserve)
+	if by, ok := answerBy(ctx); ok && by.Before(end) {
+		end = by
 	}
 	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
 	defer cancel()
