@@ -195,22 +195,20 @@ type lease struct {
 	owner string
 	// writeBy is until when the final write is tried (wall clock): the
 	// lease's end, or the Lambda deadline less returnReserve when that
-	// comes first, and at least WriteBudget from when the write starts.
-	writeBy time.Time
-	// stopBy is the Lambda deadline less returnReserve (zero without a
-	// deadline): no write goes past it, WriteBudget or not, since at the
-	// deadline Lambda kills the run and its answer is lost with it.
-	stopBy time.Time
+	// comes first (atDeadline), which is a hard stop: at the deadline
+	// Lambda kills the run and its answer is lost with it. Otherwise the
+	// write gets at least WriteBudget from when it starts. (A flag, not a
+	// second time: the lease is passed by value along every attempt's path,
+	// and a larger one cost DiagnosticsFunction a 64 KiB size step.)
+	writeBy    time.Time
+	atDeadline bool
 }
 
 // newLease describes a claim made at claimedAt (wall clock) under parent.
 func (s *Service) newLease(parent context.Context, owner string, claimedAt time.Time) lease {
 	l := lease{owner: owner, writeBy: claimedAt.Add(s.o.Lease)}
-	if by, ok := answerBy(parent); ok {
-		l.stopBy = by
-		if l.stopBy.Before(l.writeBy) {
-			l.writeBy = l.stopBy
-		}
+	if by, ok := answerBy(parent); ok && by.Before(l.writeBy) {
+		l.writeBy, l.atDeadline = by, true
 	}
 	return l
 }
@@ -224,11 +222,8 @@ func (s *Service) newLease(parent context.Context, owner string, claimedAt time.
 // safe: it can only succeed while this holder still holds the lease.
 func (s *Service) write(ctx context.Context, c store.Connection, l lease) (store.Connection, error) {
 	by := l.writeBy
-	if floor := time.Now().Add(s.o.WriteBudget); by.Before(floor) {
+	if floor := time.Now().Add(s.o.WriteBudget); !l.atDeadline && by.Before(floor) {
 		by = floor
-	}
-	if !l.stopBy.IsZero() && l.stopBy.Before(by) {
-		by = l.stopBy
 	}
 	wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), by)
 	defer cancel()
