@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/oauth2"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
@@ -223,7 +222,7 @@ func seed(t *testing.T, env *localtest.Env, in store.Integration, accts []accoun
 	// The store's own item encoding, captured and written 25 at a time:
 	// one PutItem per connection would take most of the test's time on
 	// moto_server.
-	var captured capture
+	var captured moto.Capture
 	items := dynamostore.New(&captured, env.Config.TableName)
 
 	one := func(i int, a account) error {
@@ -291,20 +290,5 @@ func seed(t *testing.T, env *localtest.Env, in store.Integration, accts []accoun
 	for err := range errs {
 		t.Fatalf("seed: %v", err)
 	}
-	moto.PutItems(t, dynamodb.NewFromConfig(moto.Config(t)), env.Config.TableName, captured.items)
-}
-
-// capture is a DynamoDB API that keeps the items put instead of writing
-// them.
-type capture struct {
-	dynamostore.API
-	mu    sync.Mutex
-	items []map[string]types.AttributeValue
-}
-
-func (c *capture) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.items = append(c.items, in.Item)
-	return &dynamodb.PutItemOutput{}, nil
+	moto.PutItems(t, dynamodb.NewFromConfig(moto.Config(t)), env.Config.TableName, captured.Items())
 }

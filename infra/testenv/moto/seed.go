@@ -2,6 +2,7 @@ package moto
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,4 +70,30 @@ func copyValue(v types.AttributeValue, old, new string) types.AttributeValue {
 		return &types.AttributeValueMemberL{Value: l}
 	}
 	return v
+}
+
+// Capture is a DynamoDB client that keeps the items put instead of writing
+// them: a store built on it (dynamostore.New(&c, table)) encodes records
+// exactly as it would for the table, and PutItems then writes them 25 a
+// call. Any other operation panics (its embedded client is nil).
+type Capture struct {
+	*dynamodb.Client
+
+	mu    sync.Mutex
+	items []map[string]types.AttributeValue
+}
+
+// PutItem keeps the item.
+func (c *Capture) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.items = append(c.items, in.Item)
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+// Items returns the items kept so far.
+func (c *Capture) Items() []map[string]types.AttributeValue {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.items)
 }
