@@ -37,15 +37,17 @@ CFN_LINT_VERSION := 1.51.0
 # and the code involved runs under -race in the packages above.
 # Listed slowest first, so that go test starts the long ones first.
 RACE_PKGS  := ./infra/systemtest/refresh ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/...
-RACE_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest/refresh)(/|$$)
-SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/browsertest ./infra/systemtest/admin
+# The rest: every other package but the browser tests (test-browser),
+# slowest first.
+REST_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest/refresh|infra/browsertest)(/|$$)
+SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/systemtest/admin
 # Test binaries link without DWARF, which halves their link time; stack
 # traces do not need it. go test's own vet pass is off: test-static runs
 # go vet, every analyzer and not only go test's subset, on every package
 # with the same build tags, once.
 GOTEST     := $(GO) test -tags moto -count=1 -vet=off -ldflags=-w
 
-.PHONY: help run token smoke build bench test checks fuzz-build fuzz-run test-static test-go test-go-race test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
+.PHONY: help run token smoke build bench test checks fuzz-build fuzz-run test-static test-go test-go-race test-go-rest test-browser test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction build-EventsFunction clean
 
 help:
@@ -158,21 +160,20 @@ tools:
 		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
 # Each phase runs to its end even when a part fails, so one run shows every
-# failure. The checks (npm, Node, Python and go vet: mostly waiting, and
-# they build the console before the browser tests need it) run beside the
-# race set, whose long end-to-end suite waits on moto_server, and once they
-# are done the fuzz binaries build in their place; then the other packages,
-# then the fuzzing, which has both cores to itself. (Running the fuzzing
-# beside the packages, even niced, saved nothing: the whole suite is bound
-# by the two cores.)
+# failure. The first phase runs the race set, whose long end-to-end suite
+# mostly waits on moto_server (one Python thread), beside what leaves a
+# core to spare: the checks (npm, Node, Python and go vet), then the browser
+# tests (mostly waiting on Chromium), then the fuzz binaries' build. The
+# second runs the other packages, then the fuzzing, which has both cores to
+# itself. (Running the fuzzing beside the packages, even niced, saved
+# nothing: those phases are bound by the two cores.)
 test: tools
 	@status=0; \
-	$(MAKE) --no-print-directory -k -j2 --output-sync=target checks test-go-race fuzz-build || status=1; \
+	$(MAKE) --no-print-directory -k -j3 --output-sync=target test-go-race checks test-browser fuzz-build || status=1; \
 	$(MAKE) --no-print-directory -k test-go-rest fuzz-run || status=1; \
 	exit $$status
 
-checks:
-	@$(MAKE) --no-print-directory -k -j4 --output-sync=target web test-static lint-template lint-openapi
+checks: web test-static lint-template lint-openapi
 
 test-static:
 	$(GO) vet -tags moto ./...
@@ -193,17 +194,21 @@ lint-openapi: tools/openapi-lint/node_modules/.package-lock.json
 tools/openapi-lint/node_modules/.package-lock.json: tools/openapi-lint/package.json tools/openapi-lint/package-lock.json
 	cd tools/openapi-lint && npm ci --no-audit --no-fund --loglevel=error
 
-# Both sets run even when the first fails (make -k), so one run shows every
+# All three run even when one fails (make -k), so one run shows every
 # failure.
 test-go:
-	@$(MAKE) --no-print-directory -k test-go-race test-go-rest
+	@$(MAKE) --no-print-directory -k test-go-race test-go-rest test-browser
 
 test-go-race:
 	$(GOTEST) -race $(RACE_PKGS)
 
 # go test runs a package listed twice once, where it is first listed.
 test-go-rest:
-	$(GOTEST) $(SLOW_PKGS) $$($(GO) list ./... | grep -Ev '$(RACE_EXCL)')
+	$(GOTEST) $(SLOW_PKGS) $$($(GO) list ./... | grep -Ev '$(REST_EXCL)')
+
+# The console in headless Chromium, on the console as built now.
+test-browser: web
+	$(GOTEST) ./infra/browsertest
 
 # Every fuzz target of the module (found by name, so a new one is never
 # left out) runs for a fixed number of executions. go test -fuzz takes one
@@ -221,7 +226,10 @@ test-go-rest:
 # A count never sets that deadline. The end-to-end targets under infra/
 # drive a whole handler per input (about 1,000-3,000 a second on 2 cores),
 # the unit targets under shared/ are pure functions (15,000-30,000 a
-# second), hence two budgets of roughly 3-5 seconds each on CI.
+# second), hence two budgets of roughly 2-3 seconds each: make test is a
+# regression check that every target still holds on its corpus and a
+# short walk from it, not the hunt (below), and the fuzzing was a fifth of
+# its time at twice these budgets.
 # A new input that widens coverage is minimized before fuzzing goes on, up
 # to 60 s each by default: FUZZ_MINIMIZE caps that, so one large input in a
 # grown local fuzz cache cannot hold a target for a minute. (The worker ends
@@ -231,8 +239,8 @@ test-go-rest:
 # mutations then count as new coverage and are minimized in turn. With 1 s,
 # FuzzProviderFields took 20-25 s from a clean cache instead of 5-6 s.
 # A longer hunt: make test-fuzz FUZZ_SYSTEM=200000x FUZZ_UNIT=2000000x
-FUZZ_SYSTEM   ?= 8000x
-FUZZ_UNIT     ?= 80000x
+FUZZ_SYSTEM   ?= 4000x
+FUZZ_UNIT     ?= 40000x
 FUZZ_MINIMIZE ?= 10s
 FUZZ_TARGETS = $(shell grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' shared infra | \
 	sed -E 's|^(.*)/[^/]*_test\.go:func (Fuzz.*)$$|./\1:\2|' | sort -u)
