@@ -28,17 +28,25 @@ MOTO_VERSION    := 5.2.1
 CFN_LINT_VERSION := 1.51.0
 
 # Packages where concurrency matters (stores, leases, the client gate, the
-# local server, the end-to-end harness, and the refresh suite's concurrent
-# runs, leases and deadlines end to end) run with the race detector. The
-# other end-to-end suites run without it: they are bound by moto_server
-# (Python, one request at a time) and the detector would triple their Go
-# side; the concurrency they prove (two admins saving at once, a callback
-# racing a refresh) is proven by what they assert on the stored records,
-# and the code involved runs under -race in the packages above.
-# Listed slowest first, so that go test starts the long ones first.
-RACE_PKGS  := ./infra/systemtest/refresh ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/...
-# The rest: every other package but the browser tests (test-browser),
-# slowest first.
+# local server, the end-to-end harness) run with the race detector, and so
+# does the refresh suite's every test that runs on both stores, on the
+# embedded one: its concurrent runs, leases and deadlines drive the refresh
+# service's worker pool end to end, where a data race would be. The whole
+# refresh suite, and the other end-to-end suites, also run without it:
+# they are bound by moto_server (Python, one request at a time) and the
+# detector would triple their Go side; the concurrency they prove (two
+# admins saving at once, a callback racing a refresh) is proven by what
+# they assert on the stored records, and the code involved runs under
+# -race above.
+RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra/fakeprovider/...
+# The refresh suite's tests that run on both stores (range backends()).
+# (Braces: make would count the program's unbalanced parentheses.)
+REFRESH_BOTH = ${shell awk '/^func Test/ { n = $$2; sub(/\(.*/, "", n) } /range backends\(\)/ { print n }' \
+	infra/systemtest/refresh/*_test.go | sort -u | paste -sd'|'}
+# The end-to-end suites that mostly wait (on moto_server, on Chromium), run
+# beside the race set.
+WAITING_PKGS := ./infra/systemtest/refresh ./infra/browsertest
+# The rest: every other package, slowest first.
 REST_EXCL  := /(shared|infra/localserver|infra/localtest|infra/fakeprovider|infra/systemtest/refresh|infra/browsertest)(/|$$)
 SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/systemtest/admin
 # Test binaries link without DWARF, which halves their link time; stack
@@ -47,7 +55,7 @@ SLOW_PKGS  := ./infra/systemtest ./infra/systemtest/soak ./infra/systemtest/admi
 # with the same build tags, once.
 GOTEST     := $(GO) test -tags moto -count=1 -vet=off -ldflags=-w
 
-.PHONY: help run token smoke build bench test checks fuzz-build fuzz-run test-static test-go test-go-race test-go-rest test-browser test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
+.PHONY: help run token smoke build bench test checks fuzz-build fuzz-run test-static test-go test-go-race test-go-waiting test-go-rest test-fuzz lint-template lint-openapi tools web console-deploy screenshots \
 	build-AdminFunction build-OAuthFunction build-RefreshFunction build-DiagnosticsFunction build-EventsFunction clean
 
 help:
@@ -160,16 +168,15 @@ tools:
 		{ echo "Chromium is missing and could not be installed: apt-get install chromium"; exit 1; }
 
 # Each phase runs to its end even when a part fails, so one run shows every
-# failure. The first phase runs the race set, whose long end-to-end suite
-# mostly waits on moto_server (one Python thread), beside what leaves a
-# core to spare: the checks (npm, Node, Python and go vet), then the browser
-# tests (mostly waiting on Chromium), then the fuzz binaries' build. The
-# second runs the other packages, then the fuzzing, which has both cores to
-# itself. (Running the fuzzing beside the packages, even niced, saved
-# nothing: those phases are bound by the two cores.)
+# failure. The first phase runs the race set beside the suites that mostly
+# wait (the refresh suite on moto_server, the browser tests on Chromium),
+# the checks (npm, Node, Python and go vet) and the fuzz binaries' build.
+# The second runs the other packages, then the fuzzing, which has both
+# cores to itself. (Running the fuzzing beside the packages, even niced,
+# saved nothing: those phases are bound by the two cores.)
 test: tools
 	@status=0; \
-	$(MAKE) --no-print-directory -k -j3 --output-sync=target test-go-race checks test-browser fuzz-build || status=1; \
+	$(MAKE) --no-print-directory -k -j3 --output-sync=target test-go-waiting test-go-race checks fuzz-build || status=1; \
 	$(MAKE) --no-print-directory -k test-go-rest fuzz-run || status=1; \
 	exit $$status
 
@@ -197,18 +204,20 @@ tools/openapi-lint/node_modules/.package-lock.json: tools/openapi-lint/package.j
 # All three run even when one fails (make -k), so one run shows every
 # failure.
 test-go:
-	@$(MAKE) --no-print-directory -k test-go-race test-go-rest test-browser
+	@$(MAKE) --no-print-directory -k test-go-race test-go-waiting test-go-rest
 
 test-go-race:
+	@test -n "$(REFRESH_BOTH)" || { echo "no refresh test runs on both stores: REFRESH_BOTH is out of date"; exit 1; }
+	$(GOTEST) -race -run '^($(REFRESH_BOTH))$$/^embedded$$' ./infra/systemtest/refresh
 	$(GOTEST) -race $(RACE_PKGS)
+
+# The browser tests run on the console as built now.
+test-go-waiting: web
+	$(GOTEST) $(WAITING_PKGS)
 
 # go test runs a package listed twice once, where it is first listed.
 test-go-rest:
 	$(GOTEST) $(SLOW_PKGS) $$($(GO) list ./... | grep -Ev '$(REST_EXCL)')
-
-# The console in headless Chromium, on the console as built now.
-test-browser: web
-	$(GOTEST) ./infra/browsertest
 
 # Every fuzz target of the module (found by name, so a new one is never
 # left out) runs for a fixed number of executions. go test -fuzz takes one
