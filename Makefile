@@ -29,8 +29,8 @@ CFN_LINT_VERSION := 1.51.0
 
 # Packages where concurrency matters (stores, leases, the client gate, the
 # local server, the end-to-end harness) run with the race detector, and so
-# does the refresh suite's every test that runs on both stores, on the
-# embedded one: its concurrent runs, leases and deadlines drive the refresh
+# do the refresh suite's tests that run on both stores, on the embedded
+# one: their concurrent runs, leases and deadlines drive the refresh
 # service's worker pool end to end, where a data race would be. The whole
 # refresh suite, and the other end-to-end suites, also run without it:
 # they are bound by moto_server (Python, one request at a time) and the
@@ -206,10 +206,15 @@ tools/openapi-lint/node_modules/.package-lock.json: tools/openapi-lint/package.j
 test-go:
 	@$(MAKE) --no-print-directory -k test-go-race test-go-waiting test-go-rest
 
+# Both runs even when the first fails.
 test-go-race:
-	@test -n "$(REFRESH_BOTH)" || { echo "no refresh test runs on both stores: REFRESH_BOTH is out of date"; exit 1; }
-	$(GOTEST) -race -run '^($(REFRESH_BOTH))$$/^embedded$$' ./infra/systemtest/refresh
-	$(GOTEST) -race $(RACE_PKGS)
+	@test -n "$(REFRESH_BOTH)" || { echo "no refresh test runs on both stores: REFRESH_BOTH found none"; exit 1; }
+	@status=0; \
+	echo "$(GOTEST) -race -run '^(...)\$$/^embedded\$$' ./infra/systemtest/refresh"; \
+	$(GOTEST) -race -run '^($(REFRESH_BOTH))$$/^embedded$$' ./infra/systemtest/refresh || status=1; \
+	echo "$(GOTEST) -race $(RACE_PKGS)"; \
+	$(GOTEST) -race $(RACE_PKGS) || status=1; \
+	exit $$status
 
 # The browser tests run on the console as built now.
 test-go-waiting: web
