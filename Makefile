@@ -31,8 +31,8 @@ CFN_LINT_VERSION := 1.51.0
 # local server, the end-to-end harness) run with the race detector, and so
 # do the refresh suite's tests that run on both stores, on the embedded
 # one: their concurrent runs, leases and deadlines drive the refresh
-# service's worker pool end to end, where a data race would be. The whole
-# refresh suite, and the other end-to-end suites, also run without it:
+# service's worker pool end to end, where a data race would be. The
+# end-to-end suites, the refresh suite whole among them, run without it:
 # they are bound by moto_server (Python, one request at a time) and the
 # detector would triple their Go side; the concurrency they prove (two
 # admins saving at once, a callback racing a refresh) is proven by what

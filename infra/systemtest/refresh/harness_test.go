@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/oauth2"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
@@ -213,7 +212,7 @@ func catalogCaps(cs []string) []catalog.Capability {
 // seed writes n connected connections of the integration, users
 // <prefix>0000.., each with its own grant, due at due. Grants run 8 at a
 // time. On moto_server the store's own item encoding is captured and
-// written 25 items a call (moto.PutItems): one PutItem per connection was
+// written 25 items a call (moto.Capture): one PutItem per connection was
 // a tenth of the suite's requests (857 of 8,736), and what these tests
 // exercise is the refresh, not the seeding.
 func (f *fixture) seed(in store.Integration, prefix string, n int, due time.Time) []seeded {
@@ -246,7 +245,7 @@ func (f *fixture) seed(in store.Integration, prefix string, n int, due time.Time
 		f.t.Fatalf("seed: %v", err)
 	}
 	if captured != nil {
-		moto.PutItems(f.t, dynamodb.NewFromConfig(moto.Config(f.t)), f.env.Config.TableName, captured.Items())
+		captured.Write(f.t, f.env.Config.TableName)
 	}
 	return out
 }

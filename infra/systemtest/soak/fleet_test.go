@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/oauth2"
 
 	"github.com/sofie/integrations/infra/fakeprovider"
@@ -290,5 +289,5 @@ func seed(t *testing.T, env *localtest.Env, in store.Integration, accts []accoun
 	for err := range errs {
 		t.Fatalf("seed: %v", err)
 	}
-	moto.PutItems(t, dynamodb.NewFromConfig(moto.Config(t)), env.Config.TableName, captured.Items())
+	captured.Write(t, env.Config.TableName)
 }

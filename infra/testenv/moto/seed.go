@@ -74,8 +74,9 @@ func copyValue(v types.AttributeValue, old, new string) types.AttributeValue {
 
 // Capture is a DynamoDB client that keeps the items put instead of writing
 // them: a store built on it (dynamostore.New(&c, table)) encodes records
-// exactly as it would for the table, and PutItems then writes them 25 a
-// call. Any other operation panics (its embedded client is nil).
+// exactly as it would for the table, and Write then writes them to the
+// table on moto_server 25 a call. Any other operation panics (its embedded
+// client is nil).
 type Capture struct {
 	*dynamodb.Client
 
@@ -91,9 +92,11 @@ func (c *Capture) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...fun
 	return &dynamodb.PutItemOutput{}, nil
 }
 
-// Items returns the items kept so far.
-func (c *Capture) Items() []map[string]types.AttributeValue {
+// Write writes the items kept so far to table with PutItems.
+func (c *Capture) Write(t testing.TB, table string) {
+	t.Helper()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.items)
+	items := slices.Clone(c.items)
+	c.mu.Unlock()
+	PutItems(t, dynamodb.NewFromConfig(Config(t)), table, items)
 }
