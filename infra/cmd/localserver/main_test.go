@@ -71,6 +71,9 @@ func startServer(t *testing.T, bin, dataDir string, extraEnv ...string) *server 
 		t.Fatal(err)
 	}
 	ready := make(chan map[string]any, 1)
+	// One goroutine reads stderr to its end, then waits: Wait closes the
+	// pipe, so a Wait beside the reader could drop the last lines (the
+	// shutdown line was lost so on a loaded machine).
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -81,8 +84,10 @@ func startServer(t *testing.T, bin, dataDir string, extraEnv ...string) *server 
 				ready <- m
 			}
 		}
+		_, _ = io.Copy(io.Discard, stderr) // past a line too long to scan
+		_ = cmd.Wait()
+		close(s.exited)
 	}()
-	go func() { _ = cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-s.exited
