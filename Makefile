@@ -43,6 +43,8 @@ RACE_PKGS  := ./shared/... ./infra/localserver/... ./infra/localtest/... ./infra
 # (Braces: make would count the program's unbalanced parentheses.)
 REFRESH_BOTH = ${shell awk '/^func Test/ { n = $$2; sub(/\(.*/, "", n) } /range backends\(\)/ { print n }' \
 	infra/systemtest/refresh/*_test.go | sort -u | paste -sd'|'}
+# An empty list would run none of them under -race and skip none.
+REFRESH_BOTH_FOUND = test -n "$(REFRESH_BOTH)" || { echo "no refresh test runs on both stores: REFRESH_BOTH found none"; exit 1; }
 # The end-to-end suites that mostly wait (on moto_server, on Chromium), run
 # beside the race set.
 WAITING_PKGS := ./infra/systemtest/refresh ./infra/browsertest
@@ -208,7 +210,7 @@ test-go:
 
 # Both runs even when the first fails.
 test-go-race:
-	@test -n "$(REFRESH_BOTH)" || { echo "no refresh test runs on both stores: REFRESH_BOTH found none"; exit 1; }
+	@$(REFRESH_BOTH_FOUND)
 	@status=0; \
 	echo "$(GOTEST) -race -run '^(...)\$$/^embedded\$$' ./infra/systemtest/refresh"; \
 	$(GOTEST) -race -run '^($(REFRESH_BOTH))$$/^embedded$$' ./infra/systemtest/refresh || status=1; \
@@ -220,7 +222,7 @@ test-go-race:
 # tests that run on both stores run here on DynamoDB only: their halves on
 # the embedded store run under -race in test-go-race, and once is enough.
 test-go-waiting: web
-	@test -n "$(REFRESH_BOTH)" || { echo "no refresh test runs on both stores: REFRESH_BOTH found none"; exit 1; }
+	@$(REFRESH_BOTH_FOUND)
 	$(GOTEST) -skip '^($(REFRESH_BOTH))$$/^embedded$$' $(WAITING_PKGS)
 
 # go test runs a package listed twice once, where it is first listed.
@@ -247,8 +249,8 @@ test-go-rest:
 # its cache as a baseline, and go test's own cache (GOCACHE/fuzz/<import
 # path>) keeps every input a run ever found new: with it, the same budgets
 # took 59 s on this machine after its earlier runs, against 23 s from the
-# seeds, and the time grows with every run. test-fuzz, the hunt, uses go test's
-# cache, so that each hunt goes on from where the last one stopped.
+# seeds, and the time grows with every run. test-fuzz, the hunt, uses go
+# test's cache, so that each hunt goes on from where the last one stopped.
 #
 # Budgets are counts, not durations: with a duration, Go 1.26's fuzz
 # coordinator can report its own stop as "context deadline exceeded" and

@@ -81,7 +81,10 @@ func startServer(t *testing.T, bin, dataDir string, extraEnv ...string) *server 
 			s.stderr.WriteString(line + "\n")
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "local server ready" {
-				ready <- m
+				select { // one ready line; never block the reader
+				case ready <- m:
+				default:
+				}
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr) // past a line too long to scan
